@@ -1,0 +1,20 @@
+{
+  "targets": [
+    {
+      "target_name": "zcl",
+      "sources": [
+        "native/addon.cc",
+        "native/engine/crc32c.cc",
+        "native/engine/datafile.cc",
+        "native/engine/net_util.cc",
+        "native/engine/sink.cc",
+        "native/engine/transfer.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}

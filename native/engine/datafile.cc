@@ -1,0 +1,125 @@
+#include "datafile.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+#include <vector>
+
+#include "crc32c.h"
+#include "sys_error.h"
+
+namespace zcl {
+namespace {
+
+struct Fd {
+  int fd;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() { if (fd >= 0) close(fd); }
+};
+
+int open_or_throw(const std::string& path, int flags, mode_t mode = 0) {
+  int fd = open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) throw SysError("open", errno, path);
+  return fd;
+}
+
+uint64_t file_size(int fd, const std::string& path) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) throw SysError("fstat", errno, path);
+  return static_cast<uint64_t>(st.st_size);
+}
+
+// splitmix64: a well-mixed 64-bit word per 8-byte slot of the file.
+inline uint64_t pattern_word(uint64_t index) {
+  uint64_t z = index * 0x9E3779B97F4A7C15ull + 0x5A45524F434F5059ull;  // "ZEROCOPY"
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+void write_all(int fd, const char* p, size_t n, const std::string& path) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw SysError("write", errno, path);
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+}  // namespace
+
+uint32_t generate_file(const std::string& path, uint64_t size) {
+  Fd f(open_or_throw(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+  const size_t block = 1 << 20;
+  std::vector<uint64_t> words(block / 8);
+  uint32_t crc = 0;
+  for (uint64_t off = 0; off < size; off += block) {
+    for (size_t i = 0; i < words.size(); i++) words[i] = pattern_word(off / 8 + i);
+    size_t n = static_cast<size_t>(std::min<uint64_t>(block, size - off));
+    crc = crc32c_update(crc, words.data(), n);
+    write_all(f.fd, reinterpret_cast<const char*>(words.data()), n, path);
+  }
+  if (fsync(f.fd) != 0) throw SysError("fsync", errno, path);
+  return crc;
+}
+
+uint32_t file_crc32c(const std::string& path) {
+  Fd f(open_or_throw(path, O_RDONLY));
+  std::vector<char> buf(1 << 20);
+  uint32_t crc = 0;
+  for (;;) {
+    ssize_t n = read(f.fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SysError("read", errno, path);
+    }
+    if (n == 0) break;
+    crc = crc32c_update(crc, buf.data(), static_cast<size_t>(n));
+  }
+  return crc;
+}
+
+Residency residency(const std::string& path) {
+  Fd f(open_or_throw(path, O_RDONLY));
+  uint64_t size = file_size(f.fd, path);
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  Residency r{(size + page - 1) / page, 0};
+  if (size == 0) return r;
+  void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, f.fd, 0);
+  if (map == MAP_FAILED) throw SysError("mmap", errno, path);
+  std::vector<unsigned char> vec(r.pages);
+  int rc = mincore(map, size, vec.data());
+  int err = errno;
+  munmap(map, size);
+  if (rc != 0) throw SysError("mincore", err, path);
+  for (unsigned char v : vec) r.resident += v & 1;
+  return r;
+}
+
+void drop_cache(const std::string& path) {
+  Fd f(open_or_throw(path, O_RDONLY));
+  if (fdatasync(f.fd) != 0) throw SysError("fdatasync", errno, path);
+  int rc = posix_fadvise(f.fd, 0, 0, POSIX_FADV_DONTNEED);
+  if (rc != 0) throw SysError("posix_fadvise", rc, path);
+}
+
+void warm_cache(const std::string& path) {
+  Fd f(open_or_throw(path, O_RDONLY));
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    ssize_t n = read(f.fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SysError("read", errno, path);
+    }
+    if (n == 0) break;
+  }
+}
+
+}  // namespace zcl

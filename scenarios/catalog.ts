@@ -1,0 +1,109 @@
+// The mode catalog: every sender mode, path, sink and cache setting the lab
+// knows, with what the seed articles expect of each mode. The input schema,
+// `zcl run --help`, GET /api/modes, the dashboard and the reports all derive
+// from this one list.
+
+export interface ModeInfo {
+  /** One line for --help and the dashboard. */
+  summary: string;
+  /** What the sender does, as code. */
+  calls: string;
+  /** Runs in the native engine (else plain JS in the sender process). */
+  native: boolean;
+  /** The seeds' expectation: CPU copies per byte, and user/kernel mode switches per chunk. */
+  textbook: { cpuCopies: number; modeSwitchesPerChunk: number; note: string };
+  /** The path this mode is meant for, if it has one (sendfile-nogather needs a device without SG). */
+  path?: PathName;
+}
+
+export const MODES = {
+  'read-write': {
+    summary: 'read() the file into a user buffer, then write() it to the socket',
+    calls: 'read(file, buf, chunk); write(sock, buf, n)',
+    native: true,
+    textbook: { cpuCopies: 2, modeSwitchesPerChunk: 4, note: 'page cache -> user buffer -> socket buffer' },
+  },
+  'mmap-write': {
+    summary: 'mmap() the file, then write() from the mapping to the socket',
+    calls: 'map = mmap(file); write(sock, map + off, chunk)',
+    native: true,
+    textbook: { cpuCopies: 1, modeSwitchesPerChunk: 2, note: 'mapping (page cache) -> socket buffer' },
+  },
+  sendfile: {
+    summary: 'sendfile() over a path whose device does scatter-gather ("sendfile + DMA gather", Linux >= 2.4)',
+    calls: 'sendfile(sock, file, &off, chunk)',
+    native: true,
+    textbook: { cpuCopies: 0, modeSwitchesPerChunk: 2, note: 'page cache pages referenced by the socket buffer; DMA gathers them' },
+  },
+  'sendfile-nogather': {
+    summary: 'sendfile() over a device with scatter-gather off (the Linux 2.1 sendfile: one CPU copy)',
+    calls: 'sendfile(sock, file, &off, chunk) on a path with ethtool -K dev sg off',
+    native: true,
+    textbook: { cpuCopies: 1, modeSwitchesPerChunk: 2, note: 'page cache -> linear socket buffer (the device cannot gather)' },
+    path: 'veth-nosg',
+  },
+  splice: {
+    summary: 'splice() the file into a pipe, then splice() the pipe into the socket',
+    calls: 'splice(file -> pipe, chunk); splice(pipe -> sock, n)',
+    native: true,
+    textbook: { cpuCopies: 0, modeSwitchesPerChunk: 4, note: 'page references move file -> pipe -> socket' },
+  },
+  'msg-zerocopy': {
+    summary: 'send(MSG_ZEROCOPY) from the mmap()ed file; completions read from the socket error queue',
+    calls: 'setsockopt(SO_ZEROCOPY); send(sock, map + off, chunk, MSG_ZEROCOPY); recvmsg(MSG_ERRQUEUE)',
+    native: true,
+    textbook: { cpuCopies: 0, modeSwitchesPerChunk: 2, note: 'user pages pinned and sent by reference, unless the kernel falls back to copying' },
+  },
+  'node-stream': {
+    summary: "what Node apps do today: fs.createReadStream(file).pipe(socket)",
+    calls: 'fs.createReadStream(file, { highWaterMark: chunk }).pipe(net.connect(...))',
+    native: false,
+    textbook: { cpuCopies: 2, modeSwitchesPerChunk: 4, note: 'read into a Buffer, write from it, plus the event loop' },
+  },
+} as const satisfies Record<string, ModeInfo>;
+
+export const PATHS = {
+  loopback: { summary: 'TCP over 127.0.0.1 (the loopback device does scatter-gather)' },
+  veth: { summary: 'a veth pair between two network namespaces the lab creates, scatter-gather on' },
+  'veth-nosg': { summary: 'the same veth pair with scatter-gather off (ethtool -K sg off): packets are copied linear at transmit' },
+} as const;
+
+export const SINKS = {
+  read: { summary: 'recv() into a user buffer (one receive copy) and verify a CRC32C of every byte' },
+  discard: { summary: 'recv(MSG_TRUNC): TCP drops the bytes in the kernel, no receive copy; byte count verified' },
+} as const;
+
+export const CACHES = {
+  warm: { summary: 'the file is in the page cache before the run (checked with mincore)' },
+  cold: { summary: 'the file is dropped from the page cache first (posix_fadvise DONTNEED, checked with mincore): the disk is read' },
+} as const;
+
+export type ModeName = keyof typeof MODES;
+export type PathName = keyof typeof PATHS;
+export type SinkName = keyof typeof SINKS;
+export type CacheName = keyof typeof CACHES;
+
+export const MODE_NAMES = Object.keys(MODES) as [ModeName, ...ModeName[]];
+export const PATH_NAMES = Object.keys(PATHS) as [PathName, ...PathName[]];
+export const SINK_NAMES = Object.keys(SINKS) as [SinkName, ...SinkName[]];
+export const CACHE_NAMES = Object.keys(CACHES) as [CacheName, ...CacheName[]];
+
+/** Limits of the run inputs (bytes). */
+export const LIMITS = {
+  minSizeBytes: 1,
+  maxSizeBytes: 64 * 2 ** 30,
+  minChunkBytes: 1,
+  maxChunkBytes: 16 * 2 ** 20,
+  /** Syscalls per run stay bounded: 1 GiB needs chunks of 64 B or more. */
+  maxChunks: 2 ** 24,
+} as const;
+
+/** What a run uses when the caller says nothing. */
+export const DEFAULTS = {
+  mode: 'sendfile',
+  path: 'loopback',
+  sink: 'read',
+  sizeBytes: 256 * 2 ** 20,
+  chunkBytes: 128 * 2 ** 10,
+  cache: 'warm',
+} as const;

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The one build: eBPF objects and skeletons (bpf/), the native addon (node-gyp),
+# the TypeScript (tsc). Incremental: only what changed is rebuilt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -f bpf/Makefile ]; then
+  make -s -C bpf
+fi
+if [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ]; then
+  node-gyp configure --silent
+fi
+node-gyp build --silent >/dev/null
+tsc -p tsconfig.json

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Sets up everything the lab needs on Debian 12 or Ubuntu 22.04/24.04, as root:
+# system packages, npm dependencies, the native addon, the eBPF objects, the
+# TypeScript build, tracefs. Idempotent: a second run installs nothing and says so.
+#
+#   scripts/setup.sh            what the lab needs to run
+#   scripts/setup.sh --for test  plus what the test suite needs (browser, qemu, linters)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+purpose=lab
+if [ "${1:-}" = "--for" ]; then purpose="${2:-lab}"; fi
+case "$purpose" in lab|test) ;; *) echo "setup: --for takes lab or test, not '$purpose'" >&2; exit 2 ;; esac
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+# ---- system packages -------------------------------------------------------
+# Each line: the package, and why the lab needs it.
+lab_packages=(
+  clang          # compiles the eBPF programs (bpf/*.bpf.c)
+  llvm           # llvm-strip for the BPF objects
+  libbpf-dev     # loads and attaches the eBPF programs (the probe host links it)
+  libelf-dev     # libbpf's ELF reader
+  zlib1g-dev     # libbpf's dependency
+  pkg-config     # finds libbpf's flags
+  bpftrace       # the second probe engine (bpf/*.bt)
+  iproute2       # ip netns / ip link: the veth paths
+  ethtool        # scatter-gather on/off, read back
+  iperf3         # the benchmark's peer
+  make           # node-gyp and the BPF build
+  g++            # the native addon
+  python3        # node-gyp
+)
+test_packages=(
+  chromium        # the dashboard's browser tests (Playwright drives it)
+  qemu-system-x86 # boots distribution kernels for the function-probe tier tests
+  busybox-static  # the init of those test VMs
+  cpio            # packs their initramfs
+  shellcheck      # lints the shell scripts
+)
+
+# bpftool: its own package on Debian; in linux-tools on Ubuntu.
+if grep -qi ubuntu /etc/os-release 2>/dev/null; then
+  lab_packages+=(linux-tools-common "linux-tools-$(uname -r)")
+else
+  lab_packages+=(bpftool)
+fi
+
+wanted=("${lab_packages[@]}")
+[ "$purpose" = test ] && wanted+=("${test_packages[@]}")
+
+missing=()
+for p in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || die "these packages are missing and installing them needs root: ${missing[*]}"
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || die "apt-get update failed: is a Debian/Ubuntu mirror reachable?"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || die "apt-get install failed for: ${missing[*]}"
+else
+  say "system packages: all present"
+fi
+
+# ---- Node.js ----------------------------------------------------------------
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+[ "$node_major" -ge 20 ] || die "Node.js 20 or newer is needed (found: $(node -v 2>/dev/null || echo none)); install it from your distribution or nodejs.org"
+
+# ---- kernel interfaces ---------------------------------------------------------
+[ -r /sys/kernel/btf/vmlinux ] || die "the kernel has no BTF (/sys/kernel/btf/vmlinux): the eBPF programs need a kernel built with CONFIG_DEBUG_INFO_BTF=y"
+if [ ! -d /sys/kernel/tracing/events ]; then
+  if [ "$(id -u)" = 0 ]; then
+    mount -t tracefs nodev /sys/kernel/tracing && say "mounted tracefs on /sys/kernel/tracing"
+  else
+    say "warning: tracefs is not mounted and mounting it needs root: mount -t tracefs nodev /sys/kernel/tracing"
+  fi
+fi
+
+# ---- npm dependencies ----------------------------------------------------------
+stamp=node_modules/.zcl-lock-hash
+hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then
+  say "npm dependencies: up to date"
+else
+  say "installing npm dependencies (npm ci)"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  echo "$hash" > "$stamp"
+fi
+
+# ---- build ---------------------------------------------------------------------
+say "building (eBPF objects, native addon, TypeScript)"
+npm run --silent build
+say "ready ($purpose)"

@@ -1,0 +1,35 @@
+// zcl run: one transfer, a table or --json.
+import type { Command } from 'commander';
+import { CancelledError, runTransfer } from '../run/orchestrate.js';
+import { InputError } from '../schema/run-spec.js';
+import { runTable } from './format.js';
+import { abortOnSigint, transferBar } from './progress.js';
+import { addRunOptions, catalogHelp, privilegeProblems, specFromOptions } from './run-options.js';
+
+export function registerRun(program: Command): void {
+  const cmd = program
+    .command('run')
+    .description('move a file to a TCP socket once and report what it cost')
+    .option('--json', 'print the RunResult as JSON on stdout');
+  addRunOptions(cmd)
+    .addHelpText('after', catalogHelp() + '\nExamples:\n  zcl run --mode read-write --size 256MiB --chunk 64KiB\n  zcl run --mode sendfile-nogather --json\n')
+    .action(async (o: Record<string, unknown>) => {
+      const spec = specFromOptions(o);
+      const problems = privilegeProblems(spec);
+      if (problems.length) throw new InputError(problems.map((m) => ({ field: '--path', message: m })), 'options');
+      const ac = abortOnSigint();
+      const bar = transferBar(spec.mode);
+      try {
+        const r = await runTransfer(spec, { signal: ac.signal, onProgress: (b, t) => bar.update(b, t) });
+        bar.stop();
+        process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : runTable(r) + '\n');
+      } catch (e) {
+        bar.stop();
+        if (e instanceof CancelledError) {
+          process.stderr.write('zcl: cancelled; nothing left behind\n');
+          process.exit(130);
+        }
+        throw e;
+      }
+    });
+}

@@ -1,0 +1,47 @@
+// The run spec as command-line options: one option per RunSpec field, with
+// help generated from the catalog, and validation errors named by option.
+import { Option, type Command } from 'commander';
+import { CACHES, DEFAULTS, MODES, PATHS, SINKS } from '../../scenarios/catalog.js';
+import { InputError, parseRunSpec, type RunSpec } from '../schema/run-spec.js';
+import { formatSize, SIZE_SYNTAX } from '../schema/units.js';
+
+/** RunSpec field -> the CLI option that sets it. */
+export const OPTION_OF_FIELD: Record<string, string> = {
+  mode: '--mode', path: '--path', sink: '--sink', sizeBytes: '--size', chunkBytes: '--chunk', cache: '--cache',
+};
+
+export function addRunOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--mode <mode>', 'how the sender moves the file (see below)').default(DEFAULTS.mode))
+    .addOption(new Option('--path <path>', 'the network path (see below)').default(undefined, `${DEFAULTS.path}; veth-nosg for sendfile-nogather`))
+    .addOption(new Option('--sink <sink>', 'what the receiver does with the bytes (see below)').default(DEFAULTS.sink))
+    .addOption(new Option('--size <size>', `bytes to send: ${SIZE_SYNTAX}`).default(formatSize(DEFAULTS.sizeBytes).replace(' ', '')))
+    .addOption(new Option('--chunk <size>', 'bytes per transfer syscall').default(undefined, `${formatSize(DEFAULTS.chunkBytes).replace(' ', '')}, or the size if smaller`))
+    .addOption(new Option('--cache <cache>', 'page-cache state of the file before the run: warm | cold').default(DEFAULTS.cache));
+}
+
+export function catalogHelp(): string {
+  const list = (title: string, entries: Record<string, { summary: string }>) => {
+    const w = Math.max(...Object.keys(entries).map((k) => k.length));
+    return `\n${title}:\n` + Object.entries(entries).map(([k, v]) => `  ${k.padEnd(w)}  ${v.summary}`).join('\n');
+  };
+  return list('Modes (--mode)', MODES) + '\n' + list('Paths (--path)', PATHS) + '\n' + list('Sinks (--sink)', SINKS) + '\n' + list('Cache (--cache)', CACHES) + '\n';
+}
+
+export function specFromOptions(o: Record<string, unknown>): RunSpec {
+  try {
+    return parseRunSpec({ mode: o.mode, path: o.path, sink: o.sink, sizeBytes: o.size, chunkBytes: o.chunk, cache: o.cache }, 'options');
+  } catch (e) {
+    if (e instanceof InputError)
+      throw new InputError(e.issues.map((i) => ({ field: OPTION_OF_FIELD[i.field] ?? i.field, message: i.message })), 'options');
+    throw e;
+  }
+}
+
+/** Privileges a spec needs, checked before anything starts. */
+export function privilegeProblems(spec: Pick<RunSpec, 'path'>): string[] {
+  const root = process.getuid?.() === 0;
+  if (spec.path !== 'loopback' && !root)
+    return [`--path ${spec.path} creates network namespaces and a veth pair, which needs root (CAP_NET_ADMIN); run as root, or use --path loopback`];
+  return [];
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// zcl: the lab's command line.
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../schema/run-spec.js';
+import { registerRun } from './cmd-run.js';
+import { registerCompare } from './cmd-compare.js';
+
+const program = new Command('zcl')
+  .description('zerocopy-lab: moves a file to a TCP socket in several ways and measures, with eBPF, what each costs the kernel')
+  .showHelpAfterError('(add --help for usage)')
+  .exitOverride();
+
+registerRun(program);
+registerCompare(program);
+
+/** Exit codes: 0 ok, 1 the run failed, 2 bad input (nothing was started), 130 interrupted. */
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) process.exit(e.exitCode === 1 ? 2 : e.exitCode);
+    if (e instanceof InputError) {
+      process.stderr.write(`zcl: ${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`zcl: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,77 @@
+// The native addon (native/, built by node-gyp), with its JS surface typed.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { ROOT } from './project.js';
+
+export interface SyscallCounts { [name: string]: number }
+
+export interface LoopHandle {
+  /** Bytes moved so far (an atomic the loop updates; no syscall to read it). */
+  progress(): number;
+  /** Asks the loop to stop before its next syscall. */
+  cancel(): void;
+}
+
+export interface NativeTransferResult {
+  bytes: number;
+  wallSeconds: number;
+  cpuUserSeconds: number;
+  cpuSysSeconds: number;
+  syscalls: SyscallCounts;
+  cancelled: boolean;
+  tid: number;
+  zerocopy?: { sends: number; completions: number; copiedCompletions: number; copiedBytes: number };
+}
+
+export interface NativeSinkResult {
+  bytes: number;
+  crc32c?: number;
+  wallSeconds: number;
+  cpuUserSeconds: number;
+  cpuSysSeconds: number;
+  syscalls: SyscallCounts;
+  cancelled: boolean;
+}
+
+/** An Error from the engine: which syscall failed, and the errno name. */
+export interface NativeError extends Error { syscall?: string; code?: string; errno?: number }
+
+type Callback<T> = (err: NativeError | null, result: T) => void;
+
+export interface Addon {
+  nativeModes: string[];
+  generateFile(path: string, size: number): Promise<number>;
+  fileCrc32c(path: string): Promise<number>;
+  warmCache(path: string): Promise<void>;
+  dropCache(path: string): void;
+  residency(path: string): { pages: number; resident: number };
+  startTransfer(
+    spec: { mode: string; file: string; size: number; chunk: number; host: string; port: number },
+    cb: Callback<NativeTransferResult>,
+  ): LoopHandle;
+  listen(host: string, port: number): { fd: number; port: number };
+  startSink(spec: { fd: number; mode: 'read' | 'discard'; buffer: number }, cb: Callback<NativeSinkResult>): LoopHandle;
+}
+
+let cached: Addon | undefined;
+
+export function addon(): Addon {
+  if (!cached) {
+    const require = createRequire(import.meta.url);
+    try {
+      cached = require(join(ROOT, 'build', 'Release', 'zcl.node')) as Addon;
+    } catch (e) {
+      throw new Error(`the native addon is not built (${(e as Error).message.split('\n')[0]}); run: npm run setup`);
+    }
+  }
+  return cached;
+}
+
+/** Runs a native loop to completion as a promise, with its handle exposed. */
+export function runLoop<T>(start: (cb: Callback<T>) => LoopHandle): { handle: LoopHandle; done: Promise<T> } {
+  let handle!: LoopHandle;
+  const done = new Promise<T>((resolve, reject) => {
+    handle = start((err, r) => (err ? reject(err) : resolve(r)));
+  });
+  return { handle, done };
+}

@@ -1,0 +1,38 @@
+// Messages between the orchestrator and its two children (sender, sink), over
+// Node's IPC channel. The children never write to stdout.
+import type { NativeSinkResult, NativeTransferResult } from '../native.js';
+
+export interface SenderArgs { mode: string; file: string; sizeBytes: number; chunkBytes: number; host: string; port: number }
+export interface SinkArgs { mode: 'read' | 'discard'; host: string; bufferBytes: number }
+
+/** What the sender reports; node-stream fills what JS can know. */
+export type SenderResult = NativeTransferResult & { engine: 'native' | 'node'; cpuScope: 'thread' | 'process' };
+
+export interface ChildError { message: string; syscall?: string; code?: string }
+
+export type ChildMessage =
+  | { type: 'listening'; pid: number; port: number }
+  | { type: 'ready'; pid: number }
+  | { type: 'progress'; bytes: number }
+  | { type: 'done'; result: SenderResult | NativeSinkResult }
+  | { type: 'error'; error: ChildError };
+
+export type ParentMessage = { type: 'go' };
+
+export function errorMessage(e: unknown): ChildError {
+  const err = e as { message?: string; syscall?: string; code?: string };
+  return { message: err?.message ?? String(e), syscall: err?.syscall, code: typeof err?.code === 'string' ? err.code : undefined };
+}
+
+/** Sends a message and waits until it is written, so exit() cannot drop it. */
+export function sendToParent(msg: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(msg, undefined, {}, () => resolve());
+  });
+}
+
+/** A child ends when its parent goes away: nothing is left running after a crash. */
+export function exitWithParent(): void {
+  process.on('disconnect', () => process.exit(70));
+}

@@ -1,0 +1,84 @@
+// One child process of a run (sender or sink), optionally inside a network
+// namespace, with its IPC messages as awaitable events. Killing is SIGKILL:
+// the kernel closes its sockets and files, nothing survives it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { DIST } from '../project.js';
+import type { ChildMessage, ParentMessage } from './child-protocol.js';
+
+export class ChildFailed extends Error {
+  constructor(readonly role: string, message: string, readonly syscall?: string, readonly code?: string) {
+    super(message);
+    this.name = 'ChildFailed';
+  }
+}
+
+export class Child {
+  readonly proc: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private stderr = '';
+  private waiters: { type: ChildMessage['type']; resolve: (m: ChildMessage) => void; reject: (e: Error) => void }[] = [];
+  private inbox: ChildMessage[] = [];
+  private failure?: Error;
+  onProgress?: (bytes: number) => void;
+
+  constructor(readonly role: 'sender' | 'sink', script: string, args: unknown, netns?: string) {
+    const entry = join(DIST, 'server', 'run', script);
+    const argv = [process.execPath, entry, JSON.stringify(args)];
+    const [cmd, ...rest] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
+    this.proc = spawn(cmd, rest, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-4000)));
+    this.proc.on('message', (m: ChildMessage) => this.onMessage(m));
+    this.exited = new Promise((resolve) => {
+      this.proc.on('exit', (code, signal) => {
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        const tail = this.stderr.trim().split('\n').slice(-5).join('\n');
+        this.fail(new ChildFailed(this.role, `the ${this.role} process (pid ${this.proc.pid}) ${how}${tail ? `: ${tail}` : ''}`));
+        resolve({ code, signal });
+      });
+      this.proc.on('error', (e) => {
+        this.fail(new ChildFailed(this.role, `cannot start the ${this.role} process: ${e.message}`));
+        resolve({ code: null, signal: null });
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.proc.pid ?? -1;
+  }
+
+  private onMessage(m: ChildMessage): void {
+    if (m.type === 'progress') return this.onProgress?.(m.bytes);
+    if (m.type === 'error') {
+      const where = m.error.syscall ? ` (${m.error.syscall}${m.error.code ? `, ${m.error.code}` : ''})` : '';
+      return this.fail(new ChildFailed(this.role, `${this.role}: ${m.error.message}${where}`, m.error.syscall, m.error.code));
+    }
+    const i = this.waiters.findIndex((w) => w.type === m.type);
+    if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
+    else this.inbox.push(m);
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const w of this.waiters.splice(0)) w.reject(this.failure);
+  }
+
+  /** Resolves with the next message of a type; rejects if the child fails first. */
+  next<T extends ChildMessage['type']>(type: T): Promise<Extract<ChildMessage, { type: T }>> {
+    const i = this.inbox.findIndex((m) => m.type === type);
+    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Extract<ChildMessage, { type: T }>);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) =>
+      this.waiters.push({ type, resolve: resolve as (m: ChildMessage) => void, reject }),
+    );
+  }
+
+  send(m: ParentMessage): void {
+    if (this.proc.connected) this.proc.send(m);
+  }
+
+  async kill(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+    await this.exited;
+  }
+}

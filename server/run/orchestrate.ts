@@ -1,0 +1,142 @@
+// One run, start to finish: data file and cache state, network path, sink and
+// sender processes, the result checked against the file. Whatever happens
+// (success, error, cancel, a child crashing) the children are reaped and the
+// path's namespaces deleted before this returns.
+import { randomUUID } from 'node:crypto';
+import { release } from 'node:os';
+import type { RunSpec } from '../schema/run-spec.js';
+import type { NativeSinkResult } from '../native.js';
+import { Child } from './child.js';
+import type { SenderResult } from './child-protocol.js';
+import { ensureDataFile, prepareCache } from './datafiles.js';
+import { openPath, type NetPath } from './netpath.js';
+import type { RunResult } from './result.js';
+
+export class IntegrityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IntegrityError';
+  }
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('the run was cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+export interface RunPids { sender: number; sink: number }
+
+/** Extension points for the probes: attach to the pids before "go", read after. */
+export interface RunHooks {
+  beforeGo?(pids: RunPids, path: NetPath): Promise<void>;
+  afterDone?(result: RunResult): Promise<void>;
+  /** Always called, even on failure. */
+  finally?(): Promise<void>;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** Bytes moved so far, about 10 times a second. */
+  onProgress?(bytes: number, total: number): void;
+  /** Phase changes, for progress displays. */
+  onPhase?(phase: 'preparing' | 'starting' | 'running' | 'finishing'): void;
+  hooks?: RunHooks;
+  /** Receive buffer of the read sink (bytes per recv). */
+  sinkBufferBytes?: number;
+}
+
+const GiB = 2 ** 30;
+
+export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise<RunResult> {
+  const { signal } = opts;
+  const startedAt = new Date().toISOString();
+  const cancelled = new Promise<never>((_, reject) => {
+    if (signal?.aborted) reject(new CancelledError());
+    signal?.addEventListener('abort', () => reject(new CancelledError()), { once: true });
+  });
+  cancelled.catch(() => undefined);
+  const race = <T>(p: Promise<T>) => Promise.race([p, cancelled]);
+
+  opts.onPhase?.('preparing');
+  const file = await race(ensureDataFile(spec.sizeBytes));
+  const cacheState = await race(prepareCache(file.path, spec.cache));
+  let path: NetPath | undefined;
+  const children: Child[] = [];
+  try {
+    opts.onPhase?.('starting');
+    path = await race(openPath(spec.path));
+    const sink = new Child('sink', 'sink-child.js', { mode: spec.sink, host: path.sinkHost, bufferBytes: opts.sinkBufferBytes ?? 128 * 1024 }, path.sinkNetns);
+    children.push(sink);
+    const { port } = await race(sink.next('listening'));
+    const sender = new Child(
+      'sender', 'sender-child.js',
+      { mode: spec.mode, file: file.path, sizeBytes: spec.sizeBytes, chunkBytes: spec.chunkBytes, host: path.sinkHost, port },
+      path.senderNetns,
+    );
+    children.push(sender);
+    await race(sender.next('ready'));
+    await race(opts.hooks?.beforeGo?.({ sender: sender.pid, sink: sink.pid }, path) ?? Promise.resolve());
+
+    opts.onPhase?.('running');
+    sender.onProgress = (b) => opts.onProgress?.(b, spec.sizeBytes);
+    const senderDone = sender.next('done');
+    const sinkDone = sink.next('done');
+    sender.send({ type: 'go' });
+    // The first failure wins (a killed sink surfaces as its own exit, not only as the sender's EPIPE).
+    const [s, k] = await race(Promise.all([senderDone, sinkDone]));
+    opts.onPhase?.('finishing');
+    const snd = s.result as SenderResult;
+    const snk = k.result as NativeSinkResult;
+
+    if (snd.bytes !== spec.sizeBytes)
+      throw new IntegrityError(`the sender moved ${snd.bytes} bytes, not the file's ${spec.sizeBytes}`);
+    if (snk.bytes !== spec.sizeBytes)
+      throw new IntegrityError(`the sink received ${snk.bytes} bytes, not the file's ${spec.sizeBytes}`);
+    const checksumOk = spec.sink === 'read' ? snk.crc32c === file.crc32c : null;
+    if (checksumOk === false)
+      throw new IntegrityError(
+        `the sink's CRC32C ${snk.crc32c?.toString(16)} differs from the file's ${file.crc32c.toString(16)}: the bytes arrived corrupted or out of order`,
+      );
+
+    const result: RunResult = {
+      id: randomUUID(),
+      ...spec,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      kernel: release(),
+      bytes: snd.bytes,
+      chunks: Math.ceil(spec.sizeBytes / spec.chunkBytes),
+      wallSeconds: snd.wallSeconds,
+      throughputMiBps: snd.bytes / 2 ** 20 / snd.wallSeconds,
+      sender: {
+        pid: sender.pid,
+        engine: snd.engine,
+        cpuUserSeconds: snd.cpuUserSeconds,
+        cpuSysSeconds: snd.cpuSysSeconds,
+        cpuScope: snd.cpuScope,
+        cpuSecondsPerGiB: (snd.cpuUserSeconds + snd.cpuSysSeconds) / (snd.bytes / GiB),
+        syscalls: snd.syscalls,
+      },
+      receiver: {
+        pid: sink.pid,
+        bytes: snk.bytes,
+        checksumOk,
+        cpuUserSeconds: snk.cpuUserSeconds,
+        cpuSysSeconds: snk.cpuSysSeconds,
+        wallSeconds: snk.wallSeconds,
+        syscalls: snk.syscalls,
+      },
+      ...(snd.zerocopy ? { zerocopy: snd.zerocopy } : {}),
+      file: { path: file.path, crc32c: file.crc32c, pagesCachedBefore: cacheState.resident, pages: cacheState.pages },
+      device: { name: path.device.name, netns: path.device.netns, scatterGather: path.device.scatterGather },
+    };
+    await opts.hooks?.afterDone?.(result);
+    return result;
+  } finally {
+    await Promise.all(children.map((c) => c.kill()));
+    await opts.hooks?.finally?.().catch(() => undefined);
+    await path?.close();
+  }
+}

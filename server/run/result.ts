@@ -1,0 +1,42 @@
+// What a run returns, everywhere: CLI --json, the API, results files, reports.
+import type { RunSpec } from '../schema/run-spec.js';
+import type { SyscallCounts } from '../native.js';
+
+export interface RunResult extends RunSpec {
+  id: string;
+  startedAt: string;
+  finishedAt: string;
+  kernel: string;
+  /** Bytes the sender moved (the sink received exactly these, or the run failed). */
+  bytes: number;
+  chunks: number;
+  /** The sender's transfer loop, first syscall to last (MSG_ZEROCOPY: to the last completion). */
+  wallSeconds: number;
+  throughputMiBps: number;
+  sender: {
+    pid: number;
+    engine: 'native' | 'node';
+    cpuUserSeconds: number;
+    cpuSysSeconds: number;
+    /** 'thread': the engine's own thread (RUSAGE_THREAD); 'process': node-stream's whole process. */
+    cpuScope: 'thread' | 'process';
+    /** Sender CPU seconds per GiB moved (netperf's service demand). */
+    cpuSecondsPerGiB: number;
+    /** Every syscall the engine's loop issued, by name (node-stream: empty, see the probes). */
+    syscalls: SyscallCounts;
+  };
+  /** The sink process (the RunSpec's `sink` field names its mode). */
+  receiver: {
+    pid: number;
+    bytes: number;
+    /** read sink: the CRC32C of what arrived equals the file's; discard: null (nothing to check). */
+    checksumOk: boolean | null;
+    cpuUserSeconds: number;
+    cpuSysSeconds: number;
+    wallSeconds: number;
+    syscalls: SyscallCounts;
+  };
+  zerocopy?: { sends: number; completions: number; copiedCompletions: number; copiedBytes: number };
+  file: { path: string; crc32c: number; pagesCachedBefore: number; pages: number };
+  device: { name: string; netns?: string; scatterGather: boolean };
+}

@@ -1,0 +1,107 @@
+// The one input schema for a run: the CLI, the HTTP API, the WebSocket and the
+// matrix files all validate with it, and its errors name the field and the
+// allowed values.
+import { z } from 'zod';
+import {
+  CACHE_NAMES, DEFAULTS, LIMITS, MODE_NAMES, MODES, PATH_NAMES, SINK_NAMES,
+} from '../../scenarios/catalog.js';
+import { formatSize, parseSize, SIZE_SYNTAX } from './units.js';
+
+const oneOf = (values: readonly string[]) =>
+  z.enum(values as [string, ...string[]], {
+    error: (iss) => `${iss.input === undefined ? 'is required' : `'${String(iss.input)}' is not allowed`}; allowed: ${values.join(', ')}`,
+  });
+
+const size = (min: number, max: number) =>
+  z.union([z.number(), z.string()], { error: `must be ${SIZE_SYNTAX}` }).transform((v, ctx) => {
+    const n = parseSize(v);
+    if (n === undefined) {
+      ctx.addIssue({ code: 'custom', message: `'${v}' is not a size; write ${SIZE_SYNTAX}` });
+      return z.NEVER;
+    }
+    if (n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `${formatSize(n)} is out of range; allowed: ${formatSize(min)} to ${formatSize(max)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+// Defaults that depend on other fields: sendfile-nogather's path, and a chunk
+// no larger than a small file.
+const withDependentDefaults = (v: unknown) => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const o = { ...(v as Record<string, unknown>) };
+  if (o.path === undefined && typeof o.mode === 'string') {
+    const needs = (MODES as Record<string, { path?: string }>)[o.mode]?.path;
+    if (needs) o.path = needs;
+  }
+  if (o.chunkBytes === undefined && o.sizeBytes !== undefined) {
+    const n = parseSize(o.sizeBytes as string | number);
+    if (n !== undefined && n >= LIMITS.minChunkBytes && n < DEFAULTS.chunkBytes) o.chunkBytes = n;
+  }
+  return o;
+};
+
+const RunSpecObject = z
+  .object({
+    mode: oneOf(MODE_NAMES).default(DEFAULTS.mode),
+    path: oneOf(PATH_NAMES).default(DEFAULTS.path),
+    sink: oneOf(SINK_NAMES).default(DEFAULTS.sink),
+    sizeBytes: size(LIMITS.minSizeBytes, LIMITS.maxSizeBytes).default(DEFAULTS.sizeBytes),
+    chunkBytes: size(LIMITS.minChunkBytes, LIMITS.maxChunkBytes).default(DEFAULTS.chunkBytes),
+    cache: oneOf(CACHE_NAMES).default(DEFAULTS.cache),
+  })
+  .strict();
+
+export const RunSpecSchema = z.preprocess(withDependentDefaults, RunSpecObject).superRefine((s, ctx) => {
+    if (s.chunkBytes > s.sizeBytes)
+      ctx.addIssue({
+        code: 'custom', path: ['chunkBytes'],
+        message: `${formatSize(s.chunkBytes)} is larger than sizeBytes (${formatSize(s.sizeBytes)}); allowed: ${formatSize(LIMITS.minChunkBytes)} to sizeBytes`,
+      });
+    const needs = (MODES[s.mode as keyof typeof MODES] as { path?: string }).path;
+    if (needs && s.path !== needs)
+      ctx.addIssue({
+        code: 'custom', path: ['path'],
+        message: `mode ${s.mode} runs on path ${needs} (its point is a device without scatter-gather); got '${s.path}'`,
+      });
+    if (Math.ceil(s.sizeBytes / s.chunkBytes) > LIMITS.maxChunks)
+      ctx.addIssue({
+        code: 'custom', path: ['chunkBytes'],
+        message: `${formatSize(s.chunkBytes)} makes ${Math.ceil(s.sizeBytes / s.chunkBytes)} chunks; allowed: at most ${LIMITS.maxChunks} (at least ${formatSize(Math.ceil(s.sizeBytes / LIMITS.maxChunks))} for this size)`,
+      });
+  });
+
+export type RunSpecInput = z.input<typeof RunSpecSchema>;
+export interface RunSpec {
+  mode: (typeof MODE_NAMES)[number];
+  path: (typeof PATH_NAMES)[number];
+  sink: (typeof SINK_NAMES)[number];
+  sizeBytes: number;
+  chunkBytes: number;
+  cache: (typeof CACHE_NAMES)[number];
+}
+
+/** A validation failure, with one line per bad field. */
+export class InputError extends Error {
+  constructor(readonly issues: { field: string; message: string }[], readonly source = 'input') {
+    super(`invalid ${source}:\n` + issues.map((i) => `  ${i.field}: ${i.message}`).join('\n'));
+    this.name = 'InputError';
+  }
+}
+
+export function issuesOf(error: z.ZodError, prefix: (string | number)[] = []): { field: string; message: string }[] {
+  return error.issues.map((iss) => {
+    let message = iss.message;
+    if (iss.code === 'unrecognized_keys') message = `unknown field(s) ${iss.keys.map((k) => `'${k}'`).join(', ')}; allowed: ${Object.keys(RunSpecObject.shape).join(', ')}`;
+    const path = [...prefix, ...iss.path];
+    return { field: path.length ? path.join('.') : '(root)', message };
+  });
+}
+
+export function parseRunSpec(input: unknown, source = 'run spec'): RunSpec {
+  const r = RunSpecSchema.safeParse(input);
+  if (!r.success) throw new InputError(issuesOf(r.error), source);
+  return r.data as RunSpec;
+}
+

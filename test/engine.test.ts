@@ -1,0 +1,71 @@
+// Every mode on every path moves exactly the file's bytes, intact, and the
+// engine's syscall counts are what its loop implies.
+import { describe, expect, it } from 'vitest';
+import { MODE_NAMES, MODES, PATH_NAMES, type ModeName, type PathName } from '../scenarios/catalog.js';
+import { runTransfer } from '../server/run/orchestrate.js';
+import { parseRunSpec } from '../server/schema/run-spec.js';
+import { addon } from '../server/native.js';
+import { CHUNK, ODD_SIZE, ourNamespaces } from './helpers.js';
+
+const chunks = Math.ceil(ODD_SIZE / CHUNK);
+
+/** What each mode's loop issues for `chunks` chunks. */
+function expectedSyscalls(mode: ModeName): Record<string, number> | undefined {
+  switch (mode) {
+    case 'read-write': return { read: chunks, write: chunks };
+    case 'mmap-write': return { mmap: 1, write: chunks, munmap: 1 };
+    case 'sendfile':
+    case 'sendfile-nogather': return { sendfile: chunks };
+    case 'splice': return { splice: 2 * chunks }; // file -> pipe, pipe -> socket
+    default: return undefined; // msg-zerocopy and node-stream: checked below
+  }
+}
+
+const cells: [ModeName, PathName][] = MODE_NAMES.flatMap((m) => {
+  const only = (MODES[m] as { path?: PathName }).path;
+  return (only ? [only] : PATH_NAMES).map((p) => [m, p] as [ModeName, PathName]);
+});
+
+describe('transfer engine', () => {
+  it('implements every native mode of the catalog', () => {
+    expect(addon().nativeModes.sort()).toEqual(MODE_NAMES.filter((m) => MODES[m].native).sort());
+  });
+
+  it.each(cells)('%s over %s moves the file exactly', async (mode, path) => {
+    const spec = parseRunSpec({ mode, path, sizeBytes: ODD_SIZE, chunkBytes: CHUNK });
+    const r = await runTransfer(spec);
+    expect(r.bytes).toBe(ODD_SIZE);
+    expect(r.receiver.bytes).toBe(ODD_SIZE);
+    expect(r.receiver.checksumOk).toBe(true);
+    expect(r.device.scatterGather).toBe(path !== 'veth-nosg');
+    const want = expectedSyscalls(mode);
+    if (want) expect(r.sender.syscalls).toEqual(want);
+    if (mode === 'msg-zerocopy') {
+      expect(r.zerocopy!.sends).toBe(chunks);
+      expect(r.zerocopy!.completions).toBe(chunks);
+      // sends that failed with ENOBUFS and were retried are syscalls too
+      expect(r.sender.syscalls.sendto).toBeGreaterThanOrEqual(chunks);
+      expect(r.sender.syscalls.mmap).toBe(1);
+    }
+    if (mode === 'node-stream') expect(r.sender.engine).toBe('node');
+    expect(ourNamespaces()).toEqual([]);
+  });
+
+  it('discard sink receives every byte without a checksum', async () => {
+    const r = await runTransfer(parseRunSpec({ mode: 'sendfile', sink: 'discard', sizeBytes: ODD_SIZE, chunkBytes: CHUNK }));
+    expect(r.receiver.bytes).toBe(ODD_SIZE);
+    expect(r.receiver.checksumOk).toBeNull();
+  });
+
+  it('cold cache starts with none of the file cached', async () => {
+    const r = await runTransfer(parseRunSpec({ mode: 'read-write', cache: 'cold', sizeBytes: ODD_SIZE, chunkBytes: CHUNK }));
+    expect(r.file.pagesCachedBefore).toBe(0);
+    expect(r.file.pages).toBe(Math.ceil(ODD_SIZE / 4096));
+    expect(r.receiver.checksumOk).toBe(true);
+  });
+
+  it('warm cache starts with all of the file cached', async () => {
+    const r = await runTransfer(parseRunSpec({ mode: 'read-write', cache: 'warm', sizeBytes: ODD_SIZE, chunkBytes: CHUNK }));
+    expect(r.file.pagesCachedBefore).toBe(r.file.pages);
+  });
+});

@@ -1,0 +1,37 @@
+// Shared by the tests: file sizes that are not a multiple of the chunk, and
+// checks that a run left nothing behind.
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { labHome } from '../server/project.js';
+
+export const KiB = 1024;
+export const MiB = 1024 * 1024;
+/** 3 MiB + 4097 B: an odd size, with a last chunk shorter than the others. */
+export const ODD_SIZE = 3 * MiB + 4097;
+export const CHUNK = 64 * KiB;
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Network namespaces created by this process (their names carry our pid). */
+export function ourNamespaces(): string[] {
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter((n) => n.startsWith(`zcl-${process.pid}-`));
+}
+
+export function tempFilesInDataDir(): string[] {
+  try {
+    return readdirSync(join(labHome(), 'data')).filter((f) => f.startsWith('.tmp-'));
+  } catch {
+    return [];
+  }
+}

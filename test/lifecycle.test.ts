@@ -1,0 +1,48 @@
+// A cancel or a crashing child leaves nothing behind and says what happened.
+import { describe, expect, it } from 'vitest';
+import { CancelledError, runTransfer, type RunPids } from '../server/run/orchestrate.js';
+import { parseRunSpec } from '../server/schema/run-spec.js';
+import { alive, MiB, ourNamespaces, tempFilesInDataDir } from './helpers.js';
+
+// Slow enough to interrupt: small chunks over the veth without scatter-gather.
+const slow = parseRunSpec({ mode: 'read-write', path: 'veth-nosg', sizeBytes: 64 * MiB, chunkBytes: 4096 });
+
+function interrupted(act: (pids: RunPids, ac: AbortController) => void) {
+  const ac = new AbortController();
+  let pids: RunPids | undefined;
+  const run = runTransfer(slow, {
+    signal: ac.signal,
+    hooks: { beforeGo: async (p) => void (pids = p) },
+    onProgress: (b) => b > 0 && pids && act(pids, ac),
+  });
+  return { run, pids: () => pids! };
+}
+
+describe('run lifecycle', () => {
+  it('a cancel mid-run leaves no child, namespace or temp file', async () => {
+    const { run, pids } = interrupted((_, ac) => ac.abort());
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    expect(alive(pids().sender)).toBe(false);
+    expect(alive(pids().sink)).toBe(false);
+    expect(ourNamespaces()).toEqual([]);
+    expect(tempFilesInDataDir()).toEqual([]);
+  });
+
+  it('a killed sink fails the run with a clear error and leaves nothing', async () => {
+    let killed = false;
+    const { run, pids } = interrupted((p) => {
+      if (!killed) process.kill(p.sink, 'SIGKILL');
+      killed = true;
+    });
+    await expect(run).rejects.toThrow(/sink process \(pid \d+\) was killed by SIGKILL|sender: .*(ECONNRESET|EPIPE)/);
+    expect(alive(pids().sender)).toBe(false);
+    expect(ourNamespaces()).toEqual([]);
+  });
+
+  it('a cancel before the start starts nothing', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(runTransfer(slow, { signal: ac.signal })).rejects.toBeInstanceOf(CancelledError);
+    expect(ourNamespaces()).toEqual([]);
+  });
+});
