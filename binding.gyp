@@ -4,7 +4,7 @@
       "target_name": "zcl",
       "sources": [
         "native/addon.cc",
-        "native/engine/crc32c.cc",
+        "native/engine/checksum.cc",
         "native/engine/datafile.cc",
         "native/engine/net_util.cc",
         "native/engine/sink.cc",

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 
+#include "engine/checksum.h"
 #include "engine/datafile.h"
 #include "engine/net_util.h"
 #include "engine/sink.h"
@@ -98,16 +99,16 @@ std::string str_field(Napi::Object o, const char* key) {
 Napi::Value GenerateFile(const Napi::CallbackInfo& info) {
   std::string path = string_arg(info, 0, "path");
   uint64_t size = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
-  return run_async<uint32_t>(
+  return run_async<uint64_t>(
       info.Env(), [path, size] { return generate_file(path, size); },
-      [](Napi::Env env, const uint32_t& crc) { return Napi::Number::New(env, crc); });
+      [](Napi::Env env, const uint64_t& sum) { return Napi::String::New(env, Checksum::hex(sum)); });
 }
 
-Napi::Value FileCrc32c(const Napi::CallbackInfo& info) {
+Napi::Value FileChecksum(const Napi::CallbackInfo& info) {
   std::string path = string_arg(info, 0, "path");
-  return run_async<uint32_t>(
-      info.Env(), [path] { return file_crc32c(path); },
-      [](Napi::Env env, const uint32_t& crc) { return Napi::Number::New(env, crc); });
+  return run_async<uint64_t>(
+      info.Env(), [path] { return file_checksum(path); },
+      [](Napi::Env env, const uint64_t& sum) { return Napi::String::New(env, Checksum::hex(sum)); });
 }
 
 Napi::Value WarmCache(const Napi::CallbackInfo& info) {
@@ -252,7 +253,7 @@ class SinkWorker : public Napi::AsyncWorker {
     Napi::Env env = Env();
     Napi::Object o = Napi::Object::New(env);
     o.Set("bytes", static_cast<double>(res_.bytes));
-    if (spec_.mode == SinkMode::Read) o.Set("crc32c", res_.crc32c);
+    if (spec_.mode == SinkMode::Read) o.Set("checksum", Checksum::hex(res_.checksum));
     o.Set("wallSeconds", res_.wall_seconds);
     o.Set("cpuUserSeconds", res_.cpu_user_seconds);
     o.Set("cpuSysSeconds", res_.cpu_sys_seconds);
@@ -296,7 +297,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #undef X
   exports.Set("nativeModes", modes);
   exports.Set("generateFile", Napi::Function::New(env, GenerateFile));
-  exports.Set("fileCrc32c", Napi::Function::New(env, FileCrc32c));
+  exports.Set("fileChecksum", Napi::Function::New(env, FileChecksum));
   exports.Set("warmCache", Napi::Function::New(env, WarmCache));
   exports.Set("dropCache", Napi::Function::New(env, DropCache));
   exports.Set("residency", Napi::Function::New(env, Residency));

@@ -69,7 +69,7 @@ export const PATHS = {
 } as const;
 
 export const SINKS = {
-  read: { summary: 'recv() into a user buffer (one receive copy) and verify a CRC32C of every byte' },
+  read: { summary: 'recv() into a user buffer (one receive copy) and verify a checksum (XXH3-64) of every byte' },
   discard: { summary: 'recv(MSG_TRUNC): TCP drops the bytes in the kernel, no receive copy; byte count verified' },
 } as const;
 

@@ -22,6 +22,7 @@ lab_packages=(
   llvm           # llvm-strip for the BPF objects
   libbpf-dev     # loads and attaches the eBPF programs (the probe host links it)
   libelf-dev     # libbpf's ELF reader
+  libxxhash-dev  # XXH3, the sink's integrity checksum (header-only)
   zlib1g-dev     # libbpf's dependency
   pkg-config     # finds libbpf's flags
   bpftrace       # the second probe engine (bpf/*.bt)

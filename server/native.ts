@@ -25,7 +25,8 @@ export interface NativeTransferResult {
 
 export interface NativeSinkResult {
   bytes: number;
-  crc32c?: number;
+  /** XXH3-64 of every byte received, hex (read sink only). */
+  checksum?: string;
   wallSeconds: number;
   cpuUserSeconds: number;
   cpuSysSeconds: number;
@@ -40,8 +41,10 @@ type Callback<T> = (err: NativeError | null, result: T) => void;
 
 export interface Addon {
   nativeModes: string[];
-  generateFile(path: string, size: number): Promise<number>;
-  fileCrc32c(path: string): Promise<number>;
+  /** Writes the pattern file; resolves with its XXH3-64, hex. */
+  generateFile(path: string, size: number): Promise<string>;
+  /** XXH3-64 of a file, hex. */
+  fileChecksum(path: string): Promise<string>;
   warmCache(path: string): Promise<void>;
   dropCache(path: string): void;
   residency(path: string): { pages: number; resident: number };

@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "crc32c.h"
+#include "checksum.h"
 #include "sys_error.h"
 
 namespace zcl {
@@ -54,25 +54,25 @@ void write_all(int fd, const char* p, size_t n, const std::string& path) {
 
 }  // namespace
 
-uint32_t generate_file(const std::string& path, uint64_t size) {
+uint64_t generate_file(const std::string& path, uint64_t size) {
   Fd f(open_or_throw(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
   const size_t block = 1 << 20;
   std::vector<uint64_t> words(block / 8);
-  uint32_t crc = 0;
+  Checksum sum;
   for (uint64_t off = 0; off < size; off += block) {
     for (size_t i = 0; i < words.size(); i++) words[i] = pattern_word(off / 8 + i);
     size_t n = static_cast<size_t>(std::min<uint64_t>(block, size - off));
-    crc = crc32c_update(crc, words.data(), n);
+    sum.update(words.data(), n);
     write_all(f.fd, reinterpret_cast<const char*>(words.data()), n, path);
   }
   if (fsync(f.fd) != 0) throw SysError("fsync", errno, path);
-  return crc;
+  return sum.digest();
 }
 
-uint32_t file_crc32c(const std::string& path) {
+uint64_t file_checksum(const std::string& path) {
   Fd f(open_or_throw(path, O_RDONLY));
   std::vector<char> buf(1 << 20);
-  uint32_t crc = 0;
+  Checksum sum;
   for (;;) {
     ssize_t n = read(f.fd, buf.data(), buf.size());
     if (n < 0) {
@@ -80,9 +80,9 @@ uint32_t file_crc32c(const std::string& path) {
       throw SysError("read", errno, path);
     }
     if (n == 0) break;
-    crc = crc32c_update(crc, buf.data(), static_cast<size_t>(n));
+    sum.update(buf.data(), static_cast<size_t>(n));
   }
-  return crc;
+  return sum.digest();
 }
 
 Residency residency(const std::string& path) {

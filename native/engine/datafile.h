@@ -13,10 +13,10 @@ struct Residency {
 };
 
 // Writes `size` bytes of the pattern to `path` (created or truncated), fsyncs,
-// and returns the CRC32C of the content.
-uint32_t generate_file(const std::string& path, uint64_t size);
-// CRC32C of a file's content as it is on disk now.
-uint32_t file_crc32c(const std::string& path);
+// and returns the XXH3-64 checksum of the content.
+uint64_t generate_file(const std::string& path, uint64_t size);
+// The checksum of a file's content as it is now.
+uint64_t file_checksum(const std::string& path);
 Residency residency(const std::string& path);
 // Drops the file's pages (fdatasync, then POSIX_FADV_DONTNEED).
 void drop_cache(const std::string& path);

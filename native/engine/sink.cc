@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "crc32c.h"
+#include "checksum.h"
 #include "net_util.h"
 #include "sys_error.h"
 
@@ -45,7 +45,7 @@ SinkResult run_sink(const SinkSpec& spec, SinkControl& ctl) {
   double u0, s0;
   thread_cpu_seconds(&u0, &s0);
   double t0 = 0;
-  uint32_t crc = 0;
+  Checksum sum;
   for (;;) {
     if (ctl.cancel.load(std::memory_order_relaxed)) {
       out.cancelled = true;
@@ -59,7 +59,7 @@ SinkResult run_sink(const SinkSpec& spec, SinkControl& ctl) {
     }
     if (n == 0) break;
     if (out.bytes == 0) t0 = monotonic_seconds();
-    if (spec.mode == SinkMode::Read) crc = crc32c_update(crc, buf, static_cast<size_t>(n));
+    if (spec.mode == SinkMode::Read) sum.update(buf, static_cast<size_t>(n));
     out.bytes += static_cast<uint64_t>(n);
     ctl.progress.store(out.bytes, std::memory_order_relaxed);
   }
@@ -68,7 +68,7 @@ SinkResult run_sink(const SinkSpec& spec, SinkControl& ctl) {
   thread_cpu_seconds(&u1, &s1);
   out.cpu_user_seconds = u1 - u0;
   out.cpu_sys_seconds = s1 - s0;
-  out.crc32c = crc;
+  if (spec.mode == SinkMode::Read) out.checksum = sum.digest();
   return out;
 }
 

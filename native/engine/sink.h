@@ -1,5 +1,5 @@
 // The sink: accepts one TCP connection and receives until the sender closes.
-//  read:    recv() into a user buffer (the receive-side copy) and a running CRC32C;
+//  read:    recv() into a user buffer (the receive-side copy) and a running checksum;
 //  discard: recv(MSG_TRUNC): TCP drops the bytes in the kernel without copying
 //           them to user space (tcp_recvmsg skips skb_copy_datagram_msg).
 #pragma once
@@ -26,7 +26,7 @@ struct SinkControl {
 
 struct SinkResult {
   uint64_t bytes = 0;
-  uint32_t crc32c = 0;  // read mode only
+  uint64_t checksum = 0;  // XXH3-64, read mode only
   double wall_seconds = 0;  // first byte to end of stream
   double cpu_user_seconds = 0;
   double cpu_sys_seconds = 0;

@@ -15,7 +15,7 @@ export function runTable(r: RunResult): string {
   t.push(
     { run: `${r.mode} over ${r.path} (device ${r.device.name}, scatter-gather ${r.device.scatterGather ? 'on' : 'off'}), sink ${r.sink}, cache ${r.cache}` },
     { moved: `${formatSize(r.bytes)} (${r.bytes} B) in ${r.chunks} chunks of ${formatSize(r.chunkBytes)}` },
-    { integrity: r.receiver.checksumOk === null ? `byte count ok (${r.receiver.bytes} B); discard sink has no checksum` : `byte count and CRC32C ok (${r.file.crc32c.toString(16)})` },
+    { integrity: r.receiver.checksumOk === null ? `byte count ok (${r.receiver.bytes} B); discard sink has no checksum` : `byte count and checksum ok (XXH3-64 ${r.file.checksum})` },
     { throughput: `${fmt(r.throughputMiBps, 1)} MiB/s  (${fmt((r.bytes * 8) / r.wallSeconds / 1e9, 2)} Gbit/s) over ${fmt(r.wallSeconds, 3)} s` },
     { 'sender CPU': `${fmt(r.sender.cpuUserSeconds, 3)} s user + ${fmt(r.sender.cpuSysSeconds, 3)} s sys = ${fmt(r.sender.cpuSecondsPerGiB, 3)} s/GiB (${r.sender.cpuScope})` },
     { 'sender syscalls': syscallsText(r.sender.syscalls) },

@@ -1,5 +1,5 @@
 // The lab's test files, in its own data directory: deterministic content made by
-// the native generator, reused across runs, with the CRC32C beside each file.
+// the native generator, reused across runs, with its checksum (XXH3-64) beside each file.
 // And the page-cache state a run asks for, verified with mincore.
 import { existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,9 +7,9 @@ import type { CacheName } from '../../scenarios/catalog.js';
 import { addon } from '../native.js';
 import { labDir } from '../project.js';
 
-export interface DataFile { path: string; sizeBytes: number; crc32c: number }
+export interface DataFile { path: string; sizeBytes: number; checksum: string }
 
-const FORMAT = 1; // bump when the pattern changes
+const FORMAT = 2; // bump when the pattern changes
 
 function isAlive(pid: number): boolean {
   try {
@@ -38,7 +38,7 @@ export async function ensureDataFile(sizeBytes: number): Promise<DataFile> {
     try {
       const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
       if (meta.format === FORMAT && meta.sizeBytes === sizeBytes && statSync(path).size === sizeBytes)
-        return { path, sizeBytes, crc32c: meta.crc32c };
+        return { path, sizeBytes, checksum: meta.checksum };
     } catch {
       /* regenerate below */
     }
@@ -46,10 +46,10 @@ export async function ensureDataFile(sizeBytes: number): Promise<DataFile> {
   sweepTemps(dir);
   const tmp = join(dir, `.tmp-${process.pid}-${seq++}`);
   try {
-    const crc32c = await addon().generateFile(tmp, sizeBytes);
+    const checksum = await addon().generateFile(tmp, sizeBytes);
     renameSync(tmp, path);
-    writeFileSync(metaPath, JSON.stringify({ format: FORMAT, sizeBytes, crc32c }));
-    return { path, sizeBytes, crc32c };
+    writeFileSync(metaPath, JSON.stringify({ format: FORMAT, sizeBytes, checksum }));
+    return { path, sizeBytes, checksum };
   } catch (e) {
     if (existsSync(tmp)) unlinkSync(tmp);
     throw e;

@@ -94,10 +94,10 @@ export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise
       throw new IntegrityError(`the sender moved ${snd.bytes} bytes, not the file's ${spec.sizeBytes}`);
     if (snk.bytes !== spec.sizeBytes)
       throw new IntegrityError(`the sink received ${snk.bytes} bytes, not the file's ${spec.sizeBytes}`);
-    const checksumOk = spec.sink === 'read' ? snk.crc32c === file.crc32c : null;
+    const checksumOk = spec.sink === 'read' ? snk.checksum === file.checksum : null;
     if (checksumOk === false)
       throw new IntegrityError(
-        `the sink's CRC32C ${snk.crc32c?.toString(16)} differs from the file's ${file.crc32c.toString(16)}: the bytes arrived corrupted or out of order`,
+        `the sink's checksum ${snk.checksum} differs from the file's ${file.checksum}: the bytes arrived corrupted or out of order`,
       );
 
     const result: RunResult = {
@@ -129,7 +129,7 @@ export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise
         syscalls: snk.syscalls,
       },
       ...(snd.zerocopy ? { zerocopy: snd.zerocopy } : {}),
-      file: { path: file.path, crc32c: file.crc32c, pagesCachedBefore: cacheState.resident, pages: cacheState.pages },
+      file: { path: file.path, checksum: file.checksum, pagesCachedBefore: cacheState.resident, pages: cacheState.pages },
       device: { name: path.device.name, netns: path.device.netns, scatterGather: path.device.scatterGather },
     };
     await opts.hooks?.afterDone?.(result);

@@ -29,7 +29,7 @@ export interface RunResult extends RunSpec {
   receiver: {
     pid: number;
     bytes: number;
-    /** read sink: the CRC32C of what arrived equals the file's; discard: null (nothing to check). */
+    /** read sink: the checksum (XXH3-64) of what arrived equals the file's; discard: null (nothing to check). */
     checksumOk: boolean | null;
     cpuUserSeconds: number;
     cpuSysSeconds: number;
@@ -37,6 +37,6 @@ export interface RunResult extends RunSpec {
     syscalls: SyscallCounts;
   };
   zerocopy?: { sends: number; completions: number; copiedCompletions: number; copiedBytes: number };
-  file: { path: string; crc32c: number; pagesCachedBefore: number; pages: number };
+  file: { path: string; checksum: string; pagesCachedBefore: number; pages: number };
   device: { name: string; netns?: string; scatterGather: boolean };
 }
