@@ -13,6 +13,7 @@
 #include "engine/sink.h"
 #include "engine/sys_error.h"
 #include "engine/transfer.h"
+#include "probes/probe_binding.h"
 
 namespace {
 
@@ -304,6 +305,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("startTransfer", Napi::Function::New(env, StartTransfer));
   exports.Set("listen", Napi::Function::New(env, Listen));
   exports.Set("startSink", Napi::Function::New(env, StartSink));
+  zcl::probes::register_exports(env, exports);
   return exports;
 }
 

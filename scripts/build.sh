@@ -11,4 +11,5 @@ if [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ]; then
   node-gyp configure --silent
 fi
 node-gyp build --silent >/dev/null
+node scripts/gen-schema.mjs
 tsc -p tsconfig.json

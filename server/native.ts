@@ -54,6 +54,16 @@ export interface Addon {
   ): LoopHandle;
   listen(host: string, port: number): { fd: number; port: number };
   startSink(spec: { fd: number; mode: 'read' | 'discard'; buffer: number }, cb: Callback<NativeSinkResult>): LoopHandle;
+  probes: {
+    schema: { counters: { name: string; unit: string; description: string }[]; syscalls: string[]; roles: string[] };
+    open(): { tier: string; programs: { name: string; attached: boolean; error?: string }[]; counters: { name: string; available: boolean; source: string; missing?: string }[] };
+    begin(t: { senderPid: number; sinkPid: number; ifindex: number; netnsInode: number; sinkPort: number; file: string }): void;
+    end(): void;
+    read(): { counters: Float64Array; syscalls: Float64Array };
+    enableStats(): boolean;
+    stats(): { name: string; runCount: number; runTimeNs: number }[];
+    close(): void;
+  };
 }
 
 let cached: Addon | undefined;

@@ -12,7 +12,7 @@ function interrupted(act: (pids: RunPids, ac: AbortController) => void) {
   let pids: RunPids | undefined;
   const run = runTransfer(slow, {
     signal: ac.signal,
-    hooks: { beforeGo: async (p) => void (pids = p) },
+    hooks: { beforeGo: async (ctx) => void (pids = ctx.pids) },
     onProgress: (b) => b > 0 && pids && act(pids, ac),
   });
   return { run, pids: () => pids! };

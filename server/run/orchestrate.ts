@@ -11,6 +11,10 @@ import type { SenderResult } from './child-protocol.js';
 import { ensureDataFile, prepareCache } from './datafiles.js';
 import { openPath, type NetPath } from './netpath.js';
 import type { RunResult } from './result.js';
+import { probeHooks } from '../probes/session.js';
+import { textbookRow } from '../probes/textbook.js';
+import type { ProbeSetup } from '../probes/select.js';
+import type { Snapshot } from '../probes/types.js';
 
 export class IntegrityError extends Error {
   constructor(message: string) {
@@ -28,9 +32,12 @@ export class CancelledError extends Error {
 
 export interface RunPids { sender: number; sink: number }
 
+/** What the probes need to know about a run before it starts. */
+export interface RunContext { pids: RunPids; path: NetPath; sinkPort: number; file: string }
+
 /** Extension points for the probes: attach to the pids before "go", read after. */
 export interface RunHooks {
-  beforeGo?(pids: RunPids, path: NetPath): Promise<void>;
+  beforeGo?(ctx: RunContext): Promise<void>;
   afterDone?(result: RunResult): Promise<void>;
   /** Always called, even on failure. */
   finally?(): Promise<void>;
@@ -43,6 +50,10 @@ export interface RunOptions {
   /** Phase changes, for progress displays. */
   onPhase?(phase: 'preparing' | 'starting' | 'running' | 'finishing'): void;
   hooks?: RunHooks;
+  /** The probes for this run (see probes/select.ts); none: the result has no probes field. */
+  probes?: ProbeSetup;
+  /** Probe snapshots during the run, about every 100 ms (needs probes). */
+  onSample?(s: Snapshot, tMs: number): void;
   /** Receive buffer of the read sink (bytes per recv). */
   sinkBufferBytes?: number;
 }
@@ -58,6 +69,10 @@ export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise
   });
   cancelled.catch(() => undefined);
   const race = <T>(p: Promise<T>) => Promise.race([p, cancelled]);
+  const hooks = combineHooks(
+    opts.hooks,
+    opts.probes && 'engine' in opts.probes ? probeHooks(opts.probes.engine, { onSample: opts.onSample }) : undefined,
+  );
 
   opts.onPhase?.('preparing');
   const file = await race(ensureDataFile(spec.sizeBytes));
@@ -77,7 +92,7 @@ export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise
     );
     children.push(sender);
     await race(sender.next('ready'));
-    await race(opts.hooks?.beforeGo?.({ sender: sender.pid, sink: sink.pid }, path) ?? Promise.resolve());
+    await race(hooks.beforeGo?.({ pids: { sender: sender.pid, sink: sink.pid }, path, sinkPort: port, file: file.path }) ?? Promise.resolve());
 
     opts.onPhase?.('running');
     sender.onProgress = (b) => opts.onProgress?.(b, spec.sizeBytes);
@@ -132,11 +147,30 @@ export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise
       file: { path: file.path, checksum: file.checksum, pagesCachedBefore: cacheState.resident, pages: cacheState.pages },
       device: { name: path.device.name, netns: path.device.netns, scatterGather: path.device.scatterGather },
     };
-    await opts.hooks?.afterDone?.(result);
+    if (opts.probes && 'absent' in opts.probes) {
+      result.probes = opts.probes.absent;
+      result.textbook = textbookRow(result, opts.probes.absent);
+    }
+    await hooks.afterDone?.(result);
     return result;
   } finally {
     await Promise.all(children.map((c) => c.kill()));
-    await opts.hooks?.finally?.().catch(() => undefined);
+    await hooks.finally?.().catch(() => undefined);
     await path?.close();
   }
+}
+
+function combineHooks(...list: (RunHooks | undefined)[]): RunHooks {
+  const hs = list.filter((h): h is RunHooks => !!h);
+  return {
+    beforeGo: async (ctx) => {
+      for (const h of hs) await h.beforeGo?.(ctx);
+    },
+    afterDone: async (r) => {
+      for (const h of hs) await h.afterDone?.(r);
+    },
+    finally: async () => {
+      for (const h of hs) await h.finally?.().catch(() => undefined);
+    },
+  };
 }

@@ -1,6 +1,7 @@
 // What a run returns, everywhere: CLI --json, the API, results files, reports.
 import type { RunSpec } from '../schema/run-spec.js';
 import type { SyscallCounts } from '../native.js';
+import type { ProbeResult, TextbookRow } from '../probes/types.js';
 
 export interface RunResult extends RunSpec {
   id: string;
@@ -39,4 +40,8 @@ export interface RunResult extends RunSpec {
   zerocopy?: { sends: number; completions: number; copiedCompletions: number; copiedBytes: number };
   file: { path: string; checksum: string; pagesCachedBefore: number; pages: number };
   device: { name: string; netns?: string; scatterGather: boolean };
+  /** What the eBPF probes counted (status 'unavailable' or 'off' with the reason otherwise). */
+  probes?: ProbeResult;
+  /** The seeds' expectation for this mode beside the measurement. */
+  textbook?: TextbookRow;
 }

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The tracepoint tier: counts, per run and per role (sender, sink), what a
+ * file-to-socket transfer costs the kernel, at the points where the kernel
+ * decides to copy bytes or to pass pages by reference. Everything is aggregated
+ * here, in per-CPU slots of a global array that user space reads through its
+ * memory mapping (no syscall per read, no per-event traffic).
+ *
+ * Where a tracepoint has BTF (tp_btf) that variant is loaded; the raw_tp twin
+ * of each is the fallback for kernels without BTF-typed tracepoints. Every
+ * handler reads kernel memory with CO-RE, so one object runs on many kernels.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+
+#include "counters.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define S_IFMT 0170000
+#define S_IFSOCK 0140000
+#define S_IFREG 0100000
+#define S_IFIFO 0010000
+#define AF_INET 2
+#define AF_INET6 10
+#define ETH_P_IP 0x0800
+#define MSG_ERRQUEUE 0x2000
+#define MSG_ZEROCOPY 0x4000000
+#define MSG_SPLICE_PAGES 0x8000000
+#define MAP_ANONYMOUS 0x20
+#define SO_EE_ORIGIN_ZEROCOPY 5
+#define SO_EE_CODE_ZEROCOPY_COPIED 1
+/* NETIF_F_SG_BIT is 0 in every kernel (an anonymous enum, so not CO-RE relocatable) */
+#define NETIF_F_SG (1ULL << 0)
+
+/* ---- state shared with user space (mmapped .bss) ---- */
+struct zcl_cpu_slot zcl_slots[ZCL_MAX_CPUS];
+struct zcl_config zcl_config;
+unsigned long long zcl_zc_cum[ZCL_ZC_RING];
+unsigned long long zcl_zc_total;
+
+#define CFG(field) (*(volatile typeof(zcl_config.field) *)&zcl_config.field)
+
+/* ---- per-thread state of a syscall in flight (registered tgids only) ---- */
+enum fd_class { FD_OTHER = 0, FD_FILE, FD_TCP, FD_PIPE };
+enum send_decision { SEND_NONE = 0, SEND_COPY, SEND_SPLICE, SEND_ZEROCOPY };
+
+struct sys_state {
+  int idx;         /* enum zcl_syscall */
+  __u8 cls;        /* class of the first fd argument */
+  __u8 decision;   /* set by tcp_sendmsg_locked, spent by sock_send_length */
+  __u32 zc_id;     /* MSG_ZEROCOPY: the send's notification id */
+  __u64 flags;     /* recvmsg flags */
+  __u64 umsg;      /* recvmsg: the user's msghdr */
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u32);
+  __type(value, struct sys_state);
+} inflight SEC(".maps");
+
+/* ---- helpers ---- */
+static __always_inline int role_of_tgid(__u32 tgid) {
+  if (tgid == 0) return -1;
+  if (tgid == CFG(tgid[ZCL_ROLE_sender])) return ZCL_ROLE_sender;
+  if (tgid == CFG(tgid[ZCL_ROLE_sink])) return ZCL_ROLE_sink;
+  return -1;
+}
+
+static __always_inline int current_role(void) { return role_of_tgid(bpf_get_current_pid_tgid() >> 32); }
+
+static __always_inline struct zcl_role_counters *slot(int role) {
+  __u32 cpu = bpf_get_smp_processor_id();
+  if (cpu >= ZCL_MAX_CPUS || role < 0 || role >= ZCL_NR_ROLES) return 0;
+  return &zcl_slots[cpu].role[role];
+}
+
+/* Atomic even on a per-CPU slot: a softirq handler may interrupt a process-
+ * context one on the same CPU. */
+static __always_inline void add(int role, int counter, __u64 v) {
+  struct zcl_role_counters *s = slot(role);
+  if (s && counter >= 0 && counter < ZCL_NR_COUNTERS) __sync_fetch_and_add(&s->c[counter], v);
+}
+
+static __always_inline int syscall_index(long id) {
+  switch (id) {
+#define ZCL_X(name, nr) case nr: return ZCL_S_##name;
+    ZCL_SYSCALLS(ZCL_X)
+#undef ZCL_X
+  }
+  return -1;
+}
+
+static __always_inline bool sock_is_tcp(struct sock *sk) {
+  if (!sk) return false;
+  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  __u16 proto = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+  return (family == AF_INET || family == AF_INET6) && proto == IPPROTO_TCP;
+}
+
+/* What an fd of the current task is: looked up in task->files, as the kernel does. */
+static __always_inline int fd_class(long fd) {
+  if (fd < 0) return FD_OTHER;
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+  if (!fdt || (unsigned long)fd >= BPF_CORE_READ(fdt, max_fds)) return FD_OTHER;
+  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct file *f = 0;
+  bpf_core_read(&f, sizeof(f), &fds[fd]);
+  if (!f) return FD_OTHER;
+  umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+  switch (mode & S_IFMT) {
+    case S_IFREG: return FD_FILE;
+    case S_IFIFO: return FD_PIPE;
+    case S_IFSOCK: {
+      struct socket *sock = (struct socket *)BPF_CORE_READ(f, private_data);
+      return sock_is_tcp(BPF_CORE_READ(sock, sk)) ? FD_TCP : FD_OTHER;
+    }
+  }
+  return FD_OTHER;
+}
+
+static __always_inline bool is_data(int cls) { return cls == FD_FILE || cls == FD_TCP; }
+
+/* x86_64 syscall arguments from the user registers. */
+#define ARG(regs, n) arg_##n(regs)
+static __always_inline long arg_0(struct pt_regs *r) { return BPF_CORE_READ(r, di); }
+static __always_inline long arg_1(struct pt_regs *r) { return BPF_CORE_READ(r, si); }
+static __always_inline long arg_2(struct pt_regs *r) { return BPF_CORE_READ(r, dx); }
+static __always_inline long arg_3(struct pt_regs *r) { return BPF_CORE_READ(r, r10); }
+static __always_inline long arg_4(struct pt_regs *r) { return BPF_CORE_READ(r, r8); }
+
+/* ---- syscalls: total, by name on data fds, and state for the exit ---- */
+static __always_inline int on_sys_enter(struct pt_regs *regs, long id) {
+  int role = current_role();
+  if (role < 0) return 0;
+  add(role, ZCL_C_syscalls, 1);
+  int idx = syscall_index(id);
+  if (idx < 0) return 0;
+
+  int cls = fd_class(arg_0(regs)), other = FD_OTHER;
+  if (idx == ZCL_S_sendfile) other = fd_class(arg_1(regs));      /* sendfile(out, in, ...) */
+  else if (idx == ZCL_S_splice) other = fd_class(arg_2(regs));   /* splice(in, off, out, ...) */
+  else if (idx == ZCL_S_mmap) cls = (arg_3(regs) & MAP_ANONYMOUS) ? FD_OTHER : fd_class(arg_4(regs));
+  if (!is_data(cls) && !is_data(other)) return 0;
+
+  struct zcl_role_counters *s = slot(role);
+  if (s && idx >= 0 && idx < ZCL_NR_SYSCALLS) __sync_fetch_and_add(&s->sys[idx], 1);
+
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct sys_state st = {.idx = idx, .cls = cls};
+  if (idx == ZCL_S_recvmsg) {
+    st.umsg = arg_1(regs);
+    st.flags = arg_2(regs);
+  }
+  bpf_map_update_elem(&inflight, &tid, &st, BPF_ANY);
+  return 0;
+}
+
+/* A MSG_ZEROCOPY completion the sender just read from its error queue: the
+ * kernel's own report of which sends it had to copy after all. */
+static __always_inline void on_zerocopy_notification(struct sys_state *st) {
+  struct user_msghdr um;
+  if (bpf_probe_read_user(&um, sizeof(um), (void *)st->umsg)) return;
+  if (um.msg_controllen < sizeof(struct cmsghdr) + sizeof(struct sock_extended_err)) return;
+  struct {
+    struct cmsghdr h;
+    struct sock_extended_err e;
+  } c;
+  if (bpf_probe_read_user(&c, sizeof(c), um.msg_control)) return;
+  if (c.e.ee_origin != SO_EE_ORIGIN_ZEROCOPY || !(c.e.ee_code & SO_EE_CODE_ZEROCOPY_COPIED)) return;
+  __u32 lo = c.e.ee_info, hi = c.e.ee_data;
+  __u64 upto = zcl_zc_cum[hi & (ZCL_ZC_RING - 1)];
+  __u64 before = lo ? zcl_zc_cum[(lo - 1) & (ZCL_ZC_RING - 1)] : 0;
+  if (upto >= before) add(ZCL_ROLE_sender, ZCL_C_zerocopy_copied_bytes, upto - before);
+}
+
+static __always_inline int on_sys_exit(long ret) {
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct sys_state *st = bpf_map_lookup_elem(&inflight, &tid);
+  if (!st) return 0;
+  int role = current_role();
+  if (role >= 0 && ret > 0 && st->cls == FD_FILE &&
+      (st->idx == ZCL_S_read || st->idx == ZCL_S_pread64 || st->idx == ZCL_S_readv || st->idx == ZCL_S_preadv))
+    add(role, ZCL_C_copy_file_to_user_bytes, ret); /* filemap_read copied ret bytes to user */
+  if (role == ZCL_ROLE_sender && ret >= 0 && st->idx == ZCL_S_recvmsg && (st->flags & MSG_ERRQUEUE))
+    on_zerocopy_notification(st);
+  bpf_map_delete_elem(&inflight, &tid);
+  return 0;
+}
+
+/* ---- the send decision, where TCP makes it ---- */
+/* tcp_sendmsg_locked() decides per message: MSG_SPLICE_PAGES (sendfile, splice)
+ * appends page references; MSG_ZEROCOPY on a SO_ZEROCOPY socket pins the user
+ * pages; anything else is copied into the socket's page fragments. */
+static __always_inline int on_tcp_sendmsg(struct sock *sk, struct msghdr *msg) {
+  if (current_role() < 0) return 0;
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct sys_state *st = bpf_map_lookup_elem(&inflight, &tid);
+  if (!st) return 0;
+  unsigned int flags = BPF_CORE_READ(msg, msg_flags);
+  unsigned long sk_flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+  __u64 caps = BPF_CORE_READ(sk, sk_route_caps);
+  int zc_bit = bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY);
+  if (flags & MSG_SPLICE_PAGES) {
+    st->decision = SEND_SPLICE;
+  } else if ((flags & MSG_ZEROCOPY) && (sk_flags & (1UL << zc_bit)) && (caps & NETIF_F_SG)) {
+    st->decision = SEND_ZEROCOPY;
+    st->zc_id = BPF_CORE_READ(sk, sk_zckey.counter) - 1; /* msg_zerocopy_realloc took this id */
+  } else {
+    st->decision = SEND_COPY;
+  }
+  return 0;
+}
+
+/* sock_sendmsg() returned: how many bytes the decision above applied to. */
+static __always_inline int on_sock_send_length(struct sock *sk, int ret) {
+  int role = current_role();
+  if (role < 0 || ret <= 0 || !sock_is_tcp(sk)) return 0;
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct sys_state *st = bpf_map_lookup_elem(&inflight, &tid);
+  if (!st) return 0;
+  switch (st->decision) {
+    case SEND_COPY: add(role, ZCL_C_copy_user_to_socket_bytes, ret); break;
+    case SEND_SPLICE: add(role, ZCL_C_splice_ref_bytes, ret); break;
+    case SEND_ZEROCOPY: {
+      add(role, ZCL_C_zerocopy_bytes, ret);
+      __u64 total = __sync_fetch_and_add(&zcl_zc_total, ret) + ret;
+      zcl_zc_cum[st->zc_id & (ZCL_ZC_RING - 1)] = total;
+      break;
+    }
+  }
+  st->decision = SEND_NONE;
+  return 0;
+}
+
+/* ---- transmit on the run's path device ---- */
+/* Packets reach the driver here after GSO segmentation and linearization. A
+ * device without NETIF_F_SG receives only linear packets, so the kernel copied
+ * their payload out of the page fragments TCP built: the "no DMA gather" copy. */
+static __always_inline int on_dev_start_xmit(struct sk_buff *skb, struct net_device *dev) {
+  if (BPF_CORE_READ(dev, ifindex) != CFG(dev_ifindex)) return 0;
+  if (BPF_CORE_READ(dev, nd_net.net, ns.inum) != CFG(dev_netns_ino)) return 0;
+  if (BPF_CORE_READ(skb, protocol) != bpf_htons(ETH_P_IP)) return 0;
+  unsigned char *head = BPF_CORE_READ(skb, head);
+  __u16 nh = BPF_CORE_READ(skb, network_header), th = BPF_CORE_READ(skb, transport_header);
+  struct iphdr ip;
+  struct tcphdr tcp;
+  if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.protocol != IPPROTO_TCP) return 0;
+  if (bpf_probe_read_kernel(&tcp, sizeof(tcp), head + th)) return 0;
+  if (bpf_ntohs(tcp.dest) != CFG(sink_port)) return 0;
+  unsigned char *data = BPF_CORE_READ(skb, data);
+  long hdr = (long)(head + th - data) + tcp.doff * 4;
+  long payload = (long)BPF_CORE_READ(skb, len) - hdr;
+  if (payload <= 0) return 0;
+  add(ZCL_ROLE_sender, ZCL_C_dev_xmit_bytes, payload);
+  __u64 features = BPF_CORE_READ(dev, features);
+  if (!(features & NETIF_F_SG) && BPF_CORE_READ(skb, data_len) == 0)
+    add(ZCL_ROLE_sender, ZCL_C_copy_linearize_bytes, payload);
+  return 0;
+}
+
+/* A retransmission of the run's connection (its destination is the sink's port). */
+static __always_inline int on_tcp_retransmit(struct sock *sk, struct sk_buff *skb) {
+  if (bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)) != CFG(sink_port)) return 0;
+  if (BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != CFG(dev_netns_ino)) return 0;
+  add(ZCL_ROLE_sender, ZCL_C_retransmit_bytes, BPF_CORE_READ(skb, len));
+  return 0;
+}
+
+/* The receive copy: skb_copy_datagram_iter() copying TCP payload to user memory. */
+static __always_inline int on_skb_copy_datagram(struct sk_buff *skb, int len) {
+  int role = current_role();
+  if (role < 0 || len <= 0 || !sock_is_tcp(BPF_CORE_READ(skb, sk))) return 0;
+  add(role, ZCL_C_copy_socket_to_user_bytes, len);
+  return 0;
+}
+
+/* ---- scheduler ---- */
+struct task_struct___pre514 { long state; };
+
+static __always_inline int on_sched_switch(bool preempt, struct task_struct *prev) {
+  int role = role_of_tgid(BPF_CORE_READ(prev, tgid));
+  if (role < 0) return 0;
+  long state;
+  if (bpf_core_field_exists(prev->__state)) state = BPF_CORE_READ(prev, __state);
+  else state = BPF_CORE_READ((struct task_struct___pre514 *)prev, state);
+  add(role, ZCL_C_ctx_switches, 1);
+  /* as __schedule() counts nvcsw/nivcsw: blocked (not runnable, not preempted) = voluntary */
+  add(role, (!preempt && state != 0) ? ZCL_C_ctx_switches_voluntary : ZCL_C_ctx_switches_involuntary, 1);
+  return 0;
+}
+
+/* ---- program pairs: tp_btf, and raw_tp as the fallback ---- */
+#define ZCL_TRACE(tp, call, ...)                                   \
+  SEC("tp_btf/" #tp) int BPF_PROG(btf_##tp, __VA_ARGS__) { return call; } \
+  SEC("raw_tp/" #tp) int BPF_PROG(raw_##tp, __VA_ARGS__) { return call; }
+
+ZCL_TRACE(sys_enter, on_sys_enter(regs, id), struct pt_regs *regs, long id)
+ZCL_TRACE(sys_exit, on_sys_exit(ret), struct pt_regs *regs, long ret)
+ZCL_TRACE(sched_switch, on_sched_switch(preempt, prev), bool preempt, struct task_struct *prev, struct task_struct *next)
+ZCL_TRACE(tcp_sendmsg_locked, on_tcp_sendmsg(sk, msg), struct sock *sk, struct msghdr *msg)
+ZCL_TRACE(sock_send_length, on_sock_send_length(sk, ret), struct sock *sk, int ret)
+ZCL_TRACE(net_dev_start_xmit, on_dev_start_xmit(skb, dev), struct sk_buff *skb, struct net_device *dev)
+ZCL_TRACE(tcp_retransmit_skb, on_tcp_retransmit(sk, skb), struct sock *sk, struct sk_buff *skb)
+ZCL_TRACE(skb_copy_datagram_iovec, on_skb_copy_datagram(skb, len), struct sk_buff *skb, int len)
+
+/* ---- classic tracepoints (stable fields on every kernel) ---- */
+SEC("tracepoint/exceptions/page_fault_user")
+int tp_page_fault_user(void *ctx) {
+  int role = current_role();
+  if (role >= 0) add(role, ZCL_C_page_faults, 1);
+  return 0;
+}
+
+/* A fault in kernel mode on a user address: write() from an mmap()ed file faults here. */
+SEC("tracepoint/exceptions/page_fault_kernel")
+int tp_page_fault_kernel(void *ctx) {
+  int role = current_role();
+  if (role >= 0) add(role, ZCL_C_page_faults, 1);
+  return 0;
+}
+
+/* A page (folio) of the run's file entered the page cache: the disk was read (DMA). */
+SEC("tracepoint/filemap/mm_filemap_add_to_page_cache")
+int tp_filemap_add(struct trace_event_raw_mm_filemap_op_page_cache *ctx) {
+  if (CFG(file_ino) == 0 || ctx->i_ino != CFG(file_ino) || ctx->s_dev != CFG(file_dev)) return 0;
+  unsigned int order = 0;
+  if (bpf_core_field_exists(ctx->order)) order = BPF_CORE_READ(ctx, order);
+  add(ZCL_ROLE_sender, ZCL_C_block_read_bytes, 4096ULL << (order & 31));
+  return 0;
+}

@@ -1,0 +1,191 @@
+#include "probe_binding.h"
+
+#include "probe_host.h"
+
+namespace zcl::probes {
+namespace {
+
+Napi::Value throw_unavailable(Napi::Env env, const ProbeUnavailable& e) {
+  Napi::Error err = Napi::Error::New(env, e.what());
+  err.Value().Set("code", "EPROBES");
+  throw err;
+}
+
+// probes.schema: the counter schema of bpf/counters.h, for TypeScript.
+Napi::Object schema(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array counters = Napi::Array::New(env);
+  uint32_t i = 0;
+#define ZCL_X(name, unit, desc)                       \
+  {                                                   \
+    Napi::Object c = Napi::Object::New(env);          \
+    c.Set("name", #name);                             \
+    c.Set("unit", unit);                              \
+    c.Set("description", desc);                       \
+    counters.Set(i++, c);                             \
+  }
+  ZCL_COUNTERS(ZCL_X)
+#undef ZCL_X
+  Napi::Array syscalls = Napi::Array::New(env);
+  i = 0;
+#define ZCL_X(name, nr) syscalls.Set(i++, #name);
+  ZCL_SYSCALLS(ZCL_X)
+#undef ZCL_X
+  Napi::Array roles = Napi::Array::New(env);
+  i = 0;
+#define ZCL_X(name) roles.Set(i++, #name);
+  ZCL_ROLES(ZCL_X)
+#undef ZCL_X
+  o.Set("counters", counters);
+  o.Set("syscalls", syscalls);
+  o.Set("roles", roles);
+  return o;
+}
+
+// open() -> { tier, programs: [{name, attached, error}], counters: [{name, available, source, missing}] }
+Napi::Value Open(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    Host& h = Host::instance();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("tier", h.tier());
+    Napi::Array progs = Napi::Array::New(env);
+    uint32_t i = 0;
+    for (const auto& p : h.programs()) {
+      Napi::Object x = Napi::Object::New(env);
+      x.Set("name", p.name);
+      x.Set("attached", p.attached);
+      if (!p.error.empty()) x.Set("error", p.error);
+      progs.Set(i++, x);
+    }
+    Napi::Array counters = Napi::Array::New(env);
+    i = 0;
+    for (const auto& c : h.counters()) {
+      Napi::Object x = Napi::Object::New(env);
+      x.Set("name", c.name);
+      x.Set("available", c.available);
+      x.Set("source", c.source);
+      if (!c.missing.empty()) x.Set("missing", c.missing);
+      counters.Set(i++, x);
+    }
+    o.Set("programs", progs);
+    o.Set("counters", counters);
+    return o;
+  } catch (const ProbeUnavailable& e) {
+    return throw_unavailable(env, e);
+  }
+}
+
+uint32_t u32(Napi::Object o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : 0;
+}
+
+// begin({senderPid, sinkPid, ifindex, netnsInode, sinkPort, file}): zero the
+// counters and count for these processes, this device, this connection, this file.
+Napi::Value Begin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  RunTarget t{};
+  t.tgid[ZCL_ROLE_sender] = u32(o, "senderPid");
+  t.tgid[ZCL_ROLE_sink] = u32(o, "sinkPid");
+  t.dev_ifindex = u32(o, "ifindex");
+  t.dev_netns_ino = u32(o, "netnsInode");
+  t.sink_port = u32(o, "sinkPort");
+  Napi::Value f = o.Get("file");
+  if (f.IsString()) t.file = f.As<Napi::String>().Utf8Value();
+  try {
+    Host::instance().begin(t);
+  } catch (const ProbeUnavailable& e) {
+    return throw_unavailable(env, e);
+  }
+  return env.Undefined();
+}
+
+Napi::Value End(const Napi::CallbackInfo& info) {
+  try {
+    Host::instance().end();
+  } catch (const ProbeUnavailable&) {
+  }
+  return info.Env().Undefined();
+}
+
+// read() -> { counters: Float64Array[roles * counters], syscalls: Float64Array[roles * syscalls] }
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RoleSnapshot snap[ZCL_NR_ROLES];
+  try {
+    Host::instance().read(snap);
+  } catch (const ProbeUnavailable& e) {
+    return throw_unavailable(env, e);
+  }
+  Napi::Float64Array c = Napi::Float64Array::New(env, ZCL_NR_ROLES * ZCL_NR_COUNTERS);
+  Napi::Float64Array s = Napi::Float64Array::New(env, ZCL_NR_ROLES * ZCL_NR_SYSCALLS);
+  for (int r = 0; r < ZCL_NR_ROLES; r++) {
+    for (int i = 0; i < ZCL_NR_COUNTERS; i++) c[r * ZCL_NR_COUNTERS + i] = static_cast<double>(snap[r].c[i]);
+    for (int i = 0; i < ZCL_NR_SYSCALLS; i++) s[r * ZCL_NR_SYSCALLS + i] = static_cast<double>(snap[r].sys[i]);
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("counters", c);
+  o.Set("syscalls", s);
+  return o;
+}
+
+Napi::Value EnableStats(const Napi::CallbackInfo& info) {
+  try {
+    return Napi::Boolean::New(info.Env(), Host::instance().enable_stats());
+  } catch (const ProbeUnavailable& e) {
+    return throw_unavailable(info.Env(), e);
+  }
+}
+
+Napi::Value Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array a = Napi::Array::New(env);
+  try {
+    uint32_t i = 0;
+    for (const auto& s : Host::instance().stats()) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("name", s.name);
+      o.Set("runCount", static_cast<double>(s.run_cnt));
+      o.Set("runTimeNs", static_cast<double>(s.run_time_ns));
+      a.Set(i++, o);
+    }
+  } catch (const ProbeUnavailable& e) {
+    return throw_unavailable(env, e);
+  }
+  return a;
+}
+
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  try {
+    Host::instance().close();
+  } catch (const ProbeUnavailable&) {
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void register_exports(Napi::Env env, Napi::Object exports) {
+  Napi::Object p = Napi::Object::New(env);
+  p.Set("schema", schema(env));
+  p.Set("open", Napi::Function::New(env, Open));
+  p.Set("begin", Napi::Function::New(env, Begin));
+  p.Set("end", Napi::Function::New(env, End));
+  p.Set("read", Napi::Function::New(env, Read));
+  p.Set("enableStats", Napi::Function::New(env, EnableStats));
+  p.Set("stats", Napi::Function::New(env, Stats));
+  p.Set("close", Napi::Function::New(env, Close));
+  exports.Set("probes", p);
+  // Detach and free when the environment goes away (process exit); a crash
+  // frees them too, as the kernel closes the program and link fds.
+  env.AddCleanupHook([] {
+    try {
+      Host::instance().close();
+    } catch (...) {
+    }
+  });
+}
+
+}  // namespace zcl::probes

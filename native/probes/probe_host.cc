@@ -1,0 +1,277 @@
+#include "probe_host.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "zcl_probes.skel.h"
+
+namespace zcl::probes {
+namespace {
+
+// libbpf's messages, kept so a failed load can say why.
+std::string& libbpf_log() {
+  static std::string log;
+  return log;
+}
+
+int on_libbpf_print(enum libbpf_print_level level, const char* fmt, va_list ap) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[1024];
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  std::string& log = libbpf_log();
+  log += buf;
+  if (log.size() > 16384) log.erase(0, log.size() - 16384);
+  return 0;
+}
+
+bool exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+const char* tracefs() {
+  if (exists("/sys/kernel/tracing/events")) return "/sys/kernel/tracing";
+  if (exists("/sys/kernel/debug/tracing/events")) return "/sys/kernel/debug/tracing";
+  return nullptr;
+}
+
+// A tracepoint the programs use. BTF-typed ones have a tp_btf program and a
+// raw_tp twin; classic ones (stable format fields) have one program.
+struct Tracepoint {
+  const char* category;
+  const char* name;
+  bool btf_pair;  // btf_<name> + raw_<name>; else a classic program
+  const char* classic_prog;
+};
+
+const Tracepoint kTracepoints[] = {
+    {"raw_syscalls", "sys_enter", true, nullptr},
+    {"raw_syscalls", "sys_exit", true, nullptr},
+    {"sched", "sched_switch", true, nullptr},
+    {"tcp", "tcp_sendmsg_locked", true, nullptr},
+    {"sock", "sock_send_length", true, nullptr},
+    {"net", "net_dev_start_xmit", true, nullptr},
+    {"tcp", "tcp_retransmit_skb", true, nullptr},
+    {"skb", "skb_copy_datagram_iovec", true, nullptr},
+    {"exceptions", "page_fault_user", false, "tp_page_fault_user"},
+    {"exceptions", "page_fault_kernel", false, "tp_page_fault_kernel"},
+    {"filemap", "mm_filemap_add_to_page_cache", false, "tp_filemap_add"},
+};
+
+// Which tracepoints each counter needs (all of them).
+const std::map<std::string, std::vector<std::string>> kNeeds = {
+    {"syscalls", {"sys_enter"}},
+    {"ctx_switches", {"sched_switch"}},
+    {"ctx_switches_voluntary", {"sched_switch"}},
+    {"ctx_switches_involuntary", {"sched_switch"}},
+    {"page_faults", {"page_fault_user", "page_fault_kernel"}},
+    {"copy_file_to_user_bytes", {"sys_enter", "sys_exit"}},
+    {"copy_user_to_socket_bytes", {"sys_enter", "tcp_sendmsg_locked", "sock_send_length"}},
+    {"splice_ref_bytes", {"sys_enter", "tcp_sendmsg_locked", "sock_send_length"}},
+    {"zerocopy_bytes", {"sys_enter", "tcp_sendmsg_locked", "sock_send_length"}},
+    {"zerocopy_copied_bytes", {"sys_enter", "sys_exit", "tcp_sendmsg_locked", "sock_send_length"}},
+    {"copy_linearize_bytes", {"net_dev_start_xmit"}},
+    {"dev_xmit_bytes", {"net_dev_start_xmit"}},
+    {"retransmit_bytes", {"tcp_retransmit_skb"}},
+    {"copy_socket_to_user_bytes", {"skb_copy_datagram_iovec"}},
+    {"block_read_bytes", {"mm_filemap_add_to_page_cache"}},
+};
+
+const char* kCounterNames[] = {
+#define ZCL_X(name, unit, desc) #name,
+    ZCL_COUNTERS(ZCL_X)
+#undef ZCL_X
+};
+
+}  // namespace
+
+struct Host::Impl {
+  zcl_probes* skel = nullptr;
+  std::vector<bpf_link*> links;
+  std::map<std::string, std::string> source_of;  // tracepoint -> "tp_btf/x" etc, if attached
+  int ncpus = 0;
+  int stats_fd = -1;
+};
+
+std::string Host::tier() const {
+  for (const auto& c : counters_)
+    if (!c.available) return "tracepoint (partial)";
+  return "tracepoint";
+}
+
+Host& Host::instance() {
+  static std::once_flag once;
+  static Host* host = nullptr;
+  static std::string failure;
+  std::call_once(once, [] {
+    try {
+      host = new Host();
+    } catch (const ProbeUnavailable& e) {
+      failure = e.what();
+    }
+  });
+  if (!host) throw ProbeUnavailable(failure);
+  return *host;
+}
+
+Host::Host() : impl_(new Impl) {
+  libbpf_set_print(on_libbpf_print);
+  if (geteuid() != 0)
+    throw ProbeUnavailable("loading eBPF programs needs root (or CAP_BPF and CAP_PERFMON); run as root");
+  if (!exists("/sys/kernel/btf/vmlinux"))
+    throw ProbeUnavailable("the kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
+  if (!tracefs()) {
+    // Tracepoint ids come from tracefs; mount it if we may.
+    mkdir("/sys/kernel/tracing", 0755);
+    if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, nullptr) != 0 || !tracefs())
+      throw ProbeUnavailable(std::string("tracefs is not mounted and mounting it failed (") + strerror(errno) +
+                             "): mount -t tracefs nodev /sys/kernel/tracing");
+  }
+  impl_->ncpus = libbpf_num_possible_cpus();
+  if (impl_->ncpus <= 0 || impl_->ncpus > ZCL_MAX_CPUS)
+    throw ProbeUnavailable("this machine has " + std::to_string(impl_->ncpus) + " possible CPUs; the probes support up to " +
+                           std::to_string(ZCL_MAX_CPUS));
+
+  zcl_probes* skel = zcl_probes__open();
+  if (!skel) throw ProbeUnavailable("cannot open the BPF object: " + libbpf_log());
+  impl_->skel = skel;
+
+  btf* vmlinux = btf__load_vmlinux_btf();
+  const std::string tfs = tracefs();
+  // Choose one program per tracepoint, the best the kernel has, before loading.
+  std::map<std::string, bpf_program*> chosen;
+  std::map<std::string, std::string> why_not;
+  for (const auto& tp : kTracepoints) {
+    bool in_tracefs = exists(tfs + "/events/" + tp.category + "/" + tp.name);
+    if (tp.btf_pair) {
+      bpf_program* btf_prog = bpf_object__find_program_by_name(skel->obj, (std::string("btf_") + tp.name).c_str());
+      bpf_program* raw_prog = bpf_object__find_program_by_name(skel->obj, (std::string("raw_") + tp.name).c_str());
+      bool has_btf = vmlinux && btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + tp.name).c_str(), BTF_KIND_TYPEDEF) > 0;
+      bpf_program__set_autoload(btf_prog, has_btf);
+      bpf_program__set_autoload(raw_prog, !has_btf && in_tracefs);
+      if (has_btf) chosen[tp.name] = btf_prog;
+      else if (in_tracefs) chosen[tp.name] = raw_prog;
+      else why_not[tp.name] = std::string("the kernel has no tracepoint ") + tp.category + ":" + tp.name;
+    } else {
+      bpf_program* prog = bpf_object__find_program_by_name(skel->obj, tp.classic_prog);
+      bpf_program__set_autoload(prog, in_tracefs);
+      if (in_tracefs) chosen[tp.name] = prog;
+      else why_not[tp.name] = std::string("the kernel has no tracepoint ") + tp.category + ":" + tp.name;
+    }
+  }
+  btf__free(vmlinux);
+
+  if (zcl_probes__load(skel) != 0) {
+    std::string log = libbpf_log();
+    zcl_probes__destroy(skel);
+    impl_->skel = nullptr;
+    throw ProbeUnavailable("the kernel refused the BPF programs: " + log.substr(log.size() > 2000 ? log.size() - 2000 : 0));
+  }
+  // A real attach attempt decides what each counter gets.
+  for (auto& [tp, prog] : chosen) {
+    const char* sec = bpf_program__section_name(prog);
+    bpf_link* link = bpf_program__attach(prog);
+    if (!link) {
+      int err = errno;
+      programs_.push_back({sec, false, strerror(err)});
+      why_not[tp] = std::string(sec) + " did not attach: " + strerror(err);
+      continue;
+    }
+    impl_->links.push_back(link);
+    impl_->source_of[tp] = sec;
+    programs_.push_back({sec, true, ""});
+  }
+  for (const char* name : kCounterNames) {
+    CounterStatus cs{name, true, "", ""};
+    for (const auto& tp : kNeeds.at(name)) {
+      auto it = impl_->source_of.find(tp);
+      if (it == impl_->source_of.end()) {
+        cs.available = false;
+        cs.missing += (cs.missing.empty() ? "" : "; ") + why_not[tp];
+      } else {
+        cs.source += (cs.source.empty() ? "" : " + ") + it->second;
+      }
+    }
+    if (!cs.available) cs.source.clear();
+    counters_.push_back(cs);
+  }
+}
+
+void Host::begin(const RunTarget& t) {
+  if (!impl_->skel) throw ProbeUnavailable("the probes were closed");
+  auto* bss = impl_->skel->bss;
+  zcl_config& cfg = bss->zcl_config;
+  for (int r = 0; r < ZCL_NR_ROLES; r++) __atomic_store_n(&cfg.tgid[r], 0u, __ATOMIC_SEQ_CST);
+  memset(bss->zcl_slots, 0, sizeof(bss->zcl_slots));
+  memset(bss->zcl_zc_cum, 0, sizeof(bss->zcl_zc_cum));
+  bss->zcl_zc_total = 0;
+  cfg.dev_ifindex = t.dev_ifindex;
+  cfg.dev_netns_ino = t.dev_netns_ino;
+  cfg.sink_port = t.sink_port;
+  cfg.file_dev = 0;
+  cfg.file_ino = 0;
+  struct stat st;
+  if (!t.file.empty() && stat(t.file.c_str(), &st) == 0) {
+    cfg.file_dev = (major(st.st_dev) << 20) | minor(st.st_dev);  // the kernel's MKDEV
+    cfg.file_ino = st.st_ino;
+  }
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  for (int r = 0; r < ZCL_NR_ROLES; r++) __atomic_store_n(&cfg.tgid[r], t.tgid[r], __ATOMIC_SEQ_CST);
+}
+
+void Host::end() {
+  if (!impl_->skel) return;
+  for (int r = 0; r < ZCL_NR_ROLES; r++) __atomic_store_n(&impl_->skel->bss->zcl_config.tgid[r], 0u, __ATOMIC_SEQ_CST);
+}
+
+void Host::read(RoleSnapshot out[ZCL_NR_ROLES]) const {
+  memset(out, 0, sizeof(RoleSnapshot) * ZCL_NR_ROLES);
+  if (!impl_->skel) throw ProbeUnavailable("the probes were closed");
+  const auto* slots = impl_->skel->bss->zcl_slots;
+  for (int cpu = 0; cpu < impl_->ncpus; cpu++)
+    for (int r = 0; r < ZCL_NR_ROLES; r++) {
+      const auto& rc = slots[cpu].role[r];
+      for (int i = 0; i < ZCL_NR_COUNTERS; i++) out[r].c[i] += __atomic_load_n(&rc.c[i], __ATOMIC_RELAXED);
+      for (int i = 0; i < ZCL_NR_SYSCALLS; i++) out[r].sys[i] += __atomic_load_n(&rc.sys[i], __ATOMIC_RELAXED);
+    }
+}
+
+bool Host::enable_stats() {
+  if (impl_->stats_fd < 0) impl_->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+  return impl_->stats_fd >= 0;
+}
+
+std::vector<ProgramStats> Host::stats() const {
+  std::vector<ProgramStats> out;
+  if (!impl_->skel) return out;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, impl_->skel->obj) {
+    int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+      out.push_back({bpf_program__section_name(prog), info.run_cnt, info.run_time_ns});
+  }
+  return out;
+}
+
+void Host::close() {
+  for (bpf_link* l : impl_->links) bpf_link__destroy(l);
+  impl_->links.clear();
+  if (impl_->skel) zcl_probes__destroy(impl_->skel);
+  impl_->skel = nullptr;
+  if (impl_->stats_fd >= 0) ::close(impl_->stats_fd);
+  impl_->stats_fd = -1;
+}
+
+}  // namespace zcl::probes

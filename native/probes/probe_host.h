@@ -1,0 +1,73 @@
+// The probe host: loads the eBPF programs (libbpf skeletons built from bpf/),
+// attaches each from the best source the running kernel offers, reports per
+// counter which source it got, and reads the in-kernel counters through the
+// memory-mapped global data (no syscall per read).
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "counters.h"
+
+namespace zcl::probes {
+
+struct ProbeUnavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct ProgramStatus {
+  std::string name;     // e.g. "tp_btf/tcp_sendmsg_locked"
+  bool attached;
+  std::string error;    // why not, if not
+};
+
+struct CounterStatus {
+  std::string name;
+  bool available;
+  std::string source;   // the programs that measure it
+  std::string missing;  // what is missing, if unavailable
+};
+
+struct RunTarget {
+  uint32_t tgid[ZCL_NR_ROLES];
+  uint32_t dev_ifindex;
+  uint32_t dev_netns_ino;
+  uint32_t sink_port;
+  std::string file;  // the run's data file (device and inode are looked up)
+};
+
+struct RoleSnapshot {
+  uint64_t c[ZCL_NR_COUNTERS];
+  uint64_t sys[ZCL_NR_SYSCALLS];
+};
+
+struct ProgramStats {
+  std::string name;
+  uint64_t run_cnt;
+  uint64_t run_time_ns;
+};
+
+class Host {
+ public:
+  // Loads and attaches once per process; throws ProbeUnavailable with the reason.
+  static Host& instance();
+  void begin(const RunTarget& t);
+  void end();
+  void read(RoleSnapshot out[ZCL_NR_ROLES]) const;
+  const std::vector<ProgramStatus>& programs() const { return programs_; }
+  const std::vector<CounterStatus>& counters() const { return counters_; }
+  std::string tier() const;
+  bool enable_stats();  // kernel.bpf_stats_enabled for this process's lifetime
+  std::vector<ProgramStats> stats() const;
+  void close();
+
+ private:
+  Host();
+  struct Impl;
+  Impl* impl_;
+  std::vector<ProgramStatus> programs_;
+  std::vector<CounterStatus> counters_;
+};
+
+}  // namespace zcl::probes

@@ -1,0 +1,45 @@
+// The libbpf engine: the addon's probe host (native/probes, bpf/zcl_probes.bpf.c).
+import { addon } from '../native.js';
+import { COUNTER_NAMES, PROBE_SYSCALLS, ROLES } from './schema.generated.js';
+import type { Counters, ProbeCapabilities, ProbeEngine, ProbeTarget, Snapshot } from './types.js';
+
+export class LibbpfEngine implements ProbeEngine {
+  readonly name = 'libbpf';
+  private caps: ProbeCapabilities;
+  private available: boolean[];
+
+  /** Loads and attaches (once per process); throws an Error with code EPROBES and the reason. */
+  constructor() {
+    const open = addon().probes.open();
+    this.caps = { engine: this.name, ...open } as ProbeCapabilities;
+    this.available = COUNTER_NAMES.map((n) => this.caps.counters.find((c) => c.name === n)?.available ?? false);
+  }
+
+  capabilities(): ProbeCapabilities {
+    return this.caps;
+  }
+
+  async begin(t: ProbeTarget): Promise<void> {
+    addon().probes.begin(t);
+  }
+
+  read(): Snapshot {
+    const { counters, syscalls } = addon().probes.read();
+    const out = {} as Snapshot;
+    ROLES.forEach((role, r) => {
+      const c = {} as Counters;
+      COUNTER_NAMES.forEach((name, i) => (c[name] = this.available[i] ? counters[r * COUNTER_NAMES.length + i] : null));
+      const s: Record<string, number> = {};
+      PROBE_SYSCALLS.forEach((name, i) => {
+        const v = syscalls[r * PROBE_SYSCALLS.length + i];
+        if (v) s[name] = v;
+      });
+      out[role] = { counters: c, syscalls: s };
+    });
+    return out;
+  }
+
+  async end(): Promise<void> {
+    addon().probes.end();
+  }
+}

@@ -1,0 +1,79 @@
+// What the probes report, whichever engine measured it.
+import type { CounterName, Role } from './schema.generated.js';
+
+/** A counter's value, or null when the running kernel gives it no source (never a fake 0). */
+export type Counters = Record<CounterName, number | null>;
+
+export interface RoleCounts {
+  counters: Counters;
+  /** Transfer syscalls by name, counted on data fds (regular files, TCP sockets). */
+  syscalls: Record<string, number>;
+}
+
+export type Snapshot = Record<Role, RoleCounts>;
+
+export interface CounterSource {
+  name: CounterName;
+  available: boolean;
+  /** The programs that measure it, e.g. "tp_btf/tcp_sendmsg_locked + tp_btf/sock_send_length". */
+  source: string;
+  /** Why it is unavailable, and what would fix it. */
+  missing?: string;
+}
+
+export interface ProbeCapabilities {
+  engine: string;
+  tier: string;
+  programs: { name: string; attached: boolean; error?: string }[];
+  counters: CounterSource[];
+}
+
+/** What the probes need to know to count one run. */
+export interface ProbeTarget {
+  senderPid: number;
+  sinkPid: number;
+  /** The device the sender transmits on, named by ifindex and network namespace inode. */
+  ifindex: number;
+  netnsInode: number;
+  sinkPort: number;
+  file: string;
+}
+
+export interface ProbeEngine {
+  readonly name: string;
+  capabilities(): ProbeCapabilities;
+  begin(target: ProbeTarget): Promise<void>;
+  read(): Snapshot;
+  end(): Promise<void>;
+}
+
+export interface Derived {
+  /** Bytes the CPU copied: every copy_* counter, plus MSG_ZEROCOPY bytes the kernel copied after all. */
+  cpu_copy_bytes: number | null;
+  /** cpu_copy_bytes per byte moved: the textbook's "CPU copies". */
+  cpu_copies_per_byte: number | null;
+  /** Every counter per MiB moved. */
+  per_mib: Record<string, number | null>;
+  /** Transfer syscalls (probe, by name; the one-off mmap left out) per chunk, and the mode switches they make (2 each). */
+  syscalls_per_chunk: number | null;
+  mode_switches_per_chunk: number | null;
+}
+
+export interface ProbeResult {
+  status: 'ok' | 'unavailable' | 'off';
+  engine: string;
+  reason?: string;
+  tier?: string;
+  /** Per counter, the source used (null: unavailable on this kernel). */
+  sources?: Record<string, string | null>;
+  sender?: RoleCounts & { derived: Derived };
+  sink?: RoleCounts & { derived: Derived };
+}
+
+export interface TextbookRow {
+  expected: { cpuCopies: number; modeSwitchesPerChunk: number; note: string };
+  measured: { cpuCopies: number | null; modeSwitchesPerChunk: number | null };
+  verdict: 'matches' | 'differs' | 'unmeasured';
+  /** Why it differs, in terms a person can act on (or why it could not be measured). */
+  reason?: string;
+}
