@@ -1,6 +1,7 @@
 // zcl compare: every mode once on a path, side by side.
 import type { Command } from 'commander';
 import { MODE_NAMES, MODES } from '../../scenarios/catalog.js';
+import { probeSetup } from '../probes/select.js';
 import { CancelledError, runTransfer } from '../run/orchestrate.js';
 import type { RunResult } from '../run/result.js';
 import { InputError, parseRunSpec } from '../schema/run-spec.js';
@@ -24,10 +25,11 @@ export function registerCompare(program: Command): void {
       if (problems.length) throw new InputError([{ field: '--path', message: problems[0] }], 'options');
       const ac = abortOnSigint();
       const results: RunResult[] = [];
+      const probes = probeSetup(true);
       for (const [i, spec] of specs.entries()) {
         const bar = transferBar(`${i + 1}/${specs.length} ${spec.mode}`);
         try {
-          results.push(await runTransfer(spec, { signal: ac.signal, onProgress: (b, t) => bar.update(b, t) }));
+          results.push(await runTransfer(spec, { signal: ac.signal, probes, onProgress: (b, t) => bar.update(b, t) }));
         } catch (e) {
           bar.stop();
           if (e instanceof CancelledError) process.exit(130);

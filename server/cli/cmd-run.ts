@@ -1,5 +1,6 @@
 // zcl run: one transfer, a table or --json.
 import type { Command } from 'commander';
+import { probeSetup } from '../probes/select.js';
 import { CancelledError, runTransfer } from '../run/orchestrate.js';
 import { InputError } from '../schema/run-spec.js';
 import { runTable } from './format.js';
@@ -10,7 +11,8 @@ export function registerRun(program: Command): void {
   const cmd = program
     .command('run')
     .description('move a file to a TCP socket once and report what it cost')
-    .option('--json', 'print the RunResult as JSON on stdout');
+    .option('--json', 'print the RunResult as JSON on stdout')
+    .option('--no-probes', 'do not load the eBPF probes (the transfer and its own counts only)');
   addRunOptions(cmd)
     .addHelpText('after', catalogHelp() + '\nExamples:\n  zcl run --mode read-write --size 256MiB --chunk 64KiB\n  zcl run --mode sendfile-nogather --json\n')
     .action(async (o: Record<string, unknown>) => {
@@ -20,7 +22,9 @@ export function registerRun(program: Command): void {
       const ac = abortOnSigint();
       const bar = transferBar(spec.mode);
       try {
-        const r = await runTransfer(spec, { signal: ac.signal, onProgress: (b, t) => bar.update(b, t) });
+        const probes = probeSetup(o.probes !== false);
+        if ('absent' in probes && probes.absent.status === 'unavailable') process.stderr.write(`zcl: probes unavailable: ${probes.absent.reason}\n`);
+        const r = await runTransfer(spec, { signal: ac.signal, probes, onProgress: (b, t) => bar.update(b, t) });
         bar.stop();
         process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : runTable(r) + '\n');
       } catch (e) {
