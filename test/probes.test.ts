@@ -1,0 +1,150 @@
+// Ground truth: the probes' counts equal what the engine did and what the file
+// is, for every mode on every path, with a size that is not a multiple of the
+// chunk. Exact wherever the kernel allows; each tolerance says why.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { MODE_NAMES, MODES, PATH_NAMES, type ModeName, type PathName } from '../scenarios/catalog.js';
+import { libbpfEngine } from '../server/probes/select.js';
+import { runTransfer } from '../server/run/orchestrate.js';
+import type { RunResult } from '../server/run/result.js';
+import { parseRunSpec, type RunSpecInput } from '../server/schema/run-spec.js';
+import { CHUNK, ODD_SIZE } from './helpers.js';
+
+// Fails (never skips) where eBPF cannot load: the error says what is missing.
+const engine = libbpfEngine();
+const run = (spec: RunSpecInput) => runTransfer(parseRunSpec({ sizeBytes: ODD_SIZE, chunkBytes: CHUNK, ...spec }), { probes: { engine } });
+
+/** Payload the kernel sent again; a retransmission is transmitted (and linearized) once more. */
+const retransmitted = (r: RunResult) => r.probes!.sender!.counters.retransmit_bytes!;
+
+function expectEngineSyscallsMatch(r: RunResult) {
+  const probe = r.probes!.sender!.syscalls;
+  for (const [name, n] of Object.entries(r.sender.syscalls))
+    if (name in probe || ['read', 'write', 'sendfile', 'splice', 'sendto', 'recvmsg', 'mmap'].includes(name))
+      expect({ name, n: probe[name] ?? 0 }).toEqual({ name, n });
+}
+
+const cells: [ModeName, PathName][] = MODE_NAMES.flatMap((m) => {
+  const only = (MODES[m] as { path?: PathName }).path;
+  return (only ? [only] : PATH_NAMES).map((p) => [m, p] as [ModeName, PathName]);
+});
+
+describe('probes, tracepoint tier', () => {
+  it('attaches every program and has a source for every counter on this kernel', () => {
+    const caps = engine.capabilities();
+    expect(caps.programs.filter((p) => !p.attached)).toEqual([]);
+    expect(caps.counters.filter((c) => !c.available)).toEqual([]);
+  });
+
+  it.each(cells)('%s over %s: counts equal the engine and the file', async (mode, path) => {
+    const r = await run({ mode, path });
+    const s = r.probes!.sender!.counters;
+    const k = r.probes!.sink!.counters;
+    const size = ODD_SIZE;
+    expect(r.probes!.status).toBe('ok');
+    if (mode !== 'node-stream') expectEngineSyscallsMatch(r);
+
+    // What the sender's own loop copied or referenced.
+    switch (mode) {
+      case 'read-write':
+      case 'node-stream':
+        expect(s.copy_file_to_user_bytes).toBe(size);
+        expect(s.copy_user_to_socket_bytes).toBe(size);
+        expect(s.splice_ref_bytes).toBe(0);
+        break;
+      case 'mmap-write':
+        expect(s.copy_user_to_socket_bytes).toBe(size);
+        expect(s.copy_file_to_user_bytes).toBe(0);
+        expect(s.page_faults).toBeGreaterThan(0);
+        break;
+      case 'sendfile':
+      case 'sendfile-nogather':
+      case 'splice':
+        expect(s.splice_ref_bytes).toBe(size);
+        expect(s.copy_file_to_user_bytes).toBe(0);
+        expect(s.copy_user_to_socket_bytes).toBe(0);
+        break;
+      case 'msg-zerocopy':
+        expect(s.zerocopy_bytes).toBe(size);
+        expect(s.copy_user_to_socket_bytes).toBe(0);
+        // The kernel's completions said which sends it copied after all; the probe read the same notifications.
+        expect(s.zerocopy_copied_bytes).toBe(r.zerocopy!.copiedBytes);
+        break;
+    }
+    // The "no DMA gather" copy: every payload byte linearized once, plus any retransmission.
+    if (path === 'veth-nosg') {
+      expect(s.copy_linearize_bytes).toBeGreaterThanOrEqual(size);
+      expect(s.copy_linearize_bytes).toBeLessThanOrEqual(size + retransmitted(r));
+    } else {
+      expect(s.copy_linearize_bytes).toBe(0);
+    }
+    if (mode === 'sendfile' || mode === 'splice') expect(r.probes!.sender!.derived.cpu_copy_bytes).toBe(path === 'veth-nosg' ? s.copy_linearize_bytes : 0);
+    // DMA side: the device sent every payload byte (again for retransmissions); a warm file needed no disk read.
+    expect(s.dev_xmit_bytes).toBeGreaterThanOrEqual(size);
+    expect(s.dev_xmit_bytes).toBeLessThanOrEqual(size + retransmitted(r));
+    expect(s.block_read_bytes).toBe(0);
+    // The sink's one receive copy, and nothing of the sender's.
+    expect(k.copy_socket_to_user_bytes).toBe(size);
+    expect(k.copy_file_to_user_bytes).toBe(0);
+    expect(s.copy_socket_to_user_bytes).toBe(0);
+    expect(r.probes!.sink!.syscalls.recvfrom).toBe(r.receiver.syscalls.recvfrom);
+    expect(s.ctx_switches).toBe(s.ctx_switches_voluntary! + s.ctx_switches_involuntary!);
+    expect(s.syscalls).toBeGreaterThan(0);
+  });
+
+  it('read-write over veth-nosg costs three copies, and the textbook verdict says why', async () => {
+    const r = await run({ mode: 'read-write', path: 'veth-nosg' });
+    expect(r.textbook!.measured.cpuCopies).toBeGreaterThanOrEqual(3);
+    expect(r.textbook!.verdict).toBe('differs');
+    expect(r.textbook!.reason).toMatch(/scatter-gather off/);
+  });
+
+  it('sendfile over veth matches the textbook: zero copies, two mode switches per chunk', async () => {
+    const r = await run({ mode: 'sendfile', path: 'veth' });
+    expect(r.textbook).toMatchObject({ verdict: 'matches', measured: { cpuCopies: 0, modeSwitchesPerChunk: 2 } });
+  });
+
+  it('the discard sink makes no receive copy', async () => {
+    const r = await run({ mode: 'sendfile', sink: 'discard' });
+    expect(r.probes!.sink!.counters.copy_socket_to_user_bytes).toBe(0);
+    expect(r.receiver.bytes).toBe(ODD_SIZE);
+  });
+
+  it('a cold file is read from the disk: block_read_bytes covers every page', async () => {
+    const r = await run({ mode: 'read-write', cache: 'cold' });
+    expect(r.file.pagesCachedBefore).toBe(0);
+    // The page cache fills whole pages, so every page of the file came from the disk once. More is
+    // possible only if memory pressure evicted a page before the sender read it (read again, counted again).
+    const read = r.probes!.sender!.counters.block_read_bytes!;
+    expect(read).toBeGreaterThanOrEqual(r.file.pages * 4096);
+    expect(read).toBeLessThanOrEqual(2 * r.file.pages * 4096);
+  });
+});
+
+describe('probes, isolation', () => {
+  let noise: ChildProcess[] = [];
+  beforeAll(async () => {
+    // Another process reading files and writing TCP on loopback, the whole time.
+    const script = `
+      const fs = require('fs'), net = require('net');
+      const srv = net.createServer((s) => s.resume()).listen(0, '127.0.0.1', () => {
+        const c = net.connect(srv.address().port, '127.0.0.1');
+        const buf = Buffer.alloc(65536);
+        const loop = () => { fs.readFileSync(process.execPath); c.write(buf, () => setImmediate(loop)); };
+        loop();
+      });`;
+    noise = [spawn(process.execPath, ['-e', script], { stdio: 'ignore' })];
+    await new Promise((r) => setTimeout(r, 300));
+  });
+  afterAll(() => noise.forEach((p) => p.kill('SIGKILL')));
+
+  it('a concurrent noisy process changes none of the run\'s counts', async () => {
+    const r = await run({ mode: 'read-write' });
+    const s = r.probes!.sender!;
+    expect(s.counters.copy_file_to_user_bytes).toBe(ODD_SIZE);
+    expect(s.counters.copy_user_to_socket_bytes).toBe(ODD_SIZE);
+    expect(s.counters.dev_xmit_bytes).toBeLessThanOrEqual(ODD_SIZE + s.counters.retransmit_bytes!);
+    expect(s.syscalls).toEqual({ read: r.chunks, write: r.chunks });
+    expect(r.probes!.sink!.counters.copy_socket_to_user_bytes).toBe(ODD_SIZE);
+  });
+});
