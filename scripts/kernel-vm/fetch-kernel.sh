@@ -74,9 +74,10 @@ unpack() {
   stage="$dest.tmp.$$"
   rm -rf "$stage"
   dpkg-deb -x "$deb" "$stage"
-  rm -rf "$stage/usr/share"
-  vmlinuz=$(cd "$stage" && ls boot/vmlinuz-* 2>/dev/null | head -n 1)
-  [ -n "$vmlinuz" ] || die "$pkg has no boot/vmlinuz-*: is it a kernel image package?"
+  rm -rf "${stage:?}/usr/share"
+  local images=("$stage"/boot/vmlinuz-*)
+  [ -f "${images[0]}" ] || die "$pkg has no boot/vmlinuz-*: is it a kernel image package?"
+  vmlinuz=boot/$(basename "${images[0]}")
   release=${vmlinuz#boot/vmlinuz-}
   [ -d "$stage/lib/modules/$release" ] || die "$pkg has no lib/modules/$release"
   # Debian's postinst runs depmod; busybox's depmod does the same here (kmod not needed).

@@ -4,6 +4,7 @@
 
 KVM_SCRIPT_NAME=$(basename "$0" .sh)
 KERNEL_CACHE=${ZCL_KERNEL_CACHE:-/var/cache/zerocopy-lab/kernels}
+# shellcheck disable=SC2034 # used by the scripts that source this
 # Initramfs parts and images; beside the kernels unless told otherwise.
 VM_CACHE=${ZCL_VM_CACHE:-$(dirname "$KERNEL_CACHE")/vm-images}
 

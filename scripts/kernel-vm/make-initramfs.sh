@@ -20,6 +20,7 @@
 #   ZCL_VM_EXTRA_PATHS more project paths (relative to the project) to copy in
 #   ZCL_VM_CACHE       where parts and images are kept (default: beside the kernel cache)
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -104,7 +105,7 @@ pack() {
 # Keeps the newest KEEP_IMAGES files matching a glob in a directory.
 prune() {
   local dir=$1 pattern=$2
-  # shellcheck disable=SC2012 # our own file names: no spaces or newlines
+  # shellcheck disable=SC2012,SC2086 # our own file names (no spaces); the pattern must glob
   ls -1t "$dir"/$pattern 2>/dev/null | tail -n +$((KEEP_IMAGES + 1)) | xargs -r rm -f
 }
 
@@ -279,7 +280,7 @@ build_modules() {
 }
 
 modules_key() {
-  { echo "$MODULES"; cat "$2/kernel.env"; sha256sum "$0"; } | key_of
+  { echo "$MODULES"; cat "$KDIR/kernel.env"; sha256sum "$0"; } | key_of
 }
 
 # The installed production dependencies, as paths relative to the project
@@ -323,13 +324,14 @@ APP_EXCLUDES=(--exclude='*.ts' --exclude='*.mts' --exclude='*.cts' --exclude='*.
 
 # app STAGE: the project under /opt/zerocopy-lab, and the libraries its native addons load.
 build_app() {
-  local s=$1 addon lib
+  local s=$1 addon lib node_libs
   mkdir -p "$s/$APP_DIR"
   app_paths | tar -C "$PROJECT" -cf - "${APP_EXCLUDES[@]}" -T - | tar -C "$s/$APP_DIR" -xf -
+  node_libs=$(libs_of "$(readlink -f "$(command -v node)")")
   for addon in "$s/$APP_DIR"/build/Release/*.node; do
     for lib in $(libs_of "$addon"); do
-      # Libraries the base already has (libc, libstdc++) are not repeated.
-      [ -e "$BASE_STAGE_LIST_DIR/$(usr_path "$lib")" ] || copy_file "$lib" "$s"
+      # The base has node's libraries (libc, libstdc++); the others come here.
+      grep -qxF "$lib" <<<"$node_libs" || copy_file "$lib" "$s"
     done
   done
 }
@@ -359,11 +361,10 @@ part() {
   echo "$out"
 }
 
-with_kernel() { local f=$1 s=$2; shift 2; "$f" "$s" "$@"; }
 build_modules_for() { build_modules "$1" "$KDIR" "$KREL"; }
 
 main() {
-  local kernel= out= base mods app image key
+  local kernel='' out='' base mods app image key bkey mkey akey
   while [ $# -gt 0 ]; do
     case "$1" in
       --kernel) kernel=$2; shift 2 ;;
@@ -389,14 +390,14 @@ main() {
   STAGES=()
   trap 'rm -rf "${STAGES[@]}" "$VM_CACHE"/parts/*.tmp.$$ "$VM_CACHE"/images/*.tmp.$$' EXIT
 
-  base=$(part base "$(base_key)" build_base)
-  BASE_STAGE_LIST_DIR=/nonexistent
-  mods=$(part "modules-$KREL" "$(modules_key "$KDIR" "$KDIR")" build_modules_for)
-  # The app part skips libraries the base holds; it needs the base's file list for that.
-  BASE_STAGE_LIST_DIR=$(mktemp -d "$VM_CACHE/.list.XXXXXX")
-  STAGES+=("$BASE_STAGE_LIST_DIR")
-  gzip -dc "$base" | (cd "$BASE_STAGE_LIST_DIR" && cpio --quiet -t | grep '^usr/lib' | sed 's|^|./|' | while read -r f; do mkdir -p "$(dirname "$f")"; : >"$f"; done)
-  app=$(part app "$(app_key)" build_app)
+  # Keys first, as assignments: a failure inside them stops the script.
+  app_paths >/dev/null
+  bkey=$(base_key)
+  mkey=$(modules_key)
+  akey=$(app_key)
+  base=$(part base "$bkey" build_base)
+  mods=$(part "modules-$KREL" "$mkey" build_modules_for)
+  app=$(part app "$akey" build_app)
 
   key=$(printf '%s\n' "$base" "$mods" "$app" | key_of)
   image=${out:-$VM_CACHE/images/initramfs-$KREL-$key.cpio.gz}

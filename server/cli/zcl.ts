@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../schema/run-spec.js';
 import { registerRun } from './cmd-run.js';
 import { registerCompare } from './cmd-compare.js';
+import { registerDoctor } from './cmd-doctor.js';
 
 const program = new Command('zcl')
   .description('zerocopy-lab: moves a file to a TCP socket in several ways and measures, with eBPF, what each costs the kernel')
@@ -12,6 +13,7 @@ const program = new Command('zcl')
 
 registerRun(program);
 registerCompare(program);
+registerDoctor(program);
 
 /** Exit codes: 0 ok, 1 the run failed, 2 bad input (nothing was started), 130 interrupted. */
 async function main(): Promise<void> {
