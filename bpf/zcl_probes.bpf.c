@@ -41,6 +41,12 @@ struct zcl_config zcl_config;
 unsigned long long zcl_zc_cum[ZCL_ZC_RING];
 unsigned long long zcl_zc_total;
 
+/* Reads a field: in a tp_btf program (D true) with a direct load, which the
+ * verifier allows on BTF pointers and costs a nanosecond; in its raw_tp twin with
+ * bpf_probe_read_kernel (CO-RE relocated either way). D is a constant, so each
+ * program keeps one branch. */
+#define RD(D, direct, ...) ((D) ? (direct) : BPF_CORE_READ(__VA_ARGS__))
+
 #define CFG(field) (*(volatile typeof(zcl_config.field) *)&zcl_config.field)
 
 /* ---- per-thread state of a syscall in flight (registered tgids only) ---- */
@@ -51,17 +57,24 @@ struct sys_state {
   int idx;         /* enum zcl_syscall */
   __u8 cls;        /* class of the first fd argument */
   __u8 decision;   /* set by tcp_sendmsg_locked, spent by sock_send_length */
+  __u8 active;     /* a counted syscall is in flight */
   __u32 zc_id;     /* MSG_ZEROCOPY: the send's notification id */
   __u64 flags;     /* recvmsg flags */
   __u64 umsg;      /* recvmsg: the user's msghdr */
 };
 
+/* Task-local storage: found from the task itself, no hashing (much cheaper than a
+ * hash keyed by tid on the syscall path). */
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 4096);
-  __type(key, __u32);
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
   __type(value, struct sys_state);
 } inflight SEC(".maps");
+
+static __always_inline struct sys_state *state_get(bool create) {
+  return bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
 
 /* ---- helpers ---- */
 static __always_inline int role_of_tgid(__u32 tgid) {
@@ -105,12 +118,11 @@ static __always_inline bool sock_is_tcp(struct sock *sk) {
 /* What an fd of the current task is: looked up in task->files, as the kernel does. */
 static __always_inline int fd_class(long fd) {
   if (fd < 0) return FD_OTHER;
-  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-  if (!fdt || (unsigned long)fd >= BPF_CORE_READ(fdt, max_fds)) return FD_OTHER;
-  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct task_struct *task = bpf_get_current_task_btf(); /* trusted: direct loads */
+  struct fdtable *fdt = task->files->fdt;
+  if (!fdt || (unsigned long)fd >= fdt->max_fds) return FD_OTHER;
   struct file *f = 0;
-  bpf_core_read(&f, sizeof(f), &fds[fd]);
+  bpf_probe_read_kernel(&f, sizeof(f), (void *)((unsigned long)fdt->fd + fd * sizeof(f)));
   if (!f) return FD_OTHER;
   umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
   switch (mode & S_IFMT) {
@@ -126,16 +138,15 @@ static __always_inline int fd_class(long fd) {
 
 static __always_inline bool is_data(int cls) { return cls == FD_FILE || cls == FD_TCP; }
 
-/* x86_64 syscall arguments from the user registers. */
-#define ARG(regs, n) arg_##n(regs)
-static __always_inline long arg_0(struct pt_regs *r) { return BPF_CORE_READ(r, di); }
-static __always_inline long arg_1(struct pt_regs *r) { return BPF_CORE_READ(r, si); }
-static __always_inline long arg_2(struct pt_regs *r) { return BPF_CORE_READ(r, dx); }
-static __always_inline long arg_3(struct pt_regs *r) { return BPF_CORE_READ(r, r10); }
-static __always_inline long arg_4(struct pt_regs *r) { return BPF_CORE_READ(r, r8); }
+/* x86_64 syscall arguments, from the user registers. */
+#define arg_0(r) RD(D, (r)->di, r, di)
+#define arg_1(r) RD(D, (r)->si, r, si)
+#define arg_2(r) RD(D, (r)->dx, r, dx)
+#define arg_3(r) RD(D, (r)->r10, r, r10)
+#define arg_4(r) RD(D, (r)->r8, r, r8)
 
 /* ---- syscalls: total, by name on data fds, and state for the exit ---- */
-static __always_inline int on_sys_enter(struct pt_regs *regs, long id) {
+static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long id) {
   int role = current_role();
   if (role < 0) return 0;
   add(role, ZCL_C_syscalls, 1);
@@ -151,13 +162,16 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id) {
   struct zcl_role_counters *s = slot(role);
   if (s && idx >= 0 && idx < ZCL_NR_SYSCALLS) __sync_fetch_and_add(&s->sys[idx], 1);
 
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  struct sys_state st = {.idx = idx, .cls = cls};
+  struct sys_state *st = state_get(true);
+  if (!st) return 0;
+  st->idx = idx;
+  st->cls = cls;
+  st->decision = SEND_NONE;
+  st->active = 1;
   if (idx == ZCL_S_recvmsg) {
-    st.umsg = arg_1(regs);
-    st.flags = arg_2(regs);
+    st->umsg = arg_1(regs);
+    st->flags = arg_2(regs);
   }
-  bpf_map_update_elem(&inflight, &tid, &st, BPF_ANY);
   return 0;
 }
 
@@ -180,16 +194,16 @@ static __always_inline void on_zerocopy_notification(struct sys_state *st) {
 }
 
 static __always_inline int on_sys_exit(long ret) {
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  struct sys_state *st = bpf_map_lookup_elem(&inflight, &tid);
-  if (!st) return 0;
   int role = current_role();
-  if (role >= 0 && ret > 0 && st->cls == FD_FILE &&
+  if (role < 0) return 0;
+  struct sys_state *st = state_get(false);
+  if (!st || !st->active) return 0;
+  if (ret > 0 && st->cls == FD_FILE &&
       (st->idx == ZCL_S_read || st->idx == ZCL_S_pread64 || st->idx == ZCL_S_readv || st->idx == ZCL_S_preadv))
     add(role, ZCL_C_copy_file_to_user_bytes, ret); /* filemap_read copied ret bytes to user */
   if (role == ZCL_ROLE_sender && ret >= 0 && st->idx == ZCL_S_recvmsg && (st->flags & MSG_ERRQUEUE))
     on_zerocopy_notification(st);
-  bpf_map_delete_elem(&inflight, &tid);
+  st->active = 0;
   return 0;
 }
 
@@ -197,20 +211,20 @@ static __always_inline int on_sys_exit(long ret) {
 /* tcp_sendmsg_locked() decides per message: MSG_SPLICE_PAGES (sendfile, splice)
  * appends page references; MSG_ZEROCOPY on a SO_ZEROCOPY socket pins the user
  * pages; anything else is copied into the socket's page fragments. */
-static __always_inline int on_tcp_sendmsg(struct sock *sk, struct msghdr *msg) {
+static __always_inline int on_tcp_sendmsg(const bool D, struct sock *sk, struct msghdr *msg) {
   if (current_role() < 0) return 0;
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  struct sys_state *st = bpf_map_lookup_elem(&inflight, &tid);
-  if (!st) return 0;
-  unsigned int flags = BPF_CORE_READ(msg, msg_flags);
-  unsigned long sk_flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
-  __u64 caps = BPF_CORE_READ(sk, sk_route_caps);
+  struct sys_state *st = state_get(false);
+  /* decided already: the loop fires this once per skb of the same message */
+  if (!st || !st->active || st->decision != SEND_NONE) return 0;
+  unsigned int flags = RD(D, msg->msg_flags, msg, msg_flags);
+  unsigned long sk_flags = RD(D, sk->__sk_common.skc_flags, sk, __sk_common.skc_flags);
+  __u64 caps = RD(D, sk->sk_route_caps, sk, sk_route_caps);
   int zc_bit = bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY);
   if (flags & MSG_SPLICE_PAGES) {
     st->decision = SEND_SPLICE;
   } else if ((flags & MSG_ZEROCOPY) && (sk_flags & (1UL << zc_bit)) && (caps & NETIF_F_SG)) {
     st->decision = SEND_ZEROCOPY;
-    st->zc_id = BPF_CORE_READ(sk, sk_zckey.counter) - 1; /* msg_zerocopy_realloc took this id */
+    st->zc_id = RD(D, sk->sk_zckey.counter, sk, sk_zckey.counter) - 1; /* msg_zerocopy_realloc took this id */
   } else {
     st->decision = SEND_COPY;
   }
@@ -218,12 +232,11 @@ static __always_inline int on_tcp_sendmsg(struct sock *sk, struct msghdr *msg) {
 }
 
 /* sock_sendmsg() returned: how many bytes the decision above applied to. */
-static __always_inline int on_sock_send_length(struct sock *sk, int ret) {
+static __always_inline int on_sock_send_length(const bool D, struct sock *sk, int ret) {
   int role = current_role();
-  if (role < 0 || ret <= 0 || !sock_is_tcp(sk)) return 0;
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  struct sys_state *st = bpf_map_lookup_elem(&inflight, &tid);
-  if (!st) return 0;
+  if (role < 0 || ret <= 0) return 0;
+  struct sys_state *st = state_get(false);
+  if (!st || !st->active || st->decision == SEND_NONE || !sock_is_tcp(sk)) return 0;
   switch (st->decision) {
     case SEND_COPY: add(role, ZCL_C_copy_user_to_socket_bytes, ret); break;
     case SEND_SPLICE: add(role, ZCL_C_splice_ref_bytes, ret); break;
@@ -242,40 +255,40 @@ static __always_inline int on_sock_send_length(struct sock *sk, int ret) {
 /* Packets reach the driver here after GSO segmentation and linearization. A
  * device without NETIF_F_SG receives only linear packets, so the kernel copied
  * their payload out of the page fragments TCP built: the "no DMA gather" copy. */
-static __always_inline int on_dev_start_xmit(struct sk_buff *skb, struct net_device *dev) {
-  if (BPF_CORE_READ(dev, ifindex) != CFG(dev_ifindex)) return 0;
-  if (BPF_CORE_READ(dev, nd_net.net, ns.inum) != CFG(dev_netns_ino)) return 0;
-  if (BPF_CORE_READ(skb, protocol) != bpf_htons(ETH_P_IP)) return 0;
-  unsigned char *head = BPF_CORE_READ(skb, head);
-  __u16 nh = BPF_CORE_READ(skb, network_header), th = BPF_CORE_READ(skb, transport_header);
+static __always_inline int on_dev_start_xmit(const bool D, struct sk_buff *skb, struct net_device *dev) {
+  if (RD(D, dev->ifindex, dev, ifindex) != CFG(dev_ifindex)) return 0;
+  if (RD(D, dev->nd_net.net->ns.inum, dev, nd_net.net, ns.inum) != CFG(dev_netns_ino)) return 0;
+  if (RD(D, skb->protocol, skb, protocol) != bpf_htons(ETH_P_IP)) return 0;
+  unsigned char *head = RD(D, skb->head, skb, head);
+  __u16 nh = RD(D, skb->network_header, skb, network_header), th = RD(D, skb->transport_header, skb, transport_header);
   struct iphdr ip;
   struct tcphdr tcp;
   if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.protocol != IPPROTO_TCP) return 0;
   if (bpf_probe_read_kernel(&tcp, sizeof(tcp), head + th)) return 0;
   if (bpf_ntohs(tcp.dest) != CFG(sink_port)) return 0;
-  unsigned char *data = BPF_CORE_READ(skb, data);
+  unsigned char *data = RD(D, skb->data, skb, data);
   long hdr = (long)(head + th - data) + tcp.doff * 4;
-  long payload = (long)BPF_CORE_READ(skb, len) - hdr;
+  long payload = (long)RD(D, skb->len, skb, len) - hdr;
   if (payload <= 0) return 0;
   add(ZCL_ROLE_sender, ZCL_C_dev_xmit_bytes, payload);
-  __u64 features = BPF_CORE_READ(dev, features);
-  if (!(features & NETIF_F_SG) && BPF_CORE_READ(skb, data_len) == 0)
+  __u64 features = RD(D, dev->features, dev, features);
+  if (!(features & NETIF_F_SG) && RD(D, skb->data_len, skb, data_len) == 0)
     add(ZCL_ROLE_sender, ZCL_C_copy_linearize_bytes, payload);
   return 0;
 }
 
 /* A retransmission of the run's connection (its destination is the sink's port). */
-static __always_inline int on_tcp_retransmit(struct sock *sk, struct sk_buff *skb) {
-  if (bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)) != CFG(sink_port)) return 0;
-  if (BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != CFG(dev_netns_ino)) return 0;
-  add(ZCL_ROLE_sender, ZCL_C_retransmit_bytes, BPF_CORE_READ(skb, len));
+static __always_inline int on_tcp_retransmit(const bool D, struct sock *sk, struct sk_buff *skb) {
+  if (bpf_ntohs(RD(D, sk->__sk_common.skc_dport, sk, __sk_common.skc_dport)) != CFG(sink_port)) return 0;
+  if (RD(D, sk->__sk_common.skc_net.net->ns.inum, sk, __sk_common.skc_net.net, ns.inum) != CFG(dev_netns_ino)) return 0;
+  add(ZCL_ROLE_sender, ZCL_C_retransmit_bytes, RD(D, skb->len, skb, len));
   return 0;
 }
 
 /* The receive copy: skb_copy_datagram_iter() copying TCP payload to user memory. */
-static __always_inline int on_skb_copy_datagram(struct sk_buff *skb, int len) {
+static __always_inline int on_skb_copy_datagram(const bool D, struct sk_buff *skb, int len) {
   int role = current_role();
-  if (role < 0 || len <= 0 || !sock_is_tcp(BPF_CORE_READ(skb, sk))) return 0;
+  if (role < 0 || len <= 0 || !sock_is_tcp(RD(D, skb->sk, skb, sk))) return 0;
   add(role, ZCL_C_copy_socket_to_user_bytes, len);
   return 0;
 }
@@ -283,8 +296,8 @@ static __always_inline int on_skb_copy_datagram(struct sk_buff *skb, int len) {
 /* ---- scheduler ---- */
 struct task_struct___pre514 { long state; };
 
-static __always_inline int on_sched_switch(bool preempt, struct task_struct *prev) {
-  int role = role_of_tgid(BPF_CORE_READ(prev, tgid));
+static __always_inline int on_sched_switch(const bool D, bool preempt, struct task_struct *prev) {
+  int role = role_of_tgid(RD(D, prev->tgid, prev, tgid));
   if (role < 0) return 0;
   long state;
   if (bpf_core_field_exists(prev->__state)) state = BPF_CORE_READ(prev, __state);
@@ -296,18 +309,19 @@ static __always_inline int on_sched_switch(bool preempt, struct task_struct *pre
 }
 
 /* ---- program pairs: tp_btf, and raw_tp as the fallback ---- */
-#define ZCL_TRACE(tp, call, ...)                                   \
-  SEC("tp_btf/" #tp) int BPF_PROG(btf_##tp, __VA_ARGS__) { return call; } \
-  SEC("raw_tp/" #tp) int BPF_PROG(raw_##tp, __VA_ARGS__) { return call; }
+/* D is true in the tp_btf program (direct loads), false in its raw_tp twin. */
+#define ZCL_TRACE(tp, call, ...)                                                  \
+  SEC("tp_btf/" #tp) int BPF_PROG(btf_##tp, __VA_ARGS__) { const bool D = true; return call; } \
+  SEC("raw_tp/" #tp) int BPF_PROG(raw_##tp, __VA_ARGS__) { const bool D = false; return call; }
 
-ZCL_TRACE(sys_enter, on_sys_enter(regs, id), struct pt_regs *regs, long id)
+ZCL_TRACE(sys_enter, on_sys_enter(D, regs, id), struct pt_regs *regs, long id)
 ZCL_TRACE(sys_exit, on_sys_exit(ret), struct pt_regs *regs, long ret)
-ZCL_TRACE(sched_switch, on_sched_switch(preempt, prev), bool preempt, struct task_struct *prev, struct task_struct *next)
-ZCL_TRACE(tcp_sendmsg_locked, on_tcp_sendmsg(sk, msg), struct sock *sk, struct msghdr *msg)
-ZCL_TRACE(sock_send_length, on_sock_send_length(sk, ret), struct sock *sk, int ret)
-ZCL_TRACE(net_dev_start_xmit, on_dev_start_xmit(skb, dev), struct sk_buff *skb, struct net_device *dev)
-ZCL_TRACE(tcp_retransmit_skb, on_tcp_retransmit(sk, skb), struct sock *sk, struct sk_buff *skb)
-ZCL_TRACE(skb_copy_datagram_iovec, on_skb_copy_datagram(skb, len), struct sk_buff *skb, int len)
+ZCL_TRACE(sched_switch, on_sched_switch(D, preempt, prev), bool preempt, struct task_struct *prev, struct task_struct *next)
+ZCL_TRACE(tcp_sendmsg_locked, on_tcp_sendmsg(D, sk, msg), struct sock *sk, struct msghdr *msg)
+ZCL_TRACE(sock_send_length, on_sock_send_length(D, sk, ret), struct sock *sk, int ret)
+ZCL_TRACE(net_dev_start_xmit, on_dev_start_xmit(D, skb, dev), struct sk_buff *skb, struct net_device *dev)
+ZCL_TRACE(tcp_retransmit_skb, on_tcp_retransmit(D, sk, skb), struct sock *sk, struct sk_buff *skb)
+ZCL_TRACE(skb_copy_datagram_iovec, on_skb_copy_datagram(D, skb, len), struct sk_buff *skb, int len)
 
 /* ---- classic tracepoints (stable fields on every kernel) ---- */
 SEC("tracepoint/exceptions/page_fault_user")

@@ -146,6 +146,8 @@ Host::Host() : impl_(new Impl) {
   impl_->skel = skel;
 
   btf* vmlinux = btf__load_vmlinux_btf();
+  // ZCL_PROBES_RAW_TP=1 takes the raw_tp fallbacks even where tp_btf works (to test them).
+  const bool force_raw = getenv("ZCL_PROBES_RAW_TP") && strcmp(getenv("ZCL_PROBES_RAW_TP"), "1") == 0;
   const std::string tfs = tracefs();
   // Choose one program per tracepoint, the best the kernel has, before loading.
   std::map<std::string, bpf_program*> chosen;
@@ -155,7 +157,7 @@ Host::Host() : impl_(new Impl) {
     if (tp.btf_pair) {
       bpf_program* btf_prog = bpf_object__find_program_by_name(skel->obj, (std::string("btf_") + tp.name).c_str());
       bpf_program* raw_prog = bpf_object__find_program_by_name(skel->obj, (std::string("raw_") + tp.name).c_str());
-      bool has_btf = vmlinux && btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + tp.name).c_str(), BTF_KIND_TYPEDEF) > 0;
+      bool has_btf = !force_raw && vmlinux && btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + tp.name).c_str(), BTF_KIND_TYPEDEF) > 0;
       bpf_program__set_autoload(btf_prog, has_btf);
       bpf_program__set_autoload(raw_prog, !has_btf && in_tracefs);
       if (has_btf) chosen[tp.name] = btf_prog;
