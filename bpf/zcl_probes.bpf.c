@@ -308,6 +308,83 @@ static __always_inline int on_sched_switch(const bool D, bool preempt, struct ta
   return 0;
 }
 
+/* ---- the function tier: the send decision where the tracepoints are missing ----
+ * Kernels before ~6.14 have no tcp:tcp_sendmsg_locked tracepoint (and before 6.3
+ * no sock:sock_send_length). There the decision is read from the function
+ * itself: fexit on tcp_sendmsg_locked sees the message (flags, iterator) and the
+ * bytes it queued (its return value); before 6.5, sendfile and splice reach TCP
+ * through do_tcp_sendpages instead, which queues page references (its caller
+ * falls back to copying through tcp_sendmsg_locked when the route lacks SG).
+ * kprobes are the fallback where fentry cannot attach. */
+static __always_inline void count_send(struct sock *sk, struct msghdr *msg, long ret, const bool D) {
+  int role = current_role();
+  if (role < 0 || ret <= 0) return;
+  unsigned int flags = RD(D, msg->msg_flags, msg, msg_flags);
+  unsigned long sk_flags = RD(D, sk->__sk_common.skc_flags, sk, __sk_common.skc_flags);
+  __u64 caps = RD(D, sk->sk_route_caps, sk, sk_route_caps);
+  int zc_bit = bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY);
+  if (flags & MSG_SPLICE_PAGES) {
+    add(role, ZCL_C_splice_ref_bytes, ret);
+  } else if ((flags & MSG_ZEROCOPY) && (sk_flags & (1UL << zc_bit)) && (caps & NETIF_F_SG)) {
+    add(role, ZCL_C_zerocopy_bytes, ret);
+    __u32 id = RD(D, sk->sk_zckey.counter, sk, sk_zckey.counter) - 1;
+    __u64 total = __sync_fetch_and_add(&zcl_zc_total, ret) + ret;
+    zcl_zc_cum[id & (ZCL_ZC_RING - 1)] = total;
+  } else {
+    add(role, ZCL_C_copy_user_to_socket_bytes, ret);
+  }
+}
+
+SEC("fexit/tcp_sendmsg_locked")
+int BPF_PROG(fexit_tcp_sendmsg_locked, struct sock *sk, struct msghdr *msg, size_t size, int ret) {
+  count_send(sk, msg, ret, true);
+  return 0;
+}
+
+SEC("fexit/do_tcp_sendpages")
+int BPF_PROG(fexit_do_tcp_sendpages, struct sock *sk, struct page *page, int offset, size_t size, int flags, long ret) {
+  int role = current_role();
+  if (role >= 0 && ret > 0) add(role, ZCL_C_splice_ref_bytes, ret);
+  return 0;
+}
+
+/* kprobe fallback: the entry stashes the arguments, the return counts. */
+struct send_args { struct sock *sk; struct msghdr *msg; };
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct send_args);
+} send_args SEC(".maps");
+
+SEC("kprobe/tcp_sendmsg_locked")
+int BPF_KPROBE(kprobe_tcp_sendmsg_locked, struct sock *sk, struct msghdr *msg) {
+  if (current_role() < 0) return 0;
+  struct send_args *a = bpf_task_storage_get(&send_args, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (a) {
+    a->sk = sk;
+    a->msg = msg;
+  }
+  return 0;
+}
+
+SEC("kretprobe/tcp_sendmsg_locked")
+int BPF_KRETPROBE(kretprobe_tcp_sendmsg_locked, int ret) {
+  if (current_role() < 0) return 0;
+  struct send_args *a = bpf_task_storage_get(&send_args, bpf_get_current_task_btf(), 0, 0);
+  if (!a || !a->sk) return 0;
+  count_send(a->sk, a->msg, ret, false);
+  a->sk = 0;
+  return 0;
+}
+
+SEC("kretprobe/do_tcp_sendpages")
+int BPF_KRETPROBE(kretprobe_do_tcp_sendpages, long ret) {
+  int role = current_role();
+  if (role >= 0 && ret > 0) add(role, ZCL_C_splice_ref_bytes, ret);
+  return 0;
+}
+
 /* ---- program pairs: tp_btf, and raw_tp as the fallback ---- */
 /* D is true in the tp_btf program (direct loads), false in its raw_tp twin. */
 #define ZCL_TRACE(tp, call, ...)                                                  \

@@ -67,7 +67,8 @@ const Tracepoint kTracepoints[] = {
     {"filemap", "mm_filemap_add_to_page_cache", false, "tp_filemap_add"},
 };
 
-// Which tracepoints each counter needs (all of them).
+// What each counter needs (all of it): tracepoint names, or "send", the send
+// decision group, whose source is chosen below (tracepoints, fentry or kprobe).
 const std::map<std::string, std::vector<std::string>> kNeeds = {
     {"syscalls", {"sys_enter"}},
     {"ctx_switches", {"sched_switch"}},
@@ -75,10 +76,10 @@ const std::map<std::string, std::vector<std::string>> kNeeds = {
     {"ctx_switches_involuntary", {"sched_switch"}},
     {"page_faults", {"page_fault_user", "page_fault_kernel"}},
     {"copy_file_to_user_bytes", {"sys_enter", "sys_exit"}},
-    {"copy_user_to_socket_bytes", {"sys_enter", "tcp_sendmsg_locked", "sock_send_length"}},
-    {"splice_ref_bytes", {"sys_enter", "tcp_sendmsg_locked", "sock_send_length"}},
-    {"zerocopy_bytes", {"sys_enter", "tcp_sendmsg_locked", "sock_send_length"}},
-    {"zerocopy_copied_bytes", {"sys_enter", "sys_exit", "tcp_sendmsg_locked", "sock_send_length"}},
+    {"copy_user_to_socket_bytes", {"send"}},
+    {"splice_ref_bytes", {"send"}},
+    {"zerocopy_bytes", {"send"}},
+    {"zerocopy_copied_bytes", {"sys_enter", "sys_exit", "send"}},
     {"copy_linearize_bytes", {"net_dev_start_xmit"}},
     {"dev_xmit_bytes", {"net_dev_start_xmit"}},
     {"retransmit_bytes", {"tcp_retransmit_skb"}},
@@ -92,6 +93,53 @@ const char* kCounterNames[] = {
 #undef ZCL_X
 };
 
+// A real attach attempt, as bcc's fentry_can_attach: a two-instruction fexit
+// program loaded against the function's BTF id and attached.
+bool fentry_can_attach(btf* vmlinux, const char* func, std::string* why) {
+  int id = vmlinux ? btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC) : -1;
+  if (id <= 0) {
+    *why = std::string("the kernel has no function ") + func;
+    return false;
+  }
+  struct bpf_insn insns[2] = {};
+  insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;  // r0 = 0
+  insns[1].code = BPF_JMP | BPF_EXIT;
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT, .attach_btf_id = static_cast<__u32>(id));
+  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "zcl_can_fexit", "GPL", insns, 2, &opts);
+  if (fd < 0) {
+    *why = std::string("fexit on ") + func + " does not load: " + strerror(errno);
+    return false;
+  }
+  int link = bpf_raw_tracepoint_open(nullptr, fd);
+  int err = errno;
+  ::close(fd);
+  if (link < 0) {
+    *why = std::string("fexit on ") + func + " does not attach: " + strerror(err);
+    return false;
+  }
+  ::close(link);
+  return true;
+}
+
+bool kernel_has_func(btf* vmlinux, const char* func) {
+  return vmlinux && btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC) > 0;
+}
+
+// The send decision's candidate sources, best first: the tracepoints (a stable
+// interface), fentry/fexit, kprobes. Each is a list of programs; optional ones
+// (functions older kernels have) are attached when the kernel has them.
+struct SendSource {
+  const char* kind;
+  std::vector<std::string> programs;           // all needed
+  std::vector<std::pair<std::string, const char*>> optional;  // program, function it needs
+};
+
+const SendSource kSendSources[] = {
+    {"tracepoint", {}, {}},  // btf_/raw_ tcp_sendmsg_locked + sock_send_length, chosen with the tracepoints
+    {"fentry", {"fexit_tcp_sendmsg_locked"}, {{"fexit_do_tcp_sendpages", "do_tcp_sendpages"}}},
+    {"kprobe", {"kprobe_tcp_sendmsg_locked", "kretprobe_tcp_sendmsg_locked"}, {{"kretprobe_do_tcp_sendpages", "do_tcp_sendpages"}}},
+};
+
 }  // namespace
 
 struct Host::Impl {
@@ -100,12 +148,16 @@ struct Host::Impl {
   std::map<std::string, std::string> source_of;  // tracepoint -> "tp_btf/x" etc, if attached
   int ncpus = 0;
   int stats_fd = -1;
+  std::string send_kind;  // which source the send decision got
 };
 
+// "tracepoint", or the mix, e.g. "tracepoint+fentry"; "(partial)" when a counter has no source.
 std::string Host::tier() const {
+  std::string t = "tracepoint";
+  if (!impl_->send_kind.empty() && impl_->send_kind != "tracepoint") t += "+" + impl_->send_kind;
   for (const auto& c : counters_)
-    if (!c.available) return "tracepoint (partial)";
-  return "tracepoint";
+    if (!c.available) return t + " (partial)";
+  return t;
 }
 
 Host& Host::instance() {
@@ -170,6 +222,45 @@ Host::Host() : impl_(new Impl) {
       else why_not[tp.name] = std::string("the kernel has no tracepoint ") + tp.category + ":" + tp.name;
     }
   }
+  // The send decision: the first candidate source the kernel offers, unless
+  // ZCL_PROBES_SEND=fentry|kprobe asks for another one (to test them).
+  const char* prefer = getenv("ZCL_PROBES_SEND");
+  std::vector<std::string> send_programs;
+  std::string send_why;
+  for (const auto& src : kSendSources) {
+    if (prefer && *prefer && strcmp(prefer, src.kind) != 0) continue;
+    std::string why;
+    bool ok;
+    if (strcmp(src.kind, "tracepoint") == 0) {
+      ok = chosen.count("tcp_sendmsg_locked") && chosen.count("sock_send_length") && chosen.count("sys_enter");
+      if (!ok) why = "no tcp:tcp_sendmsg_locked / sock:sock_send_length tracepoints (they arrived in 6.14 / 6.3)";
+    } else if (strcmp(src.kind, "fentry") == 0) {
+      ok = fentry_can_attach(vmlinux, "tcp_sendmsg_locked", &why);
+    } else {
+      ok = exists("/sys/bus/event_source/devices/kprobe/type") && kernel_has_func(vmlinux, "tcp_sendmsg_locked");
+      if (!ok) why = "kprobes are not available (CONFIG_KPROBES) or the kernel has no tcp_sendmsg_locked";
+    }
+    if (ok) {
+      impl_->send_kind = src.kind;
+      for (const auto& p : src.programs) send_programs.push_back(p);
+      for (const auto& [p, func] : src.optional)
+        if (kernel_has_func(vmlinux, func)) send_programs.push_back(p);
+      break;
+    }
+    send_why += (send_why.empty() ? "" : "; ") + std::string(src.kind) + ": " + why;
+  }
+  // Only the chosen send source loads; the tracepoint pair stays off if another source won.
+  if (impl_->send_kind != "tracepoint")
+    for (const char* tp : {"tcp_sendmsg_locked", "sock_send_length"}) {
+      for (const char* prefix : {"btf_", "raw_"})
+        bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, (std::string(prefix) + tp).c_str()), false);
+      chosen.erase(tp);
+    }
+  for (const auto& src : kSendSources)
+    for (const auto& p : src.programs) bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, p.c_str()), false);
+  for (const auto& src : kSendSources)
+    for (const auto& [p, func] : src.optional) bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, p.c_str()), false);
+  for (const auto& p : send_programs) bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, p.c_str()), true);
   btf__free(vmlinux);
 
   if (zcl_probes__load(skel) != 0) {
@@ -192,6 +283,38 @@ Host::Host() : impl_(new Impl) {
     impl_->source_of[tp] = sec;
     programs_.push_back({sec, true, ""});
   }
+  std::string send_source;
+  bool send_ok = !impl_->send_kind.empty();
+  if (impl_->send_kind == "tracepoint") {
+    for (const char* tp : {"sys_enter", "tcp_sendmsg_locked", "sock_send_length"}) {
+      auto it = impl_->source_of.find(tp);
+      if (it == impl_->source_of.end()) send_ok = false;
+      else send_source += (send_source.empty() ? "" : " + ") + it->second;
+    }
+    if (!send_ok) send_why = "the send tracepoints did not attach";
+  } else if (send_ok) {
+    for (const auto& name : send_programs) {
+      bpf_program* prog = bpf_object__find_program_by_name(skel->obj, name.c_str());
+      const char* sec = bpf_program__section_name(prog);
+      bpf_link* link = bpf_program__attach(prog);
+      if (!link) {
+        int err = errno;
+        programs_.push_back({sec, false, strerror(err)});
+        send_ok = false;
+        send_why = std::string(sec) + " did not attach: " + strerror(err);
+        continue;
+      }
+      impl_->links.push_back(link);
+      programs_.push_back({sec, true, ""});
+      send_source += std::string(send_source.empty() ? "" : " + ") + sec;
+    }
+  }
+  if (send_ok) impl_->source_of["send"] = send_source;
+  else {
+    why_not["send"] = "no source for the send decision: " + send_why;
+    impl_->send_kind.clear();
+  }
+
   for (const char* name : kCounterNames) {
     CounterStatus cs{name, true, "", ""};
     for (const auto& tp : kNeeds.at(name)) {
