@@ -153,11 +153,14 @@ static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long
   int idx = syscall_index(id);
   if (idx < 0) return 0;
 
-  int cls = fd_class(arg_0(regs)), other = FD_OTHER;
-  if (idx == ZCL_S_sendfile) other = fd_class(arg_1(regs));      /* sendfile(out, in, ...) */
-  else if (idx == ZCL_S_splice) other = fd_class(arg_2(regs));   /* splice(in, off, out, ...) */
-  else if (idx == ZCL_S_mmap) cls = (arg_3(regs) & MAP_ANONYMOUS) ? FD_OTHER : fd_class(arg_4(regs));
-  if (!is_data(cls) && !is_data(other)) return 0;
+  int cls;
+  if (idx == ZCL_S_mmap) cls = (arg_3(regs) & MAP_ANONYMOUS) ? FD_OTHER : fd_class(arg_4(regs));
+  else cls = fd_class(arg_0(regs));
+  /* sendfile(out, in, ...) and splice(in, off, out, ...) count if either end is data;
+   * the second lookup only when the first end was not. */
+  if (!is_data(cls) && idx == ZCL_S_sendfile && !is_data(fd_class(arg_1(regs)))) return 0;
+  if (!is_data(cls) && idx == ZCL_S_splice && !is_data(fd_class(arg_2(regs)))) return 0;
+  if (!is_data(cls) && idx != ZCL_S_sendfile && idx != ZCL_S_splice) return 0;
 
   struct zcl_role_counters *s = slot(role);
   if (s && idx >= 0 && idx < ZCL_NR_SYSCALLS) __sync_fetch_and_add(&s->sys[idx], 1);
