@@ -3,14 +3,24 @@
 # system packages, npm dependencies, the native addon, the eBPF objects, the
 # TypeScript build, tracefs. Idempotent: a second run installs nothing and says so.
 #
-#   scripts/setup.sh            what the lab needs to run
+#   scripts/setup.sh             what the lab needs to run
 #   scripts/setup.sh --for test  plus what the test suite needs (browser, qemu, linters)
+#   scripts/setup.sh --check     change nothing; exit 1 if a run would change something
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 purpose=lab
-if [ "${1:-}" = "--for" ]; then purpose="${2:-lab}"; fi
+check=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --for) purpose="${2:-}"; shift 2 ;;
+    --check) check=1; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "setup: unknown option '$1' (allowed: --for lab|test, --check)" >&2; exit 2 ;;
+  esac
+done
 case "$purpose" in lab|test) ;; *) echo "setup: --for takes lab or test, not '$purpose'" >&2; exit 2 ;; esac
+pending=0
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -39,6 +49,8 @@ test_packages=(
   busybox-static  # the init of those test VMs
   cpio            # packs their initramfs
   shellcheck      # lints the shell scripts
+  vagrant         # validates the Vagrantfile
+  vagrant-libvirt # ... including its libvirt provider settings
 )
 
 # bpftool: its own package on Debian; in linux-tools on Ubuntu.
@@ -55,7 +67,10 @@ missing=()
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
+if [ ${#missing[@]} -gt 0 ] && [ $check = 1 ]; then
+  say "would install: ${missing[*]}"
+  pending=1
+elif [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "these packages are missing and installing them needs root: ${missing[*]}"
   say "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -66,12 +81,37 @@ else
 fi
 
 # ---- Node.js ----------------------------------------------------------------
+# Node 20+ is needed. Where the system has none (Ubuntu 22.04/24.04 ship older
+# ones), install the official Node 20 build from nodejs.org into /usr/local,
+# checked against its published SHA-256.
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-[ "$node_major" -ge 20 ] || die "Node.js 20 or newer is needed (found: $(node -v 2>/dev/null || echo none)); install it from your distribution or nodejs.org"
+if [ "$node_major" -lt 20 ] && [ $check = 1 ]; then
+  say "would install Node.js 20 (found: $(node -v 2>/dev/null || echo none))"
+  pending=1
+elif [ "$node_major" -lt 20 ]; then
+  [ "$(id -u)" = 0 ] || die "Node.js 20 or newer is needed (found: $(node -v 2>/dev/null || echo none)) and installing it needs root"
+  case "$(uname -m)" in x86_64) narch=x64 ;; aarch64) narch=arm64 ;; *) die "no Node.js build for $(uname -m)" ;; esac
+  base=https://nodejs.org/dist/latest-v20.x
+  say "installing Node.js 20 from $base"
+  command -v curl >/dev/null || apt-get install -y -qq curl xz-utils >/dev/null
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  curl -fsSL "$base/SHASUMS256.txt" -o "$tmp/SHASUMS256.txt" || die "cannot reach $base (is the network up?)"
+  file=$(grep -o "node-v[0-9.]*-linux-$narch.tar.xz" "$tmp/SHASUMS256.txt" | head -n1)
+  [ -n "$file" ] || die "no linux-$narch build listed in $base/SHASUMS256.txt"
+  curl -fsSL "$base/$file" -o "$tmp/$file" || die "download of $base/$file failed"
+  (cd "$tmp" && grep " $file\$" SHASUMS256.txt | sha256sum -c --quiet -) || die "$file does not match its SHA-256"
+  tar -xJf "$tmp/$file" -C /usr/local --strip-components=1
+  hash -r
+  say "installed $(node -v)"
+fi
 
 # ---- kernel interfaces ---------------------------------------------------------
 [ -r /sys/kernel/btf/vmlinux ] || die "the kernel has no BTF (/sys/kernel/btf/vmlinux): the eBPF programs need a kernel built with CONFIG_DEBUG_INFO_BTF=y"
-if [ ! -d /sys/kernel/tracing/events ]; then
+if [ ! -d /sys/kernel/tracing/events ] && [ $check = 1 ]; then
+  say "would mount tracefs"
+  pending=1
+elif [ ! -d /sys/kernel/tracing/events ]; then
   if [ "$(id -u)" = 0 ]; then
     mount -t tracefs nodev /sys/kernel/tracing && say "mounted tracefs on /sys/kernel/tracing"
   else
@@ -84,6 +124,9 @@ stamp=node_modules/.zcl-lock-hash
 hash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then
   say "npm dependencies: up to date"
+elif [ $check = 1 ]; then
+  say "would install npm dependencies (npm ci)"
+  pending=1
 else
   say "installing npm dependencies (npm ci)"
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -91,6 +134,12 @@ else
 fi
 
 # ---- build ---------------------------------------------------------------------
+if [ $check = 1 ]; then
+  if [ -f build/Release/zcl.node ] && [ -f dist/server/cli/zcl.js ]; then say "build: present (the build itself is incremental)"
+  else say "would build"; pending=1; fi
+  if [ $pending = 0 ]; then say "nothing to do"; fi
+  exit $pending
+fi
 say "building (eBPF objects, native addon, TypeScript)"
 npm run --silent build
 say "ready ($purpose)"
