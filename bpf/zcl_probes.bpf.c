@@ -86,18 +86,24 @@ static __always_inline int role_of_tgid(__u32 tgid) {
 
 static __always_inline int current_role(void) { return role_of_tgid(bpf_get_current_pid_tgid() >> 32); }
 
+_Static_assert((ZCL_MAX_CPUS & (ZCL_MAX_CPUS - 1)) == 0, "ZCL_MAX_CPUS must be a power of two");
+_Static_assert(ZCL_NR_ROLES == 2, "roles are masked with & 1");
+
+/* The masks after the checks keep older verifiers (6.1) sure of the bounds,
+ * whatever registers clang did the comparisons in. */
 static __always_inline struct zcl_role_counters *slot(int role) {
-  __u32 cpu = bpf_get_smp_processor_id();
+  __u64 cpu = bpf_get_smp_processor_id();
   if (cpu >= ZCL_MAX_CPUS || role < 0 || role >= ZCL_NR_ROLES) return 0;
-  return &zcl_slots[cpu].role[role];
+  return &zcl_slots[cpu & (ZCL_MAX_CPUS - 1)].role[role & 1];
 }
 
 /* Atomic even on a per-CPU slot: a softirq handler may interrupt a process-
  * context one on the same CPU. */
 static __always_inline void add(int role, int counter, __u64 v) {
   struct zcl_role_counters *s = slot(role);
-  if (s && counter >= 0 && counter < ZCL_NR_COUNTERS) __sync_fetch_and_add(&s->c[counter], v);
+  if (s && counter >= 0 && counter < ZCL_NR_COUNTERS) __sync_fetch_and_add(&s->c[counter & 15], v);
 }
+_Static_assert(ZCL_NR_COUNTERS <= 16 && ZCL_NR_SYSCALLS <= 16, "counters and syscalls are masked with & 15");
 
 static __always_inline int syscall_index(long id) {
   switch (id) {
@@ -163,7 +169,7 @@ static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long
   if (!is_data(cls) && idx != ZCL_S_sendfile && idx != ZCL_S_splice) return 0;
 
   struct zcl_role_counters *s = slot(role);
-  if (s && idx >= 0 && idx < ZCL_NR_SYSCALLS) __sync_fetch_and_add(&s->sys[idx], 1);
+  if (s && idx >= 0 && idx < ZCL_NR_SYSCALLS) __sync_fetch_and_add(&s->sys[idx & 15], 1);
 
   struct sys_state *st = state_get(true);
   if (!st) return 0;
@@ -307,7 +313,8 @@ static __always_inline int on_sched_switch(const bool D, bool preempt, struct ta
   else state = BPF_CORE_READ((struct task_struct___pre514 *)prev, state);
   add(role, ZCL_C_ctx_switches, 1);
   /* as __schedule() counts nvcsw/nivcsw: blocked (not runnable, not preempted) = voluntary */
-  add(role, (!preempt && state != 0) ? ZCL_C_ctx_switches_voluntary : ZCL_C_ctx_switches_involuntary, 1);
+  if (!preempt && state != 0) add(role, ZCL_C_ctx_switches_voluntary, 1);
+  else add(role, ZCL_C_ctx_switches_involuntary, 1);
   return 0;
 }
 

@@ -48,6 +48,7 @@ test_packages=(
   qemu-system-x86 # boots distribution kernels for the function-probe tier tests
   busybox-static  # the init of those test VMs
   cpio            # packs their initramfs
+  lz4             # ... compressed, quickly
   shellcheck      # lints the shell scripts
   vagrant         # validates the Vagrantfile
   vagrant-libvirt # ... including its libvirt provider settings

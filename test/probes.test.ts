@@ -11,20 +11,11 @@ import { runTransfer } from '../server/run/orchestrate.js';
 import type { RunResult } from '../server/run/result.js';
 import { parseRunSpec, type RunSpecInput } from '../server/schema/run-spec.js';
 import { CHUNK, ODD_SIZE } from './helpers.js';
+import { expectGroundTruth } from './ground-truth.js';
 
 // Fails (never skips) where eBPF cannot load: the error says what is missing.
 const engine = libbpfEngine();
 const run = (spec: RunSpecInput) => runTransfer(parseRunSpec({ sizeBytes: ODD_SIZE, chunkBytes: CHUNK, ...spec }), { probes: { engine } });
-
-/** Payload the kernel sent again; a retransmission is transmitted (and linearized) once more. */
-const retransmitted = (r: RunResult) => r.probes!.sender!.counters.retransmit_bytes!;
-
-function expectEngineSyscallsMatch(r: RunResult) {
-  const probe = r.probes!.sender!.syscalls;
-  for (const [name, n] of Object.entries(r.sender.syscalls))
-    if (name in probe || ['read', 'write', 'sendfile', 'splice', 'sendto', 'recvmsg', 'mmap'].includes(name))
-      expect({ name, n: probe[name] ?? 0 }).toEqual({ name, n });
-}
 
 const cells: [ModeName, PathName][] = MODE_NAMES.flatMap((m) => {
   const only = (MODES[m] as { path?: PathName }).path;
@@ -39,59 +30,7 @@ describe('probes, tracepoint tier', () => {
   });
 
   it.each(cells)('%s over %s: counts equal the engine and the file', async (mode, path) => {
-    const r = await run({ mode, path });
-    const s = r.probes!.sender!.counters;
-    const k = r.probes!.sink!.counters;
-    const size = ODD_SIZE;
-    expect(r.probes!.status).toBe('ok');
-    if (mode !== 'node-stream') expectEngineSyscallsMatch(r);
-
-    // What the sender's own loop copied or referenced.
-    switch (mode) {
-      case 'read-write':
-      case 'node-stream':
-        expect(s.copy_file_to_user_bytes).toBe(size);
-        expect(s.copy_user_to_socket_bytes).toBe(size);
-        expect(s.splice_ref_bytes).toBe(0);
-        break;
-      case 'mmap-write':
-        expect(s.copy_user_to_socket_bytes).toBe(size);
-        expect(s.copy_file_to_user_bytes).toBe(0);
-        expect(s.page_faults).toBeGreaterThan(0);
-        break;
-      case 'sendfile':
-      case 'sendfile-nogather':
-      case 'splice':
-        expect(s.splice_ref_bytes).toBe(size);
-        expect(s.copy_file_to_user_bytes).toBe(0);
-        expect(s.copy_user_to_socket_bytes).toBe(0);
-        break;
-      case 'msg-zerocopy':
-        expect(s.zerocopy_bytes).toBe(size);
-        expect(s.copy_user_to_socket_bytes).toBe(0);
-        // The kernel's completions said which sends it copied after all; the probe read the same notifications.
-        expect(s.zerocopy_copied_bytes).toBe(r.zerocopy!.copiedBytes);
-        break;
-    }
-    // The "no DMA gather" copy: every payload byte linearized once, plus any retransmission.
-    if (path === 'veth-nosg') {
-      expect(s.copy_linearize_bytes).toBeGreaterThanOrEqual(size);
-      expect(s.copy_linearize_bytes).toBeLessThanOrEqual(size + retransmitted(r));
-    } else {
-      expect(s.copy_linearize_bytes).toBe(0);
-    }
-    if (mode === 'sendfile' || mode === 'splice') expect(r.probes!.sender!.derived.cpu_copy_bytes).toBe(path === 'veth-nosg' ? s.copy_linearize_bytes : 0);
-    // DMA side: the device sent every payload byte (again for retransmissions); a warm file needed no disk read.
-    expect(s.dev_xmit_bytes).toBeGreaterThanOrEqual(size);
-    expect(s.dev_xmit_bytes).toBeLessThanOrEqual(size + retransmitted(r));
-    expect(s.block_read_bytes).toBe(0);
-    // The sink's one receive copy, and nothing of the sender's.
-    expect(k.copy_socket_to_user_bytes).toBe(size);
-    expect(k.copy_file_to_user_bytes).toBe(0);
-    expect(s.copy_socket_to_user_bytes).toBe(0);
-    expect(r.probes!.sink!.syscalls.recvfrom).toBe(r.receiver.syscalls.recvfrom);
-    expect(s.ctx_switches).toBe(s.ctx_switches_voluntary! + s.ctx_switches_involuntary!);
-    expect(s.syscalls).toBeGreaterThan(0);
+    expectGroundTruth(await run({ mode, path }));
   });
 
   it('read-write over veth-nosg costs three copies, and the textbook verdict says why', async () => {

@@ -12,7 +12,7 @@
 # which Debian's package leaves to its postinst) and kernel.env (what was fetched).
 # Cache: $ZCL_KERNEL_CACHE, default /var/cache/zerocopy-lab/kernels.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
 # Name -> extended regex of the apt package; the newest match wins.
@@ -107,6 +107,8 @@ main() {
   need dpkg-deb dpkg
   busybox_path >/dev/null
   lock_dir "$KERNEL_CACHE"
+  # Under the lock nobody else is fetching: anything half-made was left by a killed run.
+  rm -rf "$KERNEL_CACHE"/.download.* "$KERNEL_CACHE"/*.tmp.*
 
   pkg=$(newest_matching "$regex")
   if [ -z "$pkg" ]; then

@@ -8,6 +8,10 @@ KERNEL_CACHE=${ZCL_KERNEL_CACHE:-/var/cache/zerocopy-lab/kernels}
 # Initramfs parts and images; beside the kernels unless told otherwise.
 VM_CACHE=${ZCL_VM_CACHE:-$(dirname "$KERNEL_CACHE")/vm-images}
 
+# A TERM or INT ends the script through its EXIT trap, which removes its temp files.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
 say() { printf '%s: %s\n' "$KVM_SCRIPT_NAME" "$*" >&2; }
 die() { printf '%s: error: %s\n' "$KVM_SCRIPT_NAME" "$*" >&2; exit 1; }
 

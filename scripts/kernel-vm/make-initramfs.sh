@@ -23,7 +23,7 @@
 #   ZCL_VM_CACHE       where parts and images are kept (default: beside the kernel cache)
 set -euo pipefail
 shopt -s inherit_errexit
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -132,8 +132,9 @@ write_init() {
 # /init of a zerocopy-lab kernel VM (scripts/kernel-vm/make-initramfs.sh).
 # Mounts the kernel's filesystems, loads the lab's modules, runs the command given
 # on the kernel command line (zcl.cmd=<base64 of a sh script>, zcl.nonce=<marker
-# tag>) or in /etc/zcl-vm/command.sh between markers on the serial console, and
-# powers off. Without a command: a shell on the console (scripts/kernel-vm/run.sh).
+# tag>, zcl.timeout=<seconds>) or in /etc/zcl-vm/command.sh between markers on
+# the serial console, and powers off. Without a command: a shell on the console
+# (scripts/kernel-vm/run.sh).
 # init itself runs in busybox's shell; the command runs in the host's /bin/sh
 # (dash), because Debian's busybox shell runs its own applets (ip, ...) in
 # preference to the programs on PATH.
@@ -168,11 +169,12 @@ if [ -f /etc/zcl-vm/modules ]; then
   done </etc/zcl-vm/modules
 fi
 
-cmd= nonce=none
+cmd='' nonce=none timeout=0
 for w in $($bb cat /proc/cmdline); do
   case "$w" in
     zcl.cmd=*) cmd=${w#zcl.cmd=} ;;
     zcl.nonce=*) nonce=${w#zcl.nonce=} ;;
+    zcl.timeout=*) timeout=${w#zcl.timeout=} ;;
   esac
 done
 if [ -n "$cmd" ]; then
@@ -193,9 +195,11 @@ cd /opt/zerocopy-lab || exit 1
 read -r printk_levels </proc/sys/kernel/printk
 echo 1 >/proc/sys/kernel/printk
 $bb dmesg -c >/dev/null
-printf '\nZCL-VM-BEGIN %s uptime=%s\n' "$nonce" "$($bb cut -d' ' -f1 /proc/uptime)"
+printf '\nZCL-VM-BEGIN %s uptime=%s release=%s\n' "$nonce" "$($bb cut -d' ' -f1 /proc/uptime)" "$release"
 # Through a pipe, not the console: the command sees no terminal (no progress bars).
-( /usr/bin/sh /run/zcl-cmd.sh; echo $? >/run/zcl-rc ) </dev/null 2>&1 | $bb cat
+# The guest enforces the timeout too, so a VM whose host process died still ends.
+if [ "$timeout" -gt 0 ] 2>/dev/null; then run="$bb timeout -s KILL $timeout"; else run=''; fi
+( $run /usr/bin/sh /run/zcl-cmd.sh; echo $? >/run/zcl-rc ) </dev/null 2>&1 | $bb cat
 rc=$($bb cat /run/zcl-rc 2>/dev/null || echo 255)
 printf '\nZCL-VM-END %s exit=%s\n' "$nonce" "$rc"
 echo "$printk_levels" >/proc/sys/kernel/printk
@@ -224,7 +228,9 @@ build_base() {
   ln -s ../bin/busybox "$s/usr/sbin/modprobe"
   while read -r p; do copy_program "$p" "$s"; done < <(host_programs)
   # Debian's node carries its debug info (13 MB); the image need not.
-  if command -v strip >/dev/null; then strip "$s$(usr_path "$(readlink -f "$(command -v node)")")"; fi
+  if command -v strip >/dev/null; then
+    strip "$s$(usr_path "$(readlink -f "$(command -v node)")")" || say "note: strip failed; node goes in unstripped"
+  fi
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$s/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$s/etc/group"
   printf '127.0.0.1 localhost zcl-vm\n::1 localhost\n' >"$s/etc/hosts"
@@ -360,14 +366,17 @@ build_app() {
 }
 
 app_key() {
+  local p
   {
     sha256sum "$0"
     echo "$COMPRESS"
-    (cd "$PROJECT" && app_paths | xargs find 2>/dev/null | LC_ALL=C sort | xargs stat -c '%n %s %Y')
+    cd "$PROJECT"
+    app_paths | while read -r p; do find "$p" -type f -printf '%p %s %T@\n'; done | LC_ALL=C sort
   } | key_of
 }
 
-# part KIND KEY BUILDER ARGS...: the cached archive for KEY, built if missing.
+# part KIND KEY BUILDER: sets PART to the cached archive for KEY, built if
+# missing. Not run in a $(...) subshell, so that the EXIT trap sees its stage.
 part() {
   local kind=$1 key=$2 out stage
   shift 2
@@ -382,7 +391,7 @@ part() {
     prune "$VM_CACHE/parts" "$kind-*.cpio.*"
   fi
   touch "$out"
-  echo "$out"
+  PART=$out
 }
 
 build_modules_for() { build_modules "$1" "$KDIR" "$KREL"; }
@@ -416,6 +425,8 @@ main() {
 
   lock_dir "$VM_CACHE"
   mkdir -p "$VM_CACHE/parts" "$VM_CACHE/images"
+  # Under the lock nobody else is building: anything half-made was left by a killed run.
+  rm -rf "$VM_CACHE"/.stage.* "$VM_CACHE"/parts/*.tmp.* "$VM_CACHE"/images/*.tmp.*
   STAGES=()
   trap 'rm -rf "${STAGES[@]}" "$VM_CACHE"/parts/*.tmp.$$ "$VM_CACHE"/images/*.tmp.$$' EXIT
 
@@ -424,13 +435,16 @@ main() {
   bkey=$(base_key)
   mkey=$(modules_key)
   akey=$(app_key)
-  base=$(part base "$bkey" build_base)
-  mods=$(part "modules-$KREL" "$mkey" build_modules_for)
-  app=$(part app "$akey" build_app)
+  part base "$bkey" build_base
+  base=$PART
+  part "modules-$KREL" "$mkey" build_modules_for
+  mods=$PART
+  part app "$akey" build_app
+  app=$PART
 
   key=$(printf '%s\n' "$base" "$mods" "$app" | key_of)
   image=${out:-$VM_CACHE/images/initramfs-$KREL-$key.cpio.$COMPRESS}
-  if [ ! -f "$image" ]; then
+  if [ -n "$out" ] || [ ! -f "$image" ]; then
     cat "$base" "$mods" "$app" >"$image.tmp.$$"
     mv "$image.tmp.$$" "$image"
     [ -n "$out" ] || prune "$VM_CACHE/images" "initramfs-*.cpio.*"

@@ -16,10 +16,12 @@ export function registerCompare(program: Command): void {
     .option('--path <path>', 'loopback | veth', 'loopback')
     .option('--size <size>', 'bytes per run', '256MiB')
     .option('--chunk <size>', 'bytes per syscall', '128KiB')
+    .option('--modes <list>', `comma-separated modes (default: all: ${MODE_NAMES.join(', ')})`)
     .option('--json', 'print the RunResults as JSON')
     .action(async (o: Record<string, string>) => {
-      const specs = MODE_NAMES.map((mode) =>
-        parseRunSpec({ mode, path: (MODES[mode] as { path?: string }).path ?? o.path, sizeBytes: o.size, chunkBytes: o.chunk }, 'options'),
+      const modes = o.modes ? o.modes.split(',').map((m) => m.trim()) : MODE_NAMES;
+      const specs = modes.map((mode) =>
+        parseRunSpec({ mode, path: (MODES[mode as keyof typeof MODES] as { path?: string } | undefined)?.path ?? o.path, sizeBytes: o.size, chunkBytes: o.chunk }, 'options'),
       );
       const problems = specs.flatMap(privilegeProblems);
       if (problems.length) throw new InputError([{ field: '--path', message: problems[0] }], 'options');

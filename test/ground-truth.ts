@@ -1,0 +1,73 @@
+// The ground truth every probe engine and tier must meet, for one run: counts
+// equal to what the engine did and to the file. Exact wherever the kernel
+// allows; each tolerance says why. Shared by the host tests and the tests that
+// boot distribution kernels in QEMU.
+import { expect } from 'vitest';
+import type { RunResult } from '../server/run/result.js';
+
+/** Syscalls the probes count by name that the engine also counts. */
+const COMPARED = ['read', 'write', 'sendfile', 'splice', 'sendto', 'recvmsg', 'mmap'];
+
+export function expectEngineSyscallsMatch(r: RunResult): void {
+  const probe = r.probes!.sender!.syscalls;
+  for (const [name, n] of Object.entries(r.sender.syscalls))
+    if (COMPARED.includes(name)) expect({ name, n: probe[name] ?? 0 }).toEqual({ name, n });
+}
+
+export function expectGroundTruth(r: RunResult, opts: { coldFile?: boolean } = {}): void {
+  const size = r.sizeBytes;
+  const s = r.probes!.sender!.counters;
+  const k = r.probes!.sink!.counters;
+  /** Payload sent again; a retransmission is transmitted (and linearized) once more. */
+  const again = s.retransmit_bytes!;
+  expect(r.probes!.status).toBe('ok');
+  if (r.mode !== 'node-stream') expectEngineSyscallsMatch(r);
+
+  // What the sender's own loop copied or referenced.
+  switch (r.mode) {
+    case 'read-write':
+    case 'node-stream':
+      expect(s.copy_file_to_user_bytes).toBe(size);
+      expect(s.copy_user_to_socket_bytes).toBe(size);
+      expect(s.splice_ref_bytes).toBe(0);
+      break;
+    case 'mmap-write':
+      expect(s.copy_user_to_socket_bytes).toBe(size);
+      expect(s.copy_file_to_user_bytes).toBe(0);
+      expect(s.page_faults).toBeGreaterThan(0);
+      break;
+    case 'sendfile':
+    case 'sendfile-nogather':
+    case 'splice':
+      expect(s.splice_ref_bytes).toBe(size);
+      expect(s.copy_file_to_user_bytes).toBe(0);
+      expect(s.copy_user_to_socket_bytes).toBe(0);
+      break;
+    case 'msg-zerocopy':
+      expect(s.zerocopy_bytes).toBe(size);
+      expect(s.copy_user_to_socket_bytes).toBe(0);
+      // The probe read the same completion notifications as the engine.
+      expect(s.zerocopy_copied_bytes).toBe(r.zerocopy!.copiedBytes);
+      break;
+  }
+  // The "no DMA gather" copy: every payload byte linearized once, plus any retransmission.
+  if (r.path === 'veth-nosg') {
+    expect(s.copy_linearize_bytes).toBeGreaterThanOrEqual(size);
+    expect(s.copy_linearize_bytes).toBeLessThanOrEqual(size + again);
+  } else {
+    expect(s.copy_linearize_bytes).toBe(0);
+  }
+  if (r.mode === 'sendfile' || r.mode === 'splice' || r.mode === 'sendfile-nogather')
+    expect(r.probes!.sender!.derived.cpu_copy_bytes).toBe(s.copy_linearize_bytes);
+  // DMA side: the device sent every payload byte (again for retransmissions).
+  expect(s.dev_xmit_bytes).toBeGreaterThanOrEqual(size);
+  expect(s.dev_xmit_bytes).toBeLessThanOrEqual(size + again);
+  if (!opts.coldFile) expect(s.block_read_bytes).toBe(0);
+  // The sink's one receive copy, and nothing of the sender's.
+  expect(k.copy_socket_to_user_bytes).toBe(r.sink === 'read' ? size : 0);
+  expect(k.copy_file_to_user_bytes).toBe(0);
+  expect(s.copy_socket_to_user_bytes).toBe(0);
+  expect(r.probes!.sink!.syscalls.recvfrom).toBe(r.receiver.syscalls.recvfrom);
+  expect(s.ctx_switches).toBe(s.ctx_switches_voluntary! + s.ctx_switches_involuntary!);
+  expect(s.syscalls).toBeGreaterThan(0);
+}
