@@ -143,6 +143,20 @@ Napi::Value Residency(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// lockFile(path, exclusive) -> Promise<fd>: flock on a worker thread (it may wait).
+Napi::Value LockFile(const Napi::CallbackInfo& info) {
+  std::string path = string_arg(info, 0, "path");
+  bool exclusive = info[1].ToBoolean().Value();
+  return run_async<int>(
+      info.Env(), [path, exclusive] { return lock_file(path, exclusive); },
+      [](Napi::Env env, const int& fd) { return Napi::Number::New(env, fd); });
+}
+
+Napi::Value UnlockFile(const Napi::CallbackInfo& info) {
+  unlock_file(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
 // ---- long-running loops with progress and cancel ----
 // The handle JS gets back: progress() reads the loop's atomic byte count,
 // cancel() sets the flag the loop checks before every syscall.
@@ -302,6 +316,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("warmCache", Napi::Function::New(env, WarmCache));
   exports.Set("dropCache", Napi::Function::New(env, DropCache));
   exports.Set("residency", Napi::Function::New(env, Residency));
+  exports.Set("lockFile", Napi::Function::New(env, LockFile));
+  exports.Set("unlockFile", Napi::Function::New(env, UnlockFile));
   exports.Set("startTransfer", Napi::Function::New(env, StartTransfer));
   exports.Set("listen", Napi::Function::New(env, Listen));
   exports.Set("startSink", Napi::Function::New(env, StartSink));

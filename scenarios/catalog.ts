@@ -78,15 +78,23 @@ export const CACHES = {
   cold: { summary: 'the file is dropped from the page cache first (posix_fadvise DONTNEED, checked with mincore): the disk is read' },
 } as const;
 
+/** The probe engines: both measure the same counters (bpf/counters.h) at the same kernel points. */
+export const ENGINES = {
+  libbpf: { summary: 'eBPF programs in C (bpf/zcl_probes.bpf.c) loaded once by the addon with libbpf: the cheap, precise engine' },
+  bpftrace: { summary: 'the readable script bpf/zcl.bt, run by bpftrace for each run (a few seconds to start; read it, change it)' },
+} as const;
+
 export type ModeName = keyof typeof MODES;
 export type PathName = keyof typeof PATHS;
 export type SinkName = keyof typeof SINKS;
 export type CacheName = keyof typeof CACHES;
+export type EngineName = keyof typeof ENGINES;
 
 export const MODE_NAMES = Object.keys(MODES) as [ModeName, ...ModeName[]];
 export const PATH_NAMES = Object.keys(PATHS) as [PathName, ...PathName[]];
 export const SINK_NAMES = Object.keys(SINKS) as [SinkName, ...SinkName[]];
 export const CACHE_NAMES = Object.keys(CACHES) as [CacheName, ...CacheName[]];
+export const ENGINE_NAMES = Object.keys(ENGINES) as [EngineName, ...EngineName[]];
 
 /** Limits of the run inputs (bytes). */
 export const LIMITS = {

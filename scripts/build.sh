@@ -13,3 +13,4 @@ fi
 node-gyp build --silent >/dev/null
 node scripts/gen-schema.mjs
 tsc -p tsconfig.json
+tsc -p dashboard/tsconfig.json  # type-checks the dashboard (plain ES modules with JSDoc types; emits nothing)

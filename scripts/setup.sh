@@ -52,6 +52,7 @@ test_packages=(
   shellcheck      # lints the shell scripts
   vagrant         # validates the Vagrantfile
   vagrant-libvirt # ... including its libvirt provider settings
+  systemd         # systemd-analyze verifies the VM's unit
 )
 
 # bpftool: its own package on Debian; in linux-tools on Ubuntu.

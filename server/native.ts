@@ -48,6 +48,9 @@ export interface Addon {
   warmCache(path: string): Promise<void>;
   dropCache(path: string): void;
   residency(path: string): { pages: number; resident: number };
+  /** flock()s the file (waiting for it on a worker thread); resolves with the fd that holds it. */
+  lockFile(path: string, exclusive: boolean): Promise<number>;
+  unlockFile(fd: number): void;
   startTransfer(
     spec: { mode: string; file: string; size: number; chunk: number; host: string; port: number },
     cb: Callback<NativeTransferResult>,

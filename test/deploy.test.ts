@@ -2,8 +2,9 @@
 // and its libvirt provider come from Debian's packages via the test setup),
 // every shell script passes shellcheck, and setup has nothing left to do after
 // the run that started this suite.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../server/project.js';
@@ -41,5 +42,44 @@ describe('deployment', () => {
     const r = spawnSync(join(ROOT, 'scripts', 'setup.sh'), ['--for', 'test', '--check'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.stdout).toMatch(/nothing to do/);
     expect(r.status).toBe(0);
+  });
+
+  it('the systemd unit verifies, and its ExecStart serves the lab with the token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zcl-unit-'));
+    try {
+      const unit = readFileSync(join(ROOT, 'deploy', 'zerocopy-lab.service'), 'utf8').replaceAll('@ROOT@', ROOT).replaceAll('@NODE@', process.execPath);
+      const path = join(dir, 'zerocopy-lab.service');
+      writeFileSync(path, unit);
+      const v = spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8' });
+      expect(v.stderr).toBe('');
+      expect(v.status).toBe(0);
+      // The same command line, on a free port, with the token systemd would put in its environment.
+      const exec = /^ExecStart=(.*)$/m.exec(unit)![1].replace('--port 8080', '--port 0').replace('${ZCL_TOKEN}', 'a-test-token-0123456789');
+      const [cmd, ...args] = exec.split(' ');
+      const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ZCL_HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        const out = await new Promise<string>((resolve, reject) => {
+          let buf = '';
+          p.stdout.on('data', (d) => {
+            buf += d;
+            if (/is live: (\S+)/.test(buf)) resolve(buf);
+          });
+          p.on('exit', (code) => reject(new Error(`zcl serve exited ${code}`)));
+          setTimeout(() => reject(new Error(`no URL in: ${buf}`)), 20_000);
+        });
+        const url = /is live: (\S+)/.exec(out)![1];
+        expect(url).toMatch(/token=a-test-token-0123456789/);
+        const base = new URL(url);
+        const noToken = await fetch(`http://127.0.0.1:${base.port}/api/modes`);
+        expect(noToken.status).toBe(401);
+        const withToken = await fetch(`http://127.0.0.1:${base.port}/api/modes`, { headers: { authorization: 'Bearer a-test-token-0123456789' } });
+        expect(withToken.status).toBe(200);
+      } finally {
+        p.kill('SIGTERM');
+        await new Promise((r) => p.once('exit', r));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -43,7 +43,7 @@ describe('without probes', () => {
       expect(res.probes).toMatchObject({ status: 'unavailable', engine: 'libbpf' });
       expect(res.probes.reason).toMatch(/needs root/);
       expect(res.textbook.verdict).toBe('unmeasured');
-      expect(r.stderr).toMatch(/probes unavailable/);
+      expect(r.stderr).toMatch(/probes \(libbpf\) unavailable: .*needs root/);
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 #include "datafile.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -121,5 +122,18 @@ void warm_cache(const std::string& path) {
     if (n == 0) break;
   }
 }
+
+int lock_file(const std::string& path, bool exclusive) {
+  int fd = open_or_throw(path, O_RDONLY);
+  while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+    if (errno == EINTR) continue;
+    int e = errno;
+    close(fd);
+    throw SysError("flock", e, path);
+  }
+  return fd;
+}
+
+void unlock_file(int fd) { close(fd); }
 
 }  // namespace zcl

@@ -22,5 +22,8 @@ Residency residency(const std::string& path);
 void drop_cache(const std::string& path);
 // Reads the whole file so every page is cached.
 void warm_cache(const std::string& path);
+// flock()s the file, shared or exclusive, waiting for it; returns the fd holding the lock.
+int lock_file(const std::string& path, bool exclusive);
+void unlock_file(int fd);
 
 }  // namespace zcl

@@ -323,7 +323,17 @@ Host::Host() : impl_(new Impl) {
         cs.available = false;
         cs.missing += (cs.missing.empty() ? "" : "; ") + why_not[tp];
       } else {
-        cs.source += (cs.source.empty() ? "" : " + ") + it->second;
+        // Each program once, however many needs share it (e.g. sys_enter).
+        size_t start = 0;
+        const std::string& src = it->second;
+        while (start <= src.size()) {
+          size_t end = src.find(" + ", start);
+          std::string part = src.substr(start, end == std::string::npos ? std::string::npos : end - start);
+          if ((" + " + cs.source + " + ").find(" + " + part + " + ") == std::string::npos)
+            cs.source += (cs.source.empty() ? "" : " + ") + part;
+          if (end == std::string::npos) break;
+          start = end + 3;
+        }
       }
     }
     if (!cs.available) cs.source.clear();

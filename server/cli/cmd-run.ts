@@ -14,7 +14,7 @@ export function registerRun(program: Command): void {
     .option('--json', 'print the RunResult as JSON on stdout')
     .option('--no-probes', 'do not load the eBPF probes (the transfer and its own counts only)');
   addRunOptions(cmd)
-    .addHelpText('after', catalogHelp() + '\nExamples:\n  zcl run --mode read-write --size 256MiB --chunk 64KiB\n  zcl run --mode sendfile-nogather --json\n')
+    .addHelpText('after', catalogHelp() + '\nExamples:\n  zcl run --mode read-write --size 256MiB --chunk 64KiB\n  zcl run --mode sendfile-nogather --json\n  zcl run --mode splice --engine bpftrace\n')
     .action(async (o: Record<string, unknown>) => {
       const spec = specFromOptions(o);
       const problems = privilegeProblems(spec);
@@ -22,8 +22,8 @@ export function registerRun(program: Command): void {
       const ac = abortOnSigint();
       const bar = transferBar(spec.mode);
       try {
-        const probes = probeSetup(o.probes !== false);
-        if ('absent' in probes && probes.absent.status === 'unavailable') process.stderr.write(`zcl: probes unavailable: ${probes.absent.reason}\n`);
+        const probes = probeSetup(o.probes !== false, spec.engine);
+        if ('absent' in probes && probes.absent.status === 'unavailable') process.stderr.write(`zcl: probes (${spec.engine}) unavailable: ${probes.absent.reason}\n`);
         const r = await runTransfer(spec, { signal: ac.signal, probes, onProgress: (b, t) => bar.update(b, t) });
         bar.stop();
         process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : runTable(r) + '\n');

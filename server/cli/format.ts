@@ -33,7 +33,7 @@ export function runTable(r: RunResult): string {
   let out = t.toString();
   const p = r.probes;
   if (!p) return out;
-  if (p.status !== 'ok') return `${out}\nprobes ${p.status}: ${p.reason}`;
+  if (p.status !== 'ok') return `${out}\nprobes (${p.engine}) ${p.status}: ${p.reason}`;
   const c = new Table({ head: [`probes (${p.engine}, ${p.tier})`, 'sender', 'sink', 'per MiB (sender)'], ...plain });
   for (const { name, unit } of COUNTERS)
     c.push([name, value(unit, p.sender!.counters[name]), value(unit, p.sink!.counters[name]), fmt(p.sender!.derived.per_mib[name], unit === 'bytes' ? 0 : 2)]);
@@ -65,5 +65,11 @@ export function compareTable(results: RunResult[]): string {
     ]);
   }
   const notes = results.filter((r) => r.textbook?.reason).map((r) => `- ${r.mode} over ${r.path}: ${r.textbook!.reason}`);
-  return t.toString() + (notes.length ? '\n' + notes.join('\n') : '');
+  const probes = [...new Set(results.map((r) => (r.probes ? probesLine(r.probes) : 'probes: none')))];
+  return t.toString() + '\n' + probes.join('\n') + (notes.length ? '\n' + notes.join('\n') : '');
+}
+
+/** Which probes measured a run: the engine beside the tier, or why there were none. */
+export function probesLine(p: NonNullable<RunResult['probes']>): string {
+  return p.status === 'ok' ? `probes: ${p.engine}, ${p.tier} tier` : `probes (${p.engine}) ${p.status}: ${p.reason ?? ''}`;
 }

@@ -1,13 +1,13 @@
 // The run spec as command-line options: one option per RunSpec field, with
 // help generated from the catalog, and validation errors named by option.
 import { Option, type Command } from 'commander';
-import { CACHES, DEFAULTS, MODES, PATHS, SINKS } from '../../scenarios/catalog.js';
-import { InputError, parseRunSpec, type RunSpec } from '../schema/run-spec.js';
+import { CACHES, DEFAULTS, ENGINES, MODES, PATHS, SINKS } from '../../scenarios/catalog.js';
+import { DEFAULT_ENGINE, InputError, parseRunSpec, type RunSpec } from '../schema/run-spec.js';
 import { formatSize, SIZE_SYNTAX } from '../schema/units.js';
 
 /** RunSpec field -> the CLI option that sets it. */
 export const OPTION_OF_FIELD: Record<string, string> = {
-  mode: '--mode', path: '--path', sink: '--sink', sizeBytes: '--size', chunkBytes: '--chunk', cache: '--cache',
+  mode: '--mode', path: '--path', sink: '--sink', sizeBytes: '--size', chunkBytes: '--chunk', cache: '--cache', engine: '--engine',
 };
 
 export function addRunOptions(cmd: Command): Command {
@@ -17,7 +17,13 @@ export function addRunOptions(cmd: Command): Command {
     .addOption(new Option('--sink <sink>', 'what the receiver does with the bytes (see below)').default(DEFAULTS.sink))
     .addOption(new Option('--size <size>', `bytes to send: ${SIZE_SYNTAX}`).default(formatSize(DEFAULTS.sizeBytes).replace(' ', '')))
     .addOption(new Option('--chunk <size>', 'bytes per transfer syscall').default(undefined, `${formatSize(DEFAULTS.chunkBytes).replace(' ', '')}, or the size if smaller`))
-    .addOption(new Option('--cache <cache>', 'page-cache state of the file before the run: warm | cold').default(DEFAULTS.cache));
+    .addOption(new Option('--cache <cache>', 'page-cache state of the file before the run: warm | cold').default(DEFAULTS.cache))
+    .addOption(engineOption());
+}
+
+/** --engine: the probe engine (the RunSpec's `engine`, validated by the schema). */
+export function engineOption(): Option {
+  return new Option('--engine <engine>', `the probe engine: ${Object.keys(ENGINES).join(' | ')} (see below)`).default(DEFAULT_ENGINE);
 }
 
 export function catalogHelp(): string {
@@ -25,15 +31,25 @@ export function catalogHelp(): string {
     const w = Math.max(...Object.keys(entries).map((k) => k.length));
     return `\n${title}:\n` + Object.entries(entries).map(([k, v]) => `  ${k.padEnd(w)}  ${v.summary}`).join('\n');
   };
-  return list('Modes (--mode)', MODES) + '\n' + list('Paths (--path)', PATHS) + '\n' + list('Sinks (--sink)', SINKS) + '\n' + list('Cache (--cache)', CACHES) + '\n';
+  return (
+    list('Modes (--mode)', MODES) + '\n' + list('Paths (--path)', PATHS) + '\n' + list('Sinks (--sink)', SINKS) + '\n' +
+    list('Cache (--cache)', CACHES) + '\n' + list('Probe engines (--engine)', ENGINES) + '\n'
+  );
 }
 
 export function specFromOptions(o: Record<string, unknown>): RunSpec {
+  return withOptionNames(() =>
+    parseRunSpec({ mode: o.mode, path: o.path, sink: o.sink, sizeBytes: o.size, chunkBytes: o.chunk, cache: o.cache, engine: o.engine }, 'options'),
+  );
+}
+
+/** Runs a parse, naming the bad fields by their options (--size, not sizeBytes). */
+export function withOptionNames<T>(parse: () => T, optionOf: Record<string, string> = OPTION_OF_FIELD): T {
   try {
-    return parseRunSpec({ mode: o.mode, path: o.path, sink: o.sink, sizeBytes: o.size, chunkBytes: o.chunk, cache: o.cache }, 'options');
+    return parse();
   } catch (e) {
     if (e instanceof InputError)
-      throw new InputError(e.issues.map((i) => ({ field: OPTION_OF_FIELD[i.field] ?? i.field, message: i.message })), 'options');
+      throw new InputError(e.issues.map((i) => ({ field: optionOf[i.field] ?? i.field, message: i.message })), 'options');
     throw e;
   }
 }

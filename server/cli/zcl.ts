@@ -4,7 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../schema/run-spec.js';
 import { registerRun } from './cmd-run.js';
 import { registerCompare } from './cmd-compare.js';
+import { registerReport } from './cmd-report.js';
 import { registerDoctor } from './cmd-doctor.js';
+import { registerServe } from './cmd-serve.js';
 
 const program = new Command('zcl')
   .description('zerocopy-lab: moves a file to a TCP socket in several ways and measures, with eBPF, what each costs the kernel')
@@ -13,7 +15,9 @@ const program = new Command('zcl')
 
 registerRun(program);
 registerCompare(program);
+registerReport(program);
 registerDoctor(program);
+registerServe(program);
 
 /** Exit codes: 0 ok, 1 the run failed, 2 bad input (nothing was started), 130 interrupted. */
 async function main(): Promise<void> {

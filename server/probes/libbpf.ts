@@ -39,6 +39,12 @@ export class LibbpfEngine implements ProbeEngine {
     return out;
   }
 
+  async final(): Promise<Snapshot> {
+    const s = this.read();
+    await this.end();
+    return s;
+  }
+
   async end(): Promise<void> {
     addon().probes.end();
   }

@@ -24,6 +24,7 @@ export function probeHooks(engine: ProbeEngine, opts: SessionOptions = {}): RunH
   };
   return {
     async beforeGo(ctx) {
+      begun = true; // set first: a cancel while the engine attaches must still end it
       await engine.begin({
         senderPid: ctx.pids.sender,
         sinkPid: ctx.pids.sink,
@@ -32,15 +33,16 @@ export function probeHooks(engine: ProbeEngine, opts: SessionOptions = {}): RunH
         sinkPort: ctx.sinkPort,
         file: ctx.file,
       });
-      begun = true;
       if (opts.onSample) {
         const t0 = performance.now();
         timer = setInterval(() => opts.onSample!(engine.read(), performance.now() - t0), opts.sampleMs ?? 100);
       }
     },
     async afterDone(result: RunResult) {
-      const snap = engine.read();
-      await stop();
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      const snap = await engine.final();
+      begun = false;
       const caps = engine.capabilities();
       const probes: ProbeResult = {
         status: 'ok',
@@ -49,6 +51,7 @@ export function probeHooks(engine: ProbeEngine, opts: SessionOptions = {}): RunH
         sources: Object.fromEntries(caps.counters.map((c) => [c.name, c.available ? c.source : null])),
         sender: { ...snap.sender, derived: derive(snap.sender, result.bytes, result.chunks) },
         sink: { ...snap.sink, derived: derive(snap.sink, result.bytes, result.chunks) },
+        ...(engine.missedEvents !== undefined ? { missedEvents: engine.missedEvents } : {}),
       };
       result.probes = probes;
       result.textbook = textbookRow(result, probes);

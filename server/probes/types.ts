@@ -44,7 +44,12 @@ export interface ProbeEngine {
   capabilities(): ProbeCapabilities;
   begin(target: ProbeTarget): Promise<void>;
   read(): Snapshot;
+  /** Stops counting for the run and returns its final counts. */
+  final(): Promise<Snapshot>;
+  /** Stops counting (idempotent; on failure and cancel too). */
   end(): Promise<void>;
+  /** Events the kernel dropped for this engine's programs during the run, if it can tell. */
+  readonly missedEvents?: number;
 }
 
 export interface Derived {
@@ -68,6 +73,8 @@ export interface ProbeResult {
   sources?: Record<string, string | null>;
   sender?: RoleCounts & { derived: Derived };
   sink?: RoleCounts & { derived: Derived };
+  /** Events the kernel skipped for the engine's programs (e.g. a nested tracepoint); the counts may miss their bytes. */
+  missedEvents?: number;
 }
 
 export interface TextbookRow {

@@ -8,7 +8,7 @@ import type { RunSpec } from '../schema/run-spec.js';
 import type { NativeSinkResult } from '../native.js';
 import { Child } from './child.js';
 import type { SenderResult } from './child-protocol.js';
-import { ensureDataFile, prepareCache } from './datafiles.js';
+import { ensureDataFile, lockDataFile, prepareCache, type DataFileLock } from './datafiles.js';
 import { openPath, type NetPath } from './netpath.js';
 import type { RunResult } from './result.js';
 import { probeHooks } from '../probes/session.js';
@@ -63,9 +63,11 @@ const GiB = 2 ** 30;
 export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise<RunResult> {
   const { signal } = opts;
   const startedAt = new Date().toISOString();
+  let onAbort = () => undefined as void;
   const cancelled = new Promise<never>((_, reject) => {
-    if (signal?.aborted) reject(new CancelledError());
-    signal?.addEventListener('abort', () => reject(new CancelledError()), { once: true });
+    onAbort = () => reject(new CancelledError());
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
   cancelled.catch(() => undefined);
   const race = <T>(p: Promise<T>) => Promise.race([p, cancelled]);
@@ -74,12 +76,16 @@ export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise
     opts.probes && 'engine' in opts.probes ? probeHooks(opts.probes.engine, { onSample: opts.onSample }) : undefined,
   );
 
-  opts.onPhase?.('preparing');
-  const file = await race(ensureDataFile(spec.sizeBytes));
-  const cacheState = await race(prepareCache(file.path, spec.cache));
   let path: NetPath | undefined;
+  let lock: DataFileLock | undefined;
   const children: Child[] = [];
   try {
+    opts.onPhase?.('preparing');
+    const file = await race(ensureDataFile(spec.sizeBytes));
+    // A cold run needs the file to itself from the cache drop to its last read; a
+    // warm run only needs no cold run to drop its pages meanwhile (other processes too).
+    lock = await race(lockDataFile(file.path, spec.cache === 'cold' ? 'exclusive' : 'shared'));
+    const cacheState = await race(prepareCache(file.path, spec.cache));
     opts.onPhase?.('starting');
     path = await race(openPath(spec.path));
     const sink = new Child('sink', 'sink-child.js', { mode: spec.sink, host: path.sinkHost, bufferBytes: opts.sinkBufferBytes ?? 128 * 1024 }, path.sinkNetns);
@@ -154,9 +160,11 @@ export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise
     await hooks.afterDone?.(result);
     return result;
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     await Promise.all(children.map((c) => c.kill()));
     await hooks.finally?.().catch(() => undefined);
     await path?.close();
+    lock?.release();
   }
 }
 

@@ -159,7 +159,7 @@ export function parseMatrix(input: unknown, source = 'matrix'): Matrix {
         const path = iss.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
         let message = iss.message;
         if (iss.code === 'unrecognized_keys') message = `unknown field(s) ${iss.keys.map((k) => `'${k}'`).join(', ')}; allowed: ${MATRIX_KEYS.join(', ')}`;
-        if (iss.code === 'invalid_type' && iss.input === undefined) message = `is required; ${message}`;
+        if (iss.code === 'invalid_type' && valueAt(input, path) === undefined) message = `is required; ${message}`;
         return { field: jsonPath(path), message };
       }),
       source,
@@ -272,6 +272,103 @@ export function parseMatrix(input: unknown, source = 'matrix'): Matrix {
   };
 }
 
+function valueAt(input: unknown, path: Path): unknown {
+  let v = input;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}
+
+/**
+ * Where a JSON text first breaks the grammar (an offset), or undefined when
+ * it does not; JSON.parse's messages say it only in some Node versions.
+ */
+export function jsonErrorOffset(text: string): number | undefined {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const lit = (word: string) => {
+    if (text.startsWith(word, i)) i += word.length;
+    else fail();
+  };
+  const str = () => {
+    i++;
+    for (;;) {
+      if (i >= text.length) fail();
+      const c = text[i];
+      if (c === '"') return void i++;
+      if (c < ' ') fail();
+      if (c === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 5;
+        } else if ('"\\/bfnrt'.includes(text[i] ?? '')) i++;
+        else fail();
+      } else i++;
+    }
+  };
+  const number = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m) fail();
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        str();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return str();
+    if (c === 't') return lit('true');
+    if (c === 'f') return lit('false');
+    if (c === 'n') return lit('null');
+    return number();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+    return undefined;
+  } catch (e) {
+    if (typeof e === 'number') return e;
+    throw e;
+  }
+}
+
 const MAX_ISSUES = 20;
 function dedupe(issues: Issue[]): Issue[] {
   const seen = new Set<string>();
@@ -297,13 +394,13 @@ export function loadMatrixFile(file: string): Matrix {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
+    const msg = (e as Error).message.replace(/\s+/g, ' ');
+    const pos = jsonErrorOffset(text) ?? Number(/position (\d+)/.exec(msg)?.[1] ?? NaN);
     let where = '';
-    if (pos) {
-      const before = text.slice(0, Number(pos[1]));
+    if (Number.isFinite(pos)) {
+      const before = text.slice(0, pos);
       const line = before.split('\n').length;
-      const col = Number(pos[1]) - before.lastIndexOf('\n');
+      const col = pos - before.lastIndexOf('\n');
       where = ` (line ${line}, column ${col})`;
     }
     throw new InputError([{ field: '(json)', message: `not valid JSON${where}: ${msg}` }], file);

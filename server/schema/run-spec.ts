@@ -3,7 +3,7 @@
 // allowed values.
 import { z } from 'zod';
 import {
-  CACHE_NAMES, DEFAULTS, LIMITS, MODE_NAMES, MODES, PATH_NAMES, SINK_NAMES,
+  CACHE_NAMES, DEFAULTS, ENGINE_NAMES, LIMITS, MODE_NAMES, MODES, PATH_NAMES, SINK_NAMES, type EngineName,
 } from '../../scenarios/catalog.js';
 import { formatSize, parseSize, SIZE_SYNTAX } from './units.js';
 
@@ -42,6 +42,9 @@ const withDependentDefaults = (v: unknown) => {
   return o;
 };
 
+/** The probe engine a run gets when the caller names none. */
+export const DEFAULT_ENGINE: EngineName = 'libbpf';
+
 const RunSpecObject = z
   .object({
     mode: oneOf(MODE_NAMES).default(DEFAULTS.mode),
@@ -50,6 +53,8 @@ const RunSpecObject = z
     sizeBytes: size(LIMITS.minSizeBytes, LIMITS.maxSizeBytes).default(DEFAULTS.sizeBytes),
     chunkBytes: size(LIMITS.minChunkBytes, LIMITS.maxChunkBytes).default(DEFAULTS.chunkBytes),
     cache: oneOf(CACHE_NAMES).default(DEFAULTS.cache),
+    /** The probe engine that measures the run (when probes are on). */
+    engine: oneOf(ENGINE_NAMES).default(DEFAULT_ENGINE),
   })
   .strict();
 
@@ -80,6 +85,7 @@ export interface RunSpec {
   sizeBytes: number;
   chunkBytes: number;
   cache: (typeof CACHE_NAMES)[number];
+  engine: EngineName;
 }
 
 /** A validation failure, with one line per bad field. */

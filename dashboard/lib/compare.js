@@ -1,0 +1,89 @@
+// The compare view (recent runs side by side, per MiB moved) and the seeds'
+// table (the textbook's copies and mode switches beside the measurement).
+import { el, fmtBytes, fmtNum, fmtTime } from './format.js';
+
+/** @typedef {import('./types.js').RunRecord} RunRecord */
+/** @typedef {import('./types.js').ModesDoc} ModesDoc */
+
+/**
+ * A number cell with a bar proportional to the column's largest value.
+ * @param {number | null | undefined} v
+ * @param {number} max
+ * @param {string} [title]
+ */
+function barCell(v, max, title) {
+  const td = el('td', { class: 'num', title });
+  td.textContent = fmtNum(v);
+  if (typeof v === 'number' && max > 0) td.style.setProperty('--bar', `${Math.min(100, (v / max) * 100).toFixed(1)}%`);
+  return td;
+}
+
+/**
+ * @param {HTMLTableElement} table
+ * @param {RunRecord[]} runs finished runs, newest first
+ * @param {string | undefined} selected
+ * @param {(run: RunRecord) => void} onSelect
+ */
+export function renderCompare(table, runs, selected, onSelect) {
+  const head = el('tr', {},
+    el('th', {}, 'time'), el('th', {}, 'mode'), el('th', { title: 'the probe engine that measured the run' }, 'engine'), el('th', {}, 'path'), el('th', {}, 'sink'), el('th', {}, 'size'), el('th', {}, 'chunk'), el('th', {}, 'cache'),
+    el('th', { class: 'num', title: 'sender throughput' }, 'MiB/s'),
+    el('th', { class: 'num', title: "sender CPU seconds per GiB moved (netperf's service demand)" }, 'CPU s/GiB'),
+    el('th', { class: 'num', title: 'bytes the CPU copied per byte moved (sender): per MiB moved, the MiB the CPU copied; 1 = every byte copied once' }, 'CPU-copied MiB/MiB'),
+    el('th', { class: 'num', title: 'syscalls per MiB (sender)' }, 'syscalls/MiB'),
+    el('th', { class: 'num', title: 'context switches per MiB (sender)' }, 'ctx sw/MiB'),
+    el('th', {}, 'textbook'));
+  const rows = runs.filter((r) => r.state === 'finished' && r.result);
+  const pm = (/** @type {RunRecord} */ r, /** @type {string} */ k) => r.result?.probes?.sender?.derived?.per_mib?.[k] ?? null;
+  const perByte = (/** @type {number | null} */ v) => (v === null ? null : v / 2 ** 20);
+  const max = (/** @type {(r: RunRecord) => number | null | undefined} */ f) => Math.max(0, ...rows.map((r) => f(r) ?? 0));
+  const mx = {
+    tp: max((r) => r.result?.throughputMiBps),
+    cpu: max((r) => r.result?.sender.cpuSecondsPerGiB),
+    copy: max((r) => perByte(pm(r, 'cpu_copy_bytes'))),
+    sys: max((r) => pm(r, 'syscalls')),
+    ctx: max((r) => pm(r, 'ctx_switches')),
+  };
+  const body = el('tbody');
+  for (const r of rows) {
+    const res = /** @type {import('./types.js').RunResult} */ (r.result);
+    const tr = el('tr', { 'data-run': r.id, class: r.id === selected ? 'selected' : undefined, tabindex: 0, title: 'show this run in the flow diagram' },
+      el('td', {}, fmtTime(r.endedAt)), el('td', {}, r.spec.mode), el('td', {}, res.probes?.engine ?? '–'), el('td', {}, r.spec.path), el('td', {}, r.spec.sink),
+      el('td', { class: 'num' }, fmtBytes(r.spec.sizeBytes)), el('td', { class: 'num' }, fmtBytes(r.spec.chunkBytes)), el('td', {}, r.spec.cache),
+      barCell(res.throughputMiBps, mx.tp), barCell(res.sender.cpuSecondsPerGiB, mx.cpu),
+      barCell(perByte(pm(r, 'cpu_copy_bytes')), mx.copy, `${fmtNum(pm(r, 'cpu_copy_bytes'))} bytes copied per MiB moved`), barCell(pm(r, 'syscalls'), mx.sys), barCell(pm(r, 'ctx_switches'), mx.ctx),
+      el('td', { class: `verdict ${res.textbook?.verdict ?? 'none'}` }, res.textbook?.verdict ?? (res.probes ? res.probes.status : 'no probes')));
+    tr.addEventListener('click', () => onSelect(r));
+    tr.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && onSelect(r));
+    body.append(tr);
+  }
+  if (!rows.length) body.append(el('tr', {}, el('td', { colspan: 14, class: 'empty' }, 'No finished runs yet: start one, or press "Run every mode".')));
+  table.replaceChildren(el('thead', {}, head), body);
+}
+
+/**
+ * The seeds' table: per mode, the textbook's expectation and the latest run's measurement.
+ * @param {HTMLTableElement} table
+ * @param {RunRecord[]} runs newest first
+ * @param {ModesDoc} doc
+ */
+export function renderSeeds(table, runs, doc) {
+  const head = el('tr', {},
+    el('th', {}, 'mode'), el('th', {}, 'textbook path'),
+    el('th', { class: 'num' }, 'CPU copies / byte: textbook'), el('th', { class: 'num' }, 'measured'),
+    el('th', { class: 'num' }, 'mode switches / chunk: textbook'), el('th', { class: 'num' }, 'measured'),
+    el('th', {}, 'verdict'), el('th', {}, 'why (when it differs)'), el('th', {}, 'latest run'));
+  const body = el('tbody');
+  for (const m of doc.modes) {
+    const r = runs.find((x) => x.state === 'finished' && x.spec.mode === m.name && x.result?.textbook);
+    const tb = r?.result?.textbook;
+    body.append(el('tr', { 'data-mode': m.name },
+      el('td', {}, m.name), el('td', { class: 'note' }, m.textbook.note),
+      el('td', { class: 'num' }, m.textbook.cpuCopies), el('td', { class: 'num' }, tb ? fmtNum(tb.measured.cpuCopies, 2) : '–'),
+      el('td', { class: 'num' }, m.textbook.modeSwitchesPerChunk), el('td', { class: 'num' }, tb ? fmtNum(tb.measured.modeSwitchesPerChunk, 3) : '–'),
+      el('td', { class: `verdict ${tb?.verdict ?? 'none'}` }, tb?.verdict ?? 'not run yet'),
+      el('td', { class: 'reason' }, tb?.reason ?? ''),
+      el('td', { class: 'small' }, r ? `${r.spec.path}, ${fmtBytes(r.spec.sizeBytes)}, chunk ${fmtBytes(r.spec.chunkBytes)}` : '')));
+  }
+  table.replaceChildren(el('thead', {}, head), body);
+}

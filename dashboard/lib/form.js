@@ -1,0 +1,180 @@
+// The run panel, generated from /api/modes: one control per RunSpec field
+// (choices as selects with the catalog's summary under them, sizes as text
+// with the size syntax), start/cancel, a progress bar. A 400's issues are
+// shown under the field they name.
+import { el, fmtBytes, fmtNum } from './format.js';
+
+/** @typedef {import('./types.js').ModesDoc} ModesDoc */
+
+/** @type {Record<string, string>} */
+const PHASE = {
+  preparing: 'preparing the file and its cache state',
+  starting: 'starting the sender and the sink',
+  running: 'running',
+  finishing: 'checking what arrived',
+};
+/** @typedef {import('./types.js').RunRecord} RunRecord */
+
+export class RunPanel {
+  /**
+   * @param {HTMLFormElement} form
+   * @param {ModesDoc} doc
+   * @param {{ start(spec: Record<string, string>): Promise<void>, cancel(): Promise<void>, startAll(spec: Record<string, string>): Promise<void> }} actions
+   */
+  constructor(form, doc, actions) {
+    this.form = form;
+    this.doc = doc;
+    /** @type {Map<string, {input: HTMLInputElement | HTMLSelectElement, error: HTMLElement, hint: HTMLElement}>} */
+    this.controls = new Map();
+    const fields = el('div', { class: 'fields' });
+    for (const f of doc.fields) {
+      const id = `f-${f.name}`;
+      const hint = el('small', { class: 'hint', id: `${id}-hint` });
+      const error = el('small', { class: 'field-error', id: `${id}-error`, role: 'alert', 'data-field': f.name });
+      /** @type {HTMLInputElement | HTMLSelectElement} */
+      let input;
+      if (f.kind === 'choice') {
+        const sel = el('select', { id, name: f.name, 'aria-describedby': `${id}-hint ${id}-error` });
+        for (const v of f.values) sel.append(el('option', { value: v.value, title: v.summary }, v.value));
+        if (f.default !== undefined) sel.value = String(f.default);
+        const describe = () => {
+          hint.textContent = f.values.find((v) => v.value === sel.value)?.summary ?? '';
+        };
+        sel.addEventListener('change', describe);
+        describe();
+        input = sel;
+      } else if (f.kind === 'size') {
+        input = el('input', { id, name: f.name, type: 'text', inputmode: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: f.defaultText ?? '', 'aria-describedby': `${id}-hint ${id}-error` });
+        const range = f.min !== undefined && f.max !== undefined ? `; ${fmtBytes(f.min)} to ${fmtBytes(f.max)}` : '';
+        hint.textContent = f.name === 'chunkBytes' ? `bytes per syscall; empty: ${f.defaultText ?? 'default'}, or the size if smaller${range}` : `e.g. 64MiB, 1GiB${f.defaultText ? `; empty: ${f.defaultText}` : ''}${range}`;
+        input.title = f.syntax;
+      } else if (f.kind === 'boolean') {
+        input = el('input', { id, name: f.name, type: 'checkbox' });
+        /** @type {HTMLInputElement} */ (input).checked = f.default === true;
+      } else {
+        input = el('input', { id, name: f.name, type: 'text', placeholder: f.default === undefined ? '' : String(f.default) });
+      }
+      input.addEventListener('input', () => this.clearError(f.name));
+      input.addEventListener('change', () => this.clearError(f.name));
+      fields.append(el('div', { class: `field field-${f.kind}`, 'data-field': f.name }, el('label', { for: id }, f.label), input, hint, error));
+      this.controls.set(f.name, { input, error, hint });
+    }
+    // A mode that needs a path (sendfile-nogather: veth-nosg) selects it.
+    const mode = this.controls.get('mode')?.input;
+    const path = this.controls.get('path')?.input;
+    if (mode && path)
+      mode.addEventListener('change', () => {
+        const m = /** @type {{name: string, path?: string}[]} */ (doc.modes).find((x) => x.name === mode.value);
+        if (m?.path) {
+          path.value = m.path;
+          path.dispatchEvent(new Event('change'));
+        }
+      });
+    this.general = el('p', { class: 'form-error', role: 'alert', id: 'form-error' });
+    this.startBtn = el('button', { type: 'submit', id: 'start', class: 'primary' }, 'Start run');
+    this.cancelBtn = el('button', { type: 'button', id: 'cancel', disabled: true }, 'Cancel');
+    this.allBtn = el('button', { type: 'button', id: 'start-all', title: 'queue one run of every mode with these settings (for the compare view)' }, 'Run every mode');
+    this.progress = el('progress', { id: 'progress', max: 1, value: 0 });
+    const tip = el('p', { class: 'hint tip' }, 'Full-speed runs of a few hundred MiB end in well under a second. To watch one live, make it longer: a few GiB, or small chunks (4KiB) over veth-nosg.');
+    this.status = el('p', { class: 'run-status', id: 'run-status', 'aria-live': 'polite' }, 'idle');
+    this.blocked = el('p', { class: 'hint blocked', id: 'run-blocked', hidden: true });
+    form.replaceChildren(fields, el('div', { class: 'buttons' }, this.startBtn, this.cancelBtn, this.allBtn), this.blocked, this.general, this.progress, this.status, tip);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      void actions.start(this.values());
+    });
+    this.cancelBtn.addEventListener('click', () => void actions.cancel());
+    this.allBtn.addEventListener('click', () => void actions.startAll(this.values()));
+  }
+
+  /**
+   * While a report runs no run may start (the server answers 409): the start buttons wait, and say why.
+   * @param {string | null} reason
+   */
+  setBlocked(reason) {
+    this.startBtn.disabled = !!reason;
+    this.allBtn.disabled = !!reason;
+    this.blocked.hidden = !reason;
+    this.blocked.textContent = reason ?? '';
+  }
+
+  /** The form as a RunSpec body: empty fields are left out (the server's defaults apply). */
+  values() {
+    /** @type {Record<string, string>} */
+    const v = {};
+    for (const [name, { input }] of this.controls) {
+      if (input instanceof HTMLInputElement && input.type === 'checkbox') v[name] = String(input.checked);
+      else if (input.value.trim() !== '') v[name] = input.value.trim();
+    }
+    return v;
+  }
+
+  /** @param {string} name @param {string} value */
+  set(name, value) {
+    const c = this.controls.get(name);
+    if (c) c.input.value = value;
+  }
+
+  /** @param {string} name */
+  clearError(name) {
+    const c = this.controls.get(name);
+    if (!c) return;
+    c.error.textContent = '';
+    c.input.removeAttribute('aria-invalid');
+  }
+
+  clearErrors() {
+    for (const name of this.controls.keys()) this.clearError(name);
+    this.general.textContent = '';
+  }
+
+  /**
+   * Shows each issue at its field; issues about no known field go under the buttons.
+   * @param {string} error
+   * @param {{field: string, message: string}[]} [issues]
+   */
+  showErrors(error, issues = []) {
+    this.clearErrors();
+    const general = [];
+    for (const i of issues) {
+      const c = this.controls.get(i.field.replace(/^spec\./, ''));
+      if (c) {
+        c.error.textContent = c.error.textContent ? `${c.error.textContent}; ${i.message}` : i.message;
+        c.input.setAttribute('aria-invalid', 'true');
+      } else general.push(i.field === '(root)' || i.field === '(body)' ? i.message : `${i.field}: ${i.message}`);
+    }
+    this.general.textContent = issues.length && !general.length ? '' : [error, ...general].join(': ');
+    const first = issues.map((i) => this.controls.get(i.field)).find(Boolean);
+    first?.input.focus();
+  }
+
+  /**
+   * @param {RunRecord | null} run
+   * @param {number} queued
+   * @param {{throughputMiBps?: number}} [live]
+   */
+  showRun(run, queued, live = {}) {
+    const active = run && (run.state === 'running' || run.state === 'queued');
+    this.cancelBtn.disabled = !active;
+    this.cancelBtn.dataset.run = active && run ? run.id : '';
+    if (!run) {
+      this.progress.value = 0;
+      this.status.textContent = 'idle: pick a mode and press Start';
+      return;
+    }
+    const p = run.progress ?? { bytes: 0, total: run.spec.sizeBytes };
+    this.progress.max = p.total || 1;
+    this.progress.value = run.state === 'finished' ? p.total : p.bytes;
+    const what = `${run.spec.mode} over ${run.spec.path}, ${fmtBytes(run.spec.sizeBytes)}`;
+    const q = queued ? ` · ${queued} waiting` : '';
+    if (run.state === 'running') {
+      const rate = live.throughputMiBps ? ` · ${fmtNum(live.throughputMiBps)} MiB/s` : '';
+      this.status.textContent = `${PHASE[run.phase ?? 'preparing']}: ${what} · ${fmtBytes(p.bytes)} of ${fmtBytes(p.total)}${rate}${q}`;
+    } else if (run.state === 'queued') this.status.textContent = `queued: ${what}${q}`;
+    else if (run.state === 'finished' && run.result)
+      this.status.textContent = `finished: ${what} · ${fmtNum(run.result.throughputMiBps)} MiB/s · ${fmtNum(run.result.sender.cpuSecondsPerGiB)} CPU s/GiB${q}`;
+    else if (run.state === 'failed') this.status.textContent = `failed: ${what}: ${run.error?.message ?? ''}${q}`;
+    else this.status.textContent = `${run.state}: ${what}${q}`;
+    this.status.dataset.state = run.state;
+  }
+}

@@ -1,0 +1,80 @@
+// Who may use the API and the WebSocket.
+// - Bound to loopback without a token: only requests whose Host is a loopback
+//   name (a page on another site that rebinds its DNS name to 127.0.0.1 sends
+//   its own name as Host and is refused).
+// - Any other bind address needs a token (given with --token, or generated and
+//   printed), on every API call and WebSocket: `Authorization: Bearer T`, the
+//   `zcl_token` cookie (set when the page is opened as /?token=T), or `?token=T`.
+// - A request from a browser page of another origin (an Origin header whose
+//   host is not the Host header) is refused: WebSocket upgrades and API calls.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+
+export const COOKIE = 'zcl_token';
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (h.startsWith('::ffff:')) return h.slice(7).startsWith('127.');
+  return false;
+}
+
+/** The host name of a Host header ("127.0.0.1:8080" -> "127.0.0.1", "[::1]:80" -> "::1"). */
+function hostName(hostHeader: string): string {
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(hostHeader) ?? /^([^:]+)(?::\d+)?$/.exec(hostHeader);
+  return m ? m[1] : hostHeader;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export class Access {
+  private readonly tokenDigest?: Buffer;
+
+  constructor(readonly token: string | undefined) {
+    if (token !== undefined) this.tokenDigest = digest(token);
+  }
+
+  get tokenRequired(): boolean {
+    return this.tokenDigest !== undefined;
+  }
+
+  tokenMatches(candidate: string | undefined): boolean {
+    if (!this.tokenDigest || candidate === undefined) return false;
+    return timingSafeEqual(digest(candidate), this.tokenDigest);
+  }
+
+  /** Checks a request to /api or /live; undefined when it may pass. */
+  check(req: IncomingMessage): { status: number; error: string } | undefined {
+    const host = req.headers.host ?? '';
+    if (!this.tokenRequired && !isLoopbackHost(hostName(host)))
+      return { status: 403, error: `Host '${host}' is not allowed: this server listens on loopback only; open it as http://127.0.0.1:PORT/` };
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== 'null') {
+      let originHost: string | undefined;
+      try {
+        originHost = new URL(origin).host;
+      } catch {
+        /* refused below */
+      }
+      if (originHost !== host) return { status: 403, error: `requests from pages of another origin (${origin}) are refused` };
+    } else if (origin === 'null') return { status: 403, error: 'requests from opaque origins are refused' };
+    if (this.tokenRequired && !this.tokenMatches(tokenOf(req)))
+      return { status: 401, error: 'this server needs its token: open the URL `zcl serve` printed (…/?token=…), or send Authorization: Bearer TOKEN' };
+    return undefined;
+  }
+}
+
+export function tokenOf(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
+  const cookie = req.headers.cookie;
+  if (cookie)
+    for (const part of cookie.split(';')) {
+      const [k, ...v] = part.trim().split('=');
+      if (k === COOKIE) return decodeURIComponent(v.join('='));
+    }
+  const q = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
+  return q ?? undefined;
+}

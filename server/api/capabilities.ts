@@ -1,0 +1,88 @@
+// GET /api/capabilities (and the `hello` frame): the kernel, the probe engine
+// and its tier, the programs attached, each counter's source, and what is
+// missing with how to fix it. Built from the probe setup the server's runs
+// really use; probes that failed to load are reported with their reason,
+// never a crash.
+import { arch, release } from 'node:os';
+import { diagnose } from '../cli/cmd-doctor.js';
+import { COUNTERS } from '../probes/schema.generated.js';
+import type { ProbeSetup } from '../probes/select.js';
+
+export interface Capabilities {
+  kernel: string;
+  arch: string;
+  node: string;
+  probes: {
+    status: 'ok' | 'unavailable' | 'off';
+    engine: string;
+    tier?: string;
+    reason?: string;
+    programs: { name: string; attached: boolean; error?: string }[];
+    counters: { name: string; unit: string; description: string; available: boolean; source: string | null; missing?: string }[];
+  };
+  /** Every probe engine a run can ask for (the RunSpec's engine field), and whether it can measure here. */
+  engines: { name: string; summary?: string; status: 'ok' | 'unavailable' | 'off'; tier?: string; reason?: string }[];
+  /** Everything that keeps the lab from measuring or running something, with its fix. */
+  missing: { what: string; detail: string; fix?: string }[];
+  /** The machine checks of `zcl doctor` (tools, privileges, BTF), when probes are on. */
+  checks: { check: string; ok: boolean; detail: string; fix?: string }[];
+  checkedAt: string;
+}
+
+/**
+ * @param engines every engine with its setup, the default one first: `probes` details the default
+ * engine (the banner's), `engines` lists them all.
+ */
+export async function capabilities(engines: { name: string; summary?: string; setup: ProbeSetup }[]): Promise<Capabilities> {
+  const setup = engines[0].setup;
+  const missing: Capabilities['missing'] = [];
+  let probes: Capabilities['probes'];
+  if ('engine' in setup) {
+    const caps = setup.engine.capabilities();
+    probes = {
+      status: 'ok',
+      engine: setup.engine.name,
+      tier: caps.tier,
+      programs: caps.programs,
+      counters: COUNTERS.map((c) => {
+        const s = caps.counters.find((x) => x.name === c.name);
+        return { ...c, available: !!s?.available, source: s?.available ? s.source : null, ...(s?.missing ? { missing: s.missing } : {}) };
+      }),
+    };
+    for (const c of probes.counters.filter((c) => !c.available))
+      missing.push({ what: `counter ${c.name}`, detail: c.missing ?? 'no source on this kernel', fix: 'a kernel with this tracepoint (see the README: probe tiers), or the function tier where fentry works' });
+    for (const p of caps.programs.filter((p) => !p.attached))
+      missing.push({ what: `program ${p.name}`, detail: p.error ?? 'not attached' });
+  } else {
+    const a = setup.absent;
+    probes = {
+      status: a.status,
+      engine: a.engine,
+      reason: a.reason,
+      programs: [],
+      counters: COUNTERS.map((c) => ({ ...c, available: false, source: null })),
+    };
+    missing.push({
+      what: `probes (${a.engine})`,
+      detail: `${a.status}: ${a.reason ?? ''}`,
+      fix: a.status === 'off' ? 'restart the server without --no-probes' : 'run `zcl doctor` for the fix; `npm run setup` builds the programs; the server must run as root',
+    });
+  }
+  let checks: Capabilities['checks'] = [];
+  // The doctor's machine checks; it loads the libbpf engine itself, so only when the probes are on.
+  if (!('absent' in setup && setup.absent.status === 'off')) {
+    try {
+      const d = await diagnose();
+      checks = d.checks.filter((c) => !c.check.startsWith('probes') && !c.check.startsWith('counter ')).map(({ check, ok, detail, fix }) => ({ check, ok, detail, ...(fix && !ok ? { fix } : {}) }));
+      for (const c of checks.filter((c) => !c.ok)) missing.push({ what: c.check, detail: c.detail, fix: c.fix });
+    } catch (e) {
+      missing.push({ what: 'machine checks', detail: (e as Error).message });
+    }
+  }
+  const list: Capabilities['engines'] = engines.map(({ name, summary, setup: st }) =>
+    'engine' in st ? { name, summary, status: 'ok', tier: st.engine.capabilities().tier } : { name, summary, status: st.absent.status, reason: st.absent.reason },
+  );
+  for (const e of list.slice(1).filter((e) => e.status === 'unavailable'))
+    missing.push({ what: `probe engine ${e.name}`, detail: e.reason ?? 'unavailable', fix: 'run `zcl doctor`; `npm run setup` installs what the engines need' });
+  return { kernel: release(), arch: arch(), node: process.version, probes, engines: list, missing, checks, checkedAt: new Date().toISOString() };
+}

@@ -1,0 +1,82 @@
+// GET /api/modes: the run form, generated from the one input schema (its fields,
+// their allowed values and defaults) and described from the catalog (a summary
+// per value, the textbook per mode, the limits). A field added to RunSpecSchema
+// shows up in the dashboard's form without a change here.
+import { z } from 'zod';
+import { CACHES, DEFAULTS, ENGINES, LIMITS, MODES, PATHS, SINKS } from '../../scenarios/catalog.js';
+import { COUNTERS, ROLES } from '../probes/schema.generated.js';
+import { RunSpecSchema } from '../schema/run-spec.js';
+import { formatSize, SIZE_SYNTAX } from '../schema/units.js';
+import { CHART_WINDOW_SECONDS, CHARTS, COPY_COUNTERS, FLOW } from '../live/view.js';
+
+export type FormField =
+  | { name: string; kind: 'choice'; values: { value: string; summary?: string }[]; default?: string }
+  | { name: string; kind: 'size'; default?: number; defaultText?: string; min?: number; max?: number; syntax: string }
+  | { name: string; kind: 'number' | 'text' | 'boolean'; default?: unknown };
+
+/** Per-value descriptions for the fields the catalog describes. */
+const DESCRIBED: Record<string, Record<string, { summary: string }>> = { mode: MODES, path: PATHS, sink: SINKS, cache: CACHES, engine: ENGINES };
+const SIZE_LIMITS: Record<string, { min: number; max: number }> = {
+  sizeBytes: { min: LIMITS.minSizeBytes, max: LIMITS.maxSizeBytes },
+  chunkBytes: { min: LIMITS.minChunkBytes, max: LIMITS.maxChunkBytes },
+};
+const LABELS: Record<string, string> = { sizeBytes: 'size', chunkBytes: 'chunk' };
+
+type JsonProp = { enum?: unknown[]; type?: string | string[]; default?: unknown };
+
+let cached: FormField[] | undefined;
+
+/** The RunSpec's fields in schema order, as form fields. */
+export function formFields(): FormField[] {
+  if (cached) return cached;
+  const js = z.toJSONSchema(RunSpecSchema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonProp> };
+  const defaults = DEFAULTS as Record<string, unknown>;
+  cached = Object.entries(js.properties ?? {}).map(([name, p]): FormField => {
+    const dflt = p.default ?? defaults[name];
+    if (Array.isArray(p.enum))
+      return {
+        name,
+        kind: 'choice',
+        values: p.enum.map((v) => ({ value: String(v), summary: DESCRIBED[name]?.[String(v)]?.summary })),
+        default: dflt === undefined ? undefined : String(dflt),
+      };
+    const types = Array.isArray(p.type) ? p.type : [p.type];
+    if (types.includes('number') && types.includes('string'))
+      return {
+        name,
+        kind: 'size',
+        default: typeof dflt === 'number' ? dflt : undefined,
+        defaultText: typeof dflt === 'number' ? formatSize(dflt).replace(' ', '') : undefined,
+        ...SIZE_LIMITS[name],
+        syntax: SIZE_SYNTAX,
+      };
+    if (types.includes('boolean')) return { name, kind: 'boolean', default: dflt };
+    if (types.includes('number') || types.includes('integer')) return { name, kind: 'number', default: dflt };
+    return { name, kind: 'text', default: dflt };
+  });
+  return cached;
+}
+
+export function specFieldNames(): string[] {
+  return formFields().map((f) => f.name);
+}
+
+export function modesDocument() {
+  return {
+    fields: formFields().map((f) => ({ ...f, label: LABELS[f.name] ?? f.name })),
+    modes: Object.entries(MODES).map(([name, m]) => ({ name, ...m })),
+    paths: Object.entries(PATHS).map(([name, p]) => ({ name, ...p })),
+    sinks: Object.entries(SINKS).map(([name, s]) => ({ name, ...s })),
+    caches: Object.entries(CACHES).map(([name, c]) => ({ name, ...c })),
+    engines: Object.entries(ENGINES).map(([name, e]) => ({ name, ...e })),
+    limits: LIMITS,
+    defaults: DEFAULTS,
+    sizeSyntax: SIZE_SYNTAX,
+    counters: COUNTERS,
+    roles: ROLES,
+    copyCounters: COPY_COUNTERS,
+    flow: FLOW,
+    charts: CHARTS,
+    chartWindowSeconds: CHART_WINDOW_SECONDS,
+  };
+}

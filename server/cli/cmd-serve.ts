@@ -1,0 +1,57 @@
+// zcl serve: the live lab (dashboard, JSON API, WebSocket /live) until Ctrl-C.
+import { mkdirSync } from 'node:fs';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { startServer } from '../api/server.js';
+import { MODE_NAMES, MODES } from '../../scenarios/catalog.js';
+import { InputError, parseRunSpec } from '../schema/run-spec.js';
+
+const Options = z.object({
+  port: z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'allowed: 0 (any free port) to 65535').max(65535, 'allowed: 0 (any free port) to 65535'),
+  host: z.string().min(1, 'must not be empty'),
+  token: z.string().min(16, 'must be at least 16 characters (or leave it out: one is generated)').max(256).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
+  probes: z.boolean(),
+  results: z.string().min(1).optional(),
+  everyMode: z.boolean().optional(),
+});
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('the live lab: serve the dashboard, the JSON API and the WebSocket /live (one run at a time, others queued)')
+    .option('--port <port>', 'TCP port (0: any free port)', '8080')
+    .option('--host <host>', 'address to bind; anything but loopback requires the token', '127.0.0.1')
+    .option('--token <token>', 'the token API calls and the WebSocket must carry (generated and printed when the host is not loopback)')
+    .option('--no-probes', 'do not load the eBPF probes (runs report probes: off)')
+    .option('--results <dir>', 'where finished runs are kept as JSON files (default: $ZCL_HOME/results)')
+    .option('--every-mode', 'when the history is empty, queue every mode once at start (256 MiB each), so the page has runs to compare')
+    .addHelpText('after', '\nExamples:\n  zcl serve                       # http://127.0.0.1:8080/\n  zcl serve --host 0.0.0.0        # from another machine (a VM\'s host): prints the URL with its token\n')
+    .action(async (raw: Record<string, unknown>) => {
+      const parsed = Options.safeParse(raw);
+      if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => ({ field: `--${String(i.path[0])}`, message: i.message })), 'options');
+      const o = parsed.data;
+      if (o.results) mkdirSync(o.results, { recursive: true });
+      const server = await startServer({ ...o, resultsDir: o.results, log: (l) => process.stderr.write(`zcl serve: ${l}\n`) });
+      process.stdout.write(`zerocopy-lab is live: ${server.urls[0]}\n`);
+      for (const u of server.urls.slice(1)) process.stdout.write(`  also: ${u}\n`);
+      if (server.token && !o.token) process.stdout.write(`token (generated): ${server.token}\n`);
+      process.stdout.write('Ctrl-C stops the server (a running run is cancelled and cleaned up)\n');
+      if (o.everyMode && server.runner.recent(1).length === 0) {
+        // The default scenario: the seeds' comparison, every mode once on its path.
+        for (const mode of MODE_NAMES)
+          server.runner.submit(parseRunSpec({ mode, path: (MODES[mode] as { path?: string }).path ?? 'loopback' }));
+        process.stdout.write(`queued every mode once (${MODE_NAMES.length} runs of 256 MiB): the compare view and the seeds' table fill in as they finish\n`);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          process.stderr.write('zcl serve: stopping\n');
+          server.close().then(resolve, resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      process.exit(0);
+    });
+}

@@ -1,0 +1,168 @@
+// What the server keeps per run and sends on the WebSocket /live. The same
+// record is what GET /api/runs/:id answers and what a results file holds.
+import type { Counters } from '../probes/types.js';
+import type { Role } from '../probes/schema.generated.js';
+import type { RunResult } from '../run/result.js';
+import type { RunSpec } from '../schema/run-spec.js';
+import type { Capabilities } from '../api/capabilities.js';
+
+export type RunState = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
+export const FINAL_STATES: readonly RunState[] = ['finished', 'failed', 'cancelled'];
+export type Phase = 'preparing' | 'starting' | 'running' | 'finishing';
+
+export interface RunRecord {
+  /** The run's id everywhere (its RunResult's id is set to the same). */
+  id: string;
+  spec: RunSpec;
+  state: RunState;
+  queuedAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  phase?: Phase;
+  progress?: { bytes: number; total: number };
+  result?: RunResult;
+  error?: { name: string; message: string };
+}
+
+/** Run state changes. 'progress' is a phase change (preparing, starting, running, finishing). */
+export type RunEvent = 'queued' | 'started' | 'progress' | 'finished' | 'failed' | 'cancelled';
+
+export interface RunFrame {
+  type: 'run';
+  event: RunEvent;
+  run: RunRecord;
+  /** Runs waiting after this one. */
+  queued: number;
+}
+
+/**
+ * One tick: raw cumulative counters per role (null: no source on this kernel),
+ * read from the kernel maps once and sent to every client as the same bytes.
+ * Clients compute rates from the difference between two samples over the
+ * difference of their `t` (seconds, monotonic from the start of the run).
+ */
+export interface SampleFrame {
+  type: 'sample';
+  runId: string;
+  seq: number;
+  /** Seconds since the probes began counting this run (monotonic clock). */
+  t: number;
+  /** Wall-clock time of the tick in ms since the epoch, sub-ms (performance.timeOrigin + now): for latency measurement. */
+  wall: number;
+  /** Bytes the sender reported moved, and when (same clock as `t`). */
+  progress: { bytes: number; total: number; t: number };
+  /** Average since the first byte, MiB/s. */
+  throughputMiBps: number;
+  /** null when the run has no probes (then only progress moves). */
+  counters: Record<Role, Counters> | null;
+  syscalls: Record<Role, Record<string, number>> | null;
+}
+
+export interface HelloFrame {
+  type: 'hello';
+  capabilities: Capabilities;
+  /** The running run, if any. */
+  current: RunRecord | null;
+  /** The report running in the server, if any (then no run starts until it ends). */
+  report?: ReportRecord | null;
+  queue: RunRecord[];
+  /** The latest finished, failed or cancelled runs, newest first. */
+  recent: RunRecord[];
+  /** Sample ticks per second during a run. */
+  sampleHz: number;
+}
+
+export interface ErrorFrame {
+  type: 'error';
+  error: string;
+  issues?: { field: string; message: string }[];
+}
+
+export interface AcceptedFrame {
+  type: 'accepted';
+  run: RunRecord;
+}
+
+/**
+ * A scenario matrix run by the server (POST /api/reports): its directory is
+ * <reports dir>/<id>, the same layout `zcl report --out` writes.
+ *   running      the matrix is being run (by this server, or by `zcl report` in another process: `external`)
+ *   complete     every cell has all its repetitions
+ *   failed       some cell failed (its error recorded); the others ran
+ *   cancelled    DELETE /api/reports/:id; the report shows what was done
+ *   interrupted  the server stopped (or the process crashed) during it; resume it with {resume: true}
+ *   error        it could not run at all (e.g. its directory was locked); see `error`
+ */
+export type ReportStatus = 'running' | 'complete' | 'failed' | 'cancelled' | 'interrupted' | 'error';
+export const REPORT_FINAL_STATES: readonly ReportStatus[] = ['complete', 'failed', 'cancelled', 'interrupted', 'error'];
+
+/** The report files, as URLs under /reports/<id>/; only those that exist. */
+export interface ReportFileLinks {
+  html?: string;
+  md?: string;
+  json?: string;
+  csv?: string;
+}
+
+export interface ReportProgress {
+  /** Runs finished in this session (ok or failed), of `total` (shrinks when a cell fails). */
+  done: number;
+  total: number;
+  failed: number;
+  /** Runs kept from an earlier session (resume). */
+  resumed: number;
+  /** The cell in flight, in words ("read-write · veth-nosg"), its spec and repetition. */
+  label?: string;
+  spec?: RunSpec;
+  rep?: number;
+  warmup?: boolean;
+  /** Bytes moved by the run in flight. */
+  bytes?: number;
+  bytesTotal?: number;
+  /** Seconds left, estimated from the runs so far (null before the first one ends). */
+  etaSeconds: number | null;
+  /** The `runId` of the sample frames of the transfer in flight (the live charts show it). */
+  runId?: string;
+}
+
+export interface ReportRecord {
+  /** Its directory's name under the reports directory. */
+  id: string;
+  /** The matrix's name. */
+  name: string;
+  description: string;
+  /** The shipped scenario (scenarios/<scenario>.json) it was started from; absent for an inline matrix or a report found on disk. */
+  scenario?: string;
+  status: ReportStatus;
+  startedAt: string;
+  finishedAt?: string;
+  files: ReportFileLinks;
+  error?: string;
+  /** While running (by this server). */
+  progress?: ReportProgress;
+  /** When it ended: runs planned, done, failed in the last session, and kept from earlier ones. */
+  runs?: { planned: number; done: number; failed: number; resumed: number };
+  failedCells?: { label: string; error: string }[];
+  /** Cells and repetitions of the matrix. */
+  cells?: number;
+  repetitions?: number;
+  warmup?: number;
+  /** Being run by another process (`zcl report`), seen through its lock file: this server cannot cancel it. */
+  external?: boolean;
+}
+
+/**
+ * Report events. 'started', 'run-start', 'run-end' and 'ended' are never
+ * dropped; 'progress' (bytes of the run in flight) comes at most 4 times a
+ * second and a slow client may miss some. The transfer in flight also streams
+ * ordinary sample frames (runId = report.progress.runId) for the live charts.
+ */
+export type ReportEvent = 'started' | 'run-start' | 'progress' | 'run-end' | 'ended';
+
+export interface ReportFrame {
+  type: 'report';
+  event: ReportEvent;
+  report: ReportRecord;
+}
+
+export type ServerFrame = HelloFrame | RunFrame | SampleFrame | ErrorFrame | AcceptedFrame | ReportFrame;

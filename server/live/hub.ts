@@ -1,0 +1,161 @@
+// The WebSocket /live: every client gets the same serialized frames. A client
+// that cannot keep up has samples dropped (its bufferedAmount over a cap), a
+// client that cannot even take the run events is closed: memory per client is
+// bounded. Pings find dead clients; small messages only (maxPayload).
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { z } from 'zod';
+import { InputError, parseRunSpec } from '../schema/run-spec.js';
+import type { ErrorFrame, HelloFrame } from './frames.js';
+import { QueueFullError, type Runner } from './runner.js';
+
+export interface HubOptions {
+  /** Largest message a client may send (bytes). */
+  maxPayload?: number;
+  /** Queued bytes past which a client's samples are dropped. */
+  sampleCapBytes?: number;
+  /** Queued bytes past which a client is closed (run events must not be dropped). */
+  hardCapBytes?: number;
+  /** Ping interval; a client that has not answered the previous ping is terminated. */
+  heartbeatMs?: number;
+}
+
+interface ClientStats { sent: number; dropped: number; alive: boolean }
+
+const ClientMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('start'), spec: z.unknown() }).strict(),
+  z.object({ type: z.literal('cancel'), id: z.string().max(64) }).strict(),
+]);
+
+export class LiveHub {
+  readonly wss: WebSocketServer;
+  private stats = new Map<WebSocket, ClientStats>();
+  private heartbeat: NodeJS.Timeout;
+  private readonly sampleCap: number;
+  private readonly hardCap: number;
+  /** Samples not sent to a client because it was behind, over the hub's life. */
+  droppedTotal = 0;
+
+  constructor(
+    private readonly runner: () => Runner,
+    private readonly hello: () => Promise<HelloFrame>,
+    o: HubOptions = {},
+  ) {
+    this.sampleCap = o.sampleCapBytes ?? 64 * 1024;
+    this.hardCap = o.hardCapBytes ?? 1024 * 1024;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload ?? 4096, perMessageDeflate: false, clientTracking: true });
+    this.wss.on('connection', (ws) => this.onConnection(ws));
+    this.heartbeat = setInterval(() => this.ping(), o.heartbeatMs ?? 15_000);
+    this.heartbeat.unref();
+  }
+
+  get clients(): number {
+    return this.wss.clients.size;
+  }
+
+  /** Call after the access checks passed. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+  }
+
+  /** Sends the same bytes to every client that can take them. */
+  broadcast(data: string, kind: 'sample' | 'run'): void {
+    for (const ws of this.wss.clients) {
+      // bufferedAmount keeps growing on a closing socket: send only to open ones.
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const st = this.stats.get(ws);
+      const queued = ws.bufferedAmount;
+      if (kind === 'sample' && queued > this.sampleCap) {
+        if (st) st.dropped++;
+        this.droppedTotal++;
+        continue;
+      }
+      if (queued > this.hardCap) {
+        ws.terminate();
+        continue;
+      }
+      ws.send(data);
+      if (st) st.sent++;
+    }
+  }
+
+  clientStats(): ClientStats[] {
+    return [...this.stats.values()];
+  }
+
+  close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        for (const ws of this.wss.clients) ws.terminate();
+      }, 1000);
+      this.wss.close(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private onConnection(ws: WebSocket): void {
+    const st: ClientStats = { sent: 0, dropped: 0, alive: true };
+    this.stats.set(ws, st);
+    ws.on('pong', () => (st.alive = true));
+    ws.on('close', () => this.stats.delete(ws));
+    ws.on('error', () => ws.terminate());
+    ws.on('message', (data, isBinary) => void this.onMessage(ws, isBinary ? null : data.toString()));
+    this.hello().then(
+      (h) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(h)),
+      (e) => this.sendTo(ws, { type: 'error', error: `hello failed: ${(e as Error).message}` }),
+    );
+  }
+
+  private async onMessage(ws: WebSocket, text: string | null): Promise<void> {
+    let json: unknown;
+    try {
+      if (text === null) throw new Error('binary');
+      json = JSON.parse(text);
+    } catch {
+      return this.sendTo(ws, { type: 'error', error: 'messages are JSON text: {"type":"start","spec":{...}} or {"type":"cancel","id":"..."}' });
+    }
+    const m = ClientMessage.safeParse(json);
+    if (!m.success)
+      return this.sendTo(ws, {
+        type: 'error',
+        error: 'invalid message',
+        issues: m.error.issues.map((i) => ({ field: i.path.join('.') || 'type', message: i.message + (i.path[0] === 'type' || !i.path.length ? '; allowed: start, cancel' : '') })),
+      });
+    const runner = this.runner();
+    if (m.data.type === 'start') {
+      try {
+        const { run } = runner.submit(parseRunSpec(m.data.spec ?? {}, 'run spec'));
+        this.sendTo(ws, { type: 'accepted', run });
+      } catch (e) {
+        if (e instanceof InputError) this.sendTo(ws, { type: 'error', error: 'invalid run spec', issues: e.issues.map((i) => ({ field: `spec.${i.field}`, message: i.message })) });
+        else if (e instanceof QueueFullError) this.sendTo(ws, { type: 'error', error: e.message });
+        else this.sendTo(ws, { type: 'error', error: (e as Error).message });
+      }
+    } else {
+      const r = await runner.cancel(m.data.id);
+      if (r !== 'cancelled') this.sendTo(ws, { type: 'error', error: r === 'final' ? `run ${m.data.id} has already ended` : `no run ${m.data.id}` });
+    }
+  }
+
+  private sendTo(ws: WebSocket, frame: ErrorFrame | { type: 'accepted'; run: unknown }): void {
+    if (ws.readyState === WebSocket.OPEN && ws.bufferedAmount < this.hardCap) ws.send(JSON.stringify(frame));
+  }
+
+  private ping(): void {
+    for (const ws of this.wss.clients) {
+      const st = this.stats.get(ws);
+      if (!st) continue;
+      if (!st.alive) {
+        ws.terminate();
+        continue;
+      }
+      st.alive = false;
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+    }
+  }
+}

@@ -1,0 +1,257 @@
+// The server's runs: one at a time, the others queued (first come, first
+// served, at most `maxQueued` waiting; past that a submit is refused). Each
+// run goes through runTransfer with the server's probes; during a run the
+// kernel maps are read once per tick (runTransfer's onSample, 10 Hz) and the
+// tick becomes one serialized frame for every client. Finished, failed and
+// cancelled runs are saved to the results directory.
+import { randomUUID } from 'node:crypto';
+import { CancelledError, runTransfer } from '../run/orchestrate.js';
+import type { ProbeSetup } from '../probes/select.js';
+import type { Snapshot } from '../probes/types.js';
+import type { RunSpec } from '../schema/run-spec.js';
+import { endTime, type ResultStore } from './store.js';
+import type { Phase, RunEvent, RunFrame, RunRecord, SampleFrame } from './frames.js';
+
+export const SAMPLE_HZ = 10;
+
+export interface RunnerOptions {
+  store: ResultStore;
+  /** The probes a run gets; a function when they depend on the spec (e.g. a probe engine chosen per run). */
+  probes: ProbeSetup | ((spec: RunSpec) => ProbeSetup);
+  /** Runs that may wait behind the running one (default 8). */
+  maxQueued?: number;
+  /** Every frame, serialized once: the hub sends these bytes to each client. */
+  broadcast(data: string, kind: 'sample' | 'run'): void;
+  /** Why no run may start now (e.g. a report is running: the probes are shared), or undefined; then submit throws BusyError. */
+  busy?(): string | undefined;
+  log?(line: string): void;
+}
+
+export class QueueFullError extends Error {
+  constructor(readonly running: string | undefined, readonly queued: number) {
+    super(`${queued} runs are already waiting (the limit); wait for one to finish or cancel one`);
+    this.name = 'QueueFullError';
+  }
+}
+
+/** A submit refused because something else has the machine (see RunnerOptions.busy). */
+export class BusyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BusyError';
+  }
+}
+
+interface Active {
+  record: RunRecord;
+  ac: AbortController;
+  done: Promise<void>;
+  seq: number;
+  runningAt?: number;
+  progressAt?: number;
+  ticker?: NodeJS.Timeout;
+}
+
+export class Runner {
+  private history: RunRecord[] = [];
+  private queue: RunRecord[] = [];
+  private active: Active | undefined;
+  private settled = new Map<string, { promise: Promise<void>; resolve(): void }>();
+  private closed = false;
+  readonly maxQueued: number;
+
+  constructor(private readonly o: RunnerOptions) {
+    this.maxQueued = o.maxQueued ?? 8;
+  }
+
+  /** Loads the saved runs (newest first); returns the files it skipped. */
+  load(): { file: string; reason: string }[] {
+    const { records, skipped } = this.o.store.load();
+    this.history = records;
+    return skipped;
+  }
+
+  /** Where finished runs are saved. */
+  get resultsDir(): string {
+    return this.o.store.dir;
+  }
+
+  get current(): RunRecord | undefined {
+    return this.active?.record;
+  }
+
+  get queued(): RunRecord[] {
+    return [...this.queue];
+  }
+
+  /** Nothing running and nothing waiting. */
+  get idle(): boolean {
+    return !this.active && !this.queue.length;
+  }
+
+  /** Finished, failed and cancelled runs, newest first. */
+  recent(limit: number): RunRecord[] {
+    return this.history.slice(0, limit);
+  }
+
+  /** Every run the server knows, newest first: waiting, running, then the history. */
+  list(limit: number): RunRecord[] {
+    return [...[...this.queue].reverse(), ...(this.active ? [this.active.record] : []), ...this.history].slice(0, limit);
+  }
+
+  get(id: string): RunRecord | undefined {
+    if (this.active?.record.id === id) return this.active.record;
+    return this.queue.find((r) => r.id === id) ?? this.history.find((r) => r.id === id);
+  }
+
+  /** Queues a validated spec; it starts at once when nothing runs. Throws QueueFullError, or BusyError (see `busy`). */
+  submit(spec: RunSpec): { run: RunRecord; position: number } {
+    if (this.closed) throw new Error('the server is shutting down');
+    const busy = this.o.busy?.();
+    if (busy) throw new BusyError(busy);
+    if (this.active && this.queue.length >= this.maxQueued) throw new QueueFullError(this.active.record.id, this.queue.length);
+    const record: RunRecord = { id: randomUUID(), spec, state: 'queued', queuedAt: new Date().toISOString() };
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.settled.set(record.id, { promise, resolve });
+    this.queue.push(record);
+    const position = this.active ? this.queue.length : 0;
+    this.emit('queued', record);
+    this.pump();
+    return { run: record, position };
+  }
+
+  /** Resolves when the run has reached a final state (at once for unknown or final runs). */
+  whenSettled(id: string): Promise<void> {
+    return this.settled.get(id)?.promise ?? Promise.resolve();
+  }
+
+  /**
+   * Cancels a queued or running run; waits until a running one has cleaned up.
+   * Returns what happened: 'cancelled', 'final' (it had already ended) or 'unknown'.
+   */
+  async cancel(id: string): Promise<'cancelled' | 'final' | 'unknown'> {
+    const qi = this.queue.findIndex((r) => r.id === id);
+    if (qi >= 0) {
+      const [r] = this.queue.splice(qi, 1);
+      this.finish(r, 'cancelled');
+      return 'cancelled';
+    }
+    if (this.active?.record.id === id) {
+      this.active.ac.abort();
+      await this.whenSettled(id);
+      return 'cancelled';
+    }
+    return this.history.some((r) => r.id === id) ? 'final' : 'unknown';
+  }
+
+  /** Cancels everything and waits for the running run to clean up. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const r of this.queue.splice(0)) this.finish(r, 'cancelled');
+    if (this.active) {
+      this.active.ac.abort();
+      await this.active.done;
+    }
+  }
+
+  private pump(): void {
+    if (this.active || this.closed) return;
+    const record = this.queue.shift();
+    if (!record) return;
+    const ac = new AbortController();
+    const a: Active = { record, ac, seq: 0, done: Promise.resolve() };
+    this.active = a;
+    a.done = this.execute(a).finally(() => {
+      this.active = undefined;
+      this.pump();
+    });
+  }
+
+  private async execute(a: Active): Promise<void> {
+    const { record } = a;
+    record.state = 'running';
+    record.startedAt = new Date().toISOString();
+    record.progress = { bytes: 0, total: record.spec.sizeBytes };
+    this.emit('started', record);
+    const probes = typeof this.o.probes === 'function' ? this.o.probes(record.spec) : this.o.probes;
+    const withProbes = 'engine' in probes;
+    try {
+      const result = await runTransfer(record.spec, {
+        signal: a.ac.signal,
+        probes,
+        onPhase: (phase: Phase) => {
+          record.phase = phase;
+          if (phase === 'running') {
+            a.runningAt = performance.now();
+            // Without probes there is no onSample: tick on our own so progress still streams at the same rate.
+            if (!withProbes) a.ticker = setInterval(() => this.tick(a, null, performance.now() - a.runningAt!), 1000 / SAMPLE_HZ);
+          }
+          if (phase === 'finishing' && a.ticker) clearInterval(a.ticker);
+          this.emit('progress', record);
+        },
+        onProgress: (bytes, total) => {
+          record.progress = { bytes, total };
+          a.progressAt = performance.now();
+        },
+        onSample: (snap, tMs) => this.tick(a, snap, tMs),
+      });
+      result.id = record.id;
+      record.result = result;
+      record.progress = { bytes: result.bytes, total: record.spec.sizeBytes };
+      this.finish(record, 'finished');
+    } catch (e) {
+      if (e instanceof CancelledError) this.finish(record, 'cancelled');
+      else {
+        record.error = { name: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) };
+        this.finish(record, 'failed');
+      }
+    } finally {
+      if (a.ticker) clearInterval(a.ticker);
+    }
+  }
+
+  /** One tick: one frame, serialized once. */
+  private tick(a: Active, snap: Snapshot | null, tMs: number): void {
+    if (this.active !== a) return;
+    const now = performance.now();
+    const origin = now - tMs;
+    const p = a.record.progress ?? { bytes: 0, total: a.record.spec.sizeBytes };
+    const pt = a.progressAt === undefined ? tMs : a.progressAt - origin;
+    const elapsed = a.progressAt !== undefined && a.runningAt !== undefined ? (a.progressAt - a.runningAt) / 1000 : 0;
+    const frame: SampleFrame = {
+      type: 'sample',
+      runId: a.record.id,
+      seq: a.seq++,
+      t: tMs / 1000,
+      wall: performance.timeOrigin + now,
+      progress: { bytes: p.bytes, total: p.total, t: Math.max(0, pt) / 1000 },
+      throughputMiBps: elapsed > 0 ? p.bytes / 2 ** 20 / elapsed : 0,
+      counters: snap ? { sender: snap.sender.counters, sink: snap.sink.counters } : null,
+      syscalls: snap ? { sender: snap.sender.syscalls, sink: snap.sink.syscalls } : null,
+    };
+    this.o.broadcast(JSON.stringify(frame), 'sample');
+  }
+
+  private finish(record: RunRecord, state: 'finished' | 'failed' | 'cancelled'): void {
+    record.state = state;
+    record.endedAt = new Date().toISOString();
+    delete record.phase;
+    try {
+      this.o.store.save(record);
+    } catch (e) {
+      this.o.log?.(`cannot save run ${record.id}: ${(e as Error).message}`);
+    }
+    this.history.unshift(record);
+    this.history.sort((x, y) => endTime(y) - endTime(x));
+    this.emit(state, record);
+    const s = this.settled.get(record.id);
+    this.settled.delete(record.id);
+    s?.resolve();
+  }
+
+  private emit(event: RunEvent, run: RunRecord): void {
+    const frame: RunFrame = { type: 'run', event, run, queued: this.queue.length };
+    this.o.broadcast(JSON.stringify(frame), 'run');
+  }
+}

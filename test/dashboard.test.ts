@@ -1,0 +1,189 @@
+// The dashboard in Debian's Chromium (Playwright): the form comes from the API,
+// a bad field shows its error at the field, a run moves the charts and the
+// flow diagram, the compare view and the seeds' table fill in; nothing is
+// fetched from anywhere but the lab's own server. Screenshots go to
+// test-artifacts/ (not committed).
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODE_NAMES } from '../scenarios/catalog.js';
+import { startServer, type LabServer } from '../server/api/server.js';
+import { labHome, ROOT } from '../server/project.js';
+import { ourNamespaces } from './helpers.js';
+
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+let browser: Browser;
+const servers: LabServer[] = [];
+async function serve(o: Parameters<typeof startServer>[0] = {}): Promise<LabServer> {
+  const s = await startServer({ port: 0, resultsDir: mkdtempSync(join(labHome(), 'results-dash-')), reportsDir: mkdtempSync(join(labHome(), 'reports-dash-')), ...o });
+  servers.push(s);
+  return s;
+}
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all(servers.map((s) => s.close()));
+  expect(ourNamespaces()).toEqual([]);
+});
+
+/** A page that records console errors and every request that leaves the lab's origin. */
+async function open(s: LabServer, path = '/'): Promise<{ page: Page; problems: string[] }> {
+  const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await ctx.newPage();
+  const problems: string[] = [];
+  const origin = new URL(s.url).origin;
+  // The 400 of the deliberately bad size is the only error the browser may log.
+  page.on('console', (m) => m.type() === 'error' && !/status of 400/.test(m.text()) && problems.push(`console: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.protocol !== 'data:' && u.origin !== origin && u.origin !== origin.replace('http', 'ws')) problems.push(`request elsewhere: ${r.url()}`);
+  });
+  await page.goto(new URL(path, s.url).href);
+  return { page, problems };
+}
+
+const points = (page: Page, chart: string) => page.$eval(`[data-chart=${chart}] canvas`, (c) => Number((c as HTMLCanvasElement).dataset.points));
+const arrowBytes = (page: Page, id: string) => page.$eval(`[data-arrow=${id}]`, (g) => ({ bytes: g.getAttribute('data-bytes'), idle: g.classList.contains('idle') }));
+
+describe('dashboard', () => {
+  it('builds the form, shows errors at the field, runs, and the charts and the diagram move', async () => {
+    const s = await serve();
+    const { page, problems } = await open(s);
+    await page.waitForSelector('#f-mode');
+    expect(await page.$$eval('#f-mode option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(MODE_NAMES);
+    await page.waitForSelector('#conn.open');
+    await expect.poll(() => page.textContent('#banner')).toMatch(/engine libbpf.*probes ok · tier \w+.*kernel /);
+
+    // A bad size: the server's 400 lands under the size field.
+    await page.fill('#f-sizeBytes', '12 parsecs');
+    await page.click('#start');
+    await page.waitForSelector('#f-sizeBytes-error:not(:empty)');
+    expect(await page.textContent('#f-sizeBytes-error')).toMatch(/'12 parsecs' is not a size/);
+    expect(await page.getAttribute('#f-sizeBytes', 'aria-invalid')).toBe('true');
+
+    // sendfile-nogather picks its path.
+    await page.selectOption('#f-mode', 'sendfile-nogather');
+    expect(await page.inputValue('#f-path')).toBe('veth-nosg');
+
+    // A run long enough to watch: read-write, 4 KiB chunks over the veth without scatter-gather.
+    await page.selectOption('#f-mode', 'read-write');
+    await page.selectOption('#f-path', 'veth-nosg');
+    await page.fill('#f-sizeBytes', '512MiB');
+    await page.fill('#f-chunkBytes', '4KiB');
+    expect(await page.textContent('#f-sizeBytes-error')).toBe('');
+    await page.click('#start');
+    await page.waitForFunction(() => Number((document.querySelector('[data-chart=copies] canvas') as HTMLCanvasElement).dataset.points) >= 8, null, { timeout: 60_000 });
+    const mid = await arrowBytes(page, 'file-to-user');
+    expect(mid.idle).toBe(false);
+    expect(Number(mid.bytes)).toBeGreaterThan(0);
+    expect(await points(page, 'throughput')).toBeGreaterThan(0);
+    expect(await points(page, 'syscalls')).toBeGreaterThan(0);
+    expect(await page.textContent('#run-status')).toMatch(/running: read-write over veth-nosg/);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-live.png'), fullPage: true });
+
+    await page.waitForSelector('#run-status[data-state=finished]', { timeout: 120_000 });
+    const end = await arrowBytes(page, 'file-to-user');
+    expect(Number(end.bytes)).toBeGreaterThan(Number(mid.bytes));
+    expect(Number(end.bytes)).toBeGreaterThanOrEqual(512 * 2 ** 20);
+    expect((await arrowBytes(page, 'linearize')).idle).toBe(false);
+    expect((await arrowBytes(page, 'splice-ref')).idle).toBe(true);
+    expect(await page.$$eval('#compare-table tbody tr[data-run]', (rs) => rs.length)).toBe(1);
+    expect(await page.textContent('#seeds-table tr[data-mode=read-write] .verdict')).toMatch(/matches|differs/);
+    expect(await page.textContent('#flow-title')).toMatch(/read-write over veth-nosg.*finished/);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+
+    // A second run (fast, loopback): selecting the first one in the compare view brings its counts back.
+    await page.selectOption('#f-mode', 'sendfile');
+    await page.selectOption('#f-path', 'loopback');
+    await page.fill('#f-sizeBytes', '8MiB');
+    await page.fill('#f-chunkBytes', '');
+    await page.click('#start');
+    await expect.poll(() => page.$$eval('#compare-table tbody tr[data-run]', (rs) => rs.length), { timeout: 60_000 }).toBe(2);
+    expect((await arrowBytes(page, 'splice-ref')).idle).toBe(false);
+    await page.click('#compare-table tbody tr[data-run]:nth-child(2)');
+    expect((await arrowBytes(page, 'file-to-user')).idle).toBe(false);
+    expect((await arrowBytes(page, 'splice-ref')).idle).toBe(true);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('"Run every mode" queues one run per mode; the compare view and the seeds\' table fill in', async () => {
+    const s = await serve();
+    const { page, problems } = await open(s);
+    await page.waitForSelector('#conn.open');
+    await page.fill('#f-sizeBytes', '4MiB');
+    await page.click('#start-all');
+    await expect.poll(() => page.$$eval('#compare-table tbody tr[data-run]', (rs) => rs.length), { timeout: 120_000 }).toBe(MODE_NAMES.length);
+    const verdicts = await page.$$eval('#seeds-table tbody .verdict', (ts) => ts.map((t) => t.textContent));
+    expect(verdicts).toHaveLength(MODE_NAMES.length);
+    for (const v of verdicts) expect(v).toMatch(/^(matches|differs)$/);
+    expect(await page.textContent('#seeds-table tr[data-mode=sendfile] .verdict')).toBe('matches');
+    expect(await page.textContent('#seeds-table tr[data-mode=sendfile-nogather] td.small')).toMatch(/^veth-nosg/);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-compare.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('the Reports panel lists the shipped scenarios, runs one, and links its files; the HTML report renders in a new tab', async () => {
+    const s = await serve();
+    const { page, problems } = await open(s);
+    await page.waitForSelector('#conn.open');
+    const shipped = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+    await expect.poll(() => page.$$eval('#r-scenario option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(shipped);
+    expect(await page.inputValue('#r-scenario')).toBe('seed-comparison');
+    expect(await page.textContent('#r-scenario-hint')).toMatch(/9 cells × 5 repetitions \(\+1 warmup\) = 54 runs/);
+    expect(await page.textContent('#reports-table')).toMatch(/no reports yet/);
+    await page.selectOption('#r-scenario', 'test-small');
+    await page.click('#report-start');
+    await page.waitForSelector('#reports-table tr[data-status=running], #reports-table tr[data-status=complete]');
+    await page.waitForSelector('#reports-table tr[data-status=complete]', { timeout: 120_000 });
+    // Runs may start again (while it ran, the run panel's start buttons waited).
+    expect(await page.isDisabled('#start')).toBe(false);
+    expect(await page.isVisible('#run-blocked')).toBe(false);
+    const links = await page.$$eval('#reports-table tr[data-status=complete] td.files a', (as) => as.map((a) => [a.dataset.file, a.getAttribute('href'), a.getAttribute('target')]));
+    expect(links.map((l) => l[0])).toEqual(['html', 'md', 'json', 'csv']);
+    for (const [, href, target] of links) {
+      expect(href).toMatch(/^\/reports\/test-small-\d{8}-\d{6}\/(report\.(html|md)|results\.(json|csv))$/);
+      expect(target).toBe('_blank');
+    }
+    const [tab] = await Promise.all([page.context().waitForEvent('page'), page.click('#reports-table tr[data-status=complete] a[data-file=html]')]);
+    const tabProblems: string[] = [];
+    tab.on('console', (m) => m.type() === 'error' && tabProblems.push(m.text()));
+    tab.on('pageerror', (e) => tabProblems.push(e.message));
+    await tab.waitForLoadState('load');
+    await tab.waitForSelector('canvas');
+    // The report's own scripts run under the served CSP: its charts are drawn.
+    await expect.poll(() => tab.$$eval('canvas', (cs) => cs.filter((c) => {
+      const d = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
+      for (let i = 3; i < d.length; i += 4) if (d[i]) return true;
+      return false;
+    }).length)).toBeGreaterThan(0);
+    expect(tabProblems).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-reports.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('off loopback: the page says it needs the token, and works when opened with it', async () => {
+    const s = await serve({ host: '0.0.0.0' });
+    const base = `http://127.0.0.1:${s.port}/`;
+    const without = await open({ ...s, url: base } as LabServer);
+    await without.page.waitForSelector('#banner .pill.bad');
+    expect(await without.page.textContent('#banner')).toMatch(/needs its token/);
+    await without.page.context().close();
+    const withToken = await open({ ...s, url: base } as LabServer, `/?token=${s.token}`);
+    expect(withToken.page.url()).toBe(base);
+    await withToken.page.waitForSelector('#conn.open');
+    expect(await withToken.page.textContent('#banner')).toMatch(/probes ok/);
+    expect(withToken.problems).toEqual([]);
+    await withToken.page.context().close();
+  });
+});

@@ -1,0 +1,193 @@
+// Matrix files: validated by the RunSpec schema field by field and cell by
+// cell; errors name the file, the JSON path and the allowed values; a bad
+// file exits 2 and runs nothing.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MODE_NAMES, PATH_NAMES } from '../scenarios/catalog.js';
+import { DIST, ROOT } from '../server/project.js';
+import { cellId, loadMatrixFile, parseMatrix, plannedRuns, RUN_SPEC_FIELDS } from '../server/schema/matrix.js';
+import { InputError, parseRunSpec, RunSpecSchema } from '../server/schema/run-spec.js';
+
+const MODES = MODE_NAMES.join(', ');
+const FIELDS = RUN_SPEC_FIELDS.join(', ');
+
+function issues(input: unknown): { field: string; message: string }[] {
+  try {
+    parseMatrix(input, 'test.json');
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    return (e as InputError).issues;
+  }
+  throw new Error('the matrix was accepted');
+}
+
+const ok = { name: 'm', base: { sizeBytes: '1MiB' }, axes: { mode: ['read-write', 'sendfile'] } };
+
+describe('matrix schema', () => {
+  it('derives its axis names from the RunSpec schema', () => {
+    expect(RUN_SPEC_FIELDS).toEqual(Object.keys(RunSpecSchema.out.shape));
+    expect(RUN_SPEC_FIELDS).toEqual(expect.arrayContaining(['mode', 'path', 'sink', 'sizeBytes', 'chunkBytes', 'cache']));
+  });
+
+  it('expands the cross product, first axis slowest, with defaults and normalized values', () => {
+    const m = parseMatrix({ name: 'x', base: { sizeBytes: '4MiB' }, axes: { mode: ['read-write', 'sendfile'], chunkBytes: ['16KiB', 131072] } });
+    expect(m.repetitions).toBe(3);
+    expect(m.warmup).toBe(1);
+    expect(m.cells.map((c) => [c.spec.mode, c.spec.chunkBytes])).toEqual([
+      ['read-write', 16384], ['read-write', 131072], ['sendfile', 16384], ['sendfile', 131072],
+    ]);
+    // Every field the axes and base leave out gets the RunSpec schema's default.
+    expect(m.cells[0].spec).toEqual(parseRunSpec({ mode: 'read-write', sizeBytes: 4 * 2 ** 20, chunkBytes: 16384 }));
+    expect(m.cells[0].spec).toMatchObject({ path: 'loopback', sink: 'read', cache: 'warm' });
+    expect(m.cells[0].axes).toEqual({ mode: 'read-write', chunkBytes: 16384 });
+    expect(new Set(m.cells.map((c) => c.id)).size).toBe(4);
+    expect(m.cells[0].id).toBe(cellId(m.cells[0].spec));
+    expect(plannedRuns(m)).toBe(16);
+  });
+
+  it('takes every RunSpec field as an axis, with the values its schema allows', () => {
+    const defaults = parseRunSpec({ sizeBytes: '1MiB' }) as unknown as Record<string, unknown>;
+    for (const field of RUN_SPEC_FIELDS) {
+      const m = parseMatrix({ name: 'x', base: field === 'sizeBytes' ? {} : { sizeBytes: '1MiB' }, axes: { [field]: [defaults[field]] } });
+      expect(m.cells.map((c) => (c.spec as unknown as Record<string, unknown>)[field]), field).toEqual([defaults[field]]);
+      expect(issues({ name: 'x', axes: { [field]: [{}] } })[0].field, field).toBe(`axes.${field}[0]`);
+    }
+  });
+
+  it('gives sendfile-nogather its path when neither base nor axes set one', () => {
+    const m = parseMatrix({ name: 'x', axes: { mode: ['sendfile', 'sendfile-nogather'] } });
+    expect(m.cells.map((c) => c.spec.path)).toEqual(['loopback', 'veth-nosg']);
+  });
+
+  it('names an unknown axis and lists the RunSpec fields', () => {
+    expect(issues({ ...ok, axes: { mode: ['sendfile'], colour: ['blue'] } })).toEqual([
+      { field: 'axes.colour', message: expect.stringContaining(`unknown axis 'colour'; allowed: ${FIELDS}`) },
+    ]);
+  });
+
+  it('names a bad value by its JSON path with the allowed values', () => {
+    const r = issues({ ...ok, axes: { mode: ['read-write', 'sendfile', 'teleport'] } });
+    expect(r).toEqual([{ field: 'axes.mode[2]', message: `'teleport' is not allowed; allowed: ${MODES}` }]);
+    const s = issues({ ...ok, axes: { chunkBytes: ['64KiB', 'lots'] } });
+    expect(s[0].field).toBe('axes.chunkBytes[1]');
+    expect(s[0].message).toMatch(/'lots' is not a size; write a whole number of bytes/);
+    const t = issues({ ...ok, axes: { path: ['loopback', 7] } });
+    expect(t).toEqual([{ field: 'axes.path[1]', message: `'7' is not allowed; allowed: ${PATH_NAMES.join(', ')}` }]);
+  });
+
+  it('refuses an empty axis and says what it allows', () => {
+    expect(issues({ ...ok, axes: { mode: [] } })).toEqual([{ field: 'axes.mode', message: `is empty; give at least one value; allowed: ${MODES}` }]);
+    expect(issues({ ...ok, axes: { sizeBytes: [] } })[0].message).toMatch(/^is empty; .*allowed: a whole number of bytes/);
+  });
+
+  it('refuses a combination that is no valid run, naming the axis value and how to leave it out', () => {
+    const r = issues({ name: 'x', base: { sizeBytes: '1MiB' }, axes: { mode: ['sendfile', 'sendfile-nogather'], path: ['veth', 'veth-nosg'] } });
+    expect(r).toHaveLength(1);
+    expect(r[0].field).toBe('axes.path[0]');
+    expect(r[0].message).toMatch(/mode sendfile-nogather runs on path veth-nosg/);
+    expect(r[0].message).toMatch(/"exclude": \[\{"mode": "sendfile-nogather", "path": "veth"\}\]/);
+    const c = issues({ name: 'x', base: { sizeBytes: '64KiB' }, axes: { chunkBytes: ['16KiB', '1MiB'] } });
+    expect(c).toEqual([{ field: 'axes.chunkBytes[1]', message: expect.stringMatching(/1 MiB is larger than sizeBytes \(64 KiB\); allowed: 1 B to sizeBytes/) }]);
+  });
+
+  it('exclude leaves out combinations; include adds cells', () => {
+    const m = parseMatrix({
+      name: 'x',
+      axes: { mode: ['read-write', 'sendfile', 'sendfile-nogather'], path: ['veth', 'veth-nosg'] },
+      exclude: [{ mode: 'sendfile-nogather', path: 'veth' }],
+      include: [{ mode: 'splice', path: 'loopback', sizeBytes: '2MiB' }],
+    });
+    expect(m.cells.map((c) => `${c.spec.mode}/${c.spec.path}`)).toEqual([
+      'read-write/veth', 'read-write/veth-nosg', 'sendfile/veth', 'sendfile/veth-nosg', 'sendfile-nogather/veth-nosg', 'splice/loopback',
+    ]);
+    expect(m.cells[5].from).toBe('include[0]');
+    expect(m.cells[5].spec.sizeBytes).toBe(2 * 2 ** 20);
+  });
+
+  it('checks base, include and exclude entries with the same schema', () => {
+    expect(issues({ ...ok, base: { mode: 'sendfile', speed: 'fast' } })).toEqual(
+      expect.arrayContaining([{ field: 'base.speed', message: `unknown field 'speed'; allowed: ${FIELDS}` }]),
+    );
+    expect(issues({ ...ok, base: { cache: 'lukewarm' } })).toEqual([{ field: 'base.cache', message: "'lukewarm' is not allowed; allowed: warm, cold" }]);
+    expect(issues({ ...ok, exclude: [{ path: 'veth' }] })).toEqual([{ field: 'exclude[0].path', message: "unknown axis 'path'; allowed: mode" }]);
+    expect(issues({ ...ok, include: [{ mode: 'warp' }] })).toEqual([{ field: 'include[0].mode', message: `'warp' is not allowed; allowed: ${MODES}` }]);
+  });
+
+  it('refuses repeated values, a field in both base and axes, and the same run twice', () => {
+    expect(issues({ ...ok, axes: { mode: ['sendfile', 'sendfile'] } })).toEqual([{ field: 'axes.mode[1]', message: 'repeats axes.mode[0] ("sendfile"); each value once' }]);
+    expect(issues({ ...ok, base: { mode: 'splice' } })[0]).toEqual({ field: 'base.mode', message: 'is also an axis; set it in base or in axes, not both' });
+    expect(issues({ ...ok, include: [{ mode: 'sendfile' }] })[0].message).toMatch(/makes the same run as the axes cell/);
+  });
+
+  it('checks the file shape: name, repetitions, warmup, unknown keys, no cells', () => {
+    expect(issues({ axes: { mode: ['sendfile'] } })).toEqual([{ field: 'name', message: expect.stringMatching(/^is required/) }]);
+    expect(issues({ ...ok, name: 'no spaces please' })[0]).toEqual({ field: 'name', message: expect.stringMatching(/allowed: 1 to 64 letters/) });
+    expect(issues({ ...ok, repetitions: 0 })).toEqual([{ field: 'repetitions', message: 'allowed: 1 to 1000' }]);
+    expect(issues({ ...ok, warmup: 1.5 })).toEqual([{ field: 'warmup', message: 'must be a whole number; allowed: 0 to 100' }]);
+    expect(issues({ ...ok, axis: {} })).toEqual([
+      { field: '(root)', message: "unknown field(s) 'axis'; allowed: name, description, base, axes, include, exclude, repetitions, warmup" },
+    ]);
+    expect(issues({ name: 'x', axes: {} })[0].message).toMatch(/no cells to run/);
+    expect(issues({ ...ok, axes: { mode: 'sendfile' } })).toEqual([{ field: 'axes.mode', message: expect.stringMatching(/must be a list of values/) }]);
+  });
+
+  it('every shipped scenario is valid', () => {
+    const dir = join(ROOT, 'scenarios');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(files).toEqual(expect.arrayContaining(['seed-comparison.json', 'chunk-sweep.json', 'cold-vs-warm.json', 'zerocopy.json', 'node-vs-native.json']));
+    for (const f of files) {
+      const m = loadMatrixFile(join(dir, f));
+      expect(m.cells.length, f).toBeGreaterThan(0);
+    }
+    const seeds = loadMatrixFile(join(dir, 'seed-comparison.json'));
+    expect(seeds.cells.map((c) => `${c.spec.mode}/${c.spec.path}`)).toEqual(
+      expect.arrayContaining(['read-write/veth', 'read-write/veth-nosg', 'sendfile-nogather/veth-nosg', 'sendfile/veth', 'sendfile/veth-nosg', 'mmap-write/veth-nosg', 'splice/veth']),
+    );
+    expect(seeds.cells.some((c) => c.spec.mode === 'sendfile-nogather' && c.spec.path === 'veth')).toBe(false);
+  });
+});
+
+describe('zcl report with a bad matrix', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zcl-matrix-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const zcl = join(DIST, 'server', 'cli', 'zcl.js');
+  const report = (name: string, content: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, content);
+    const out = join(dir, `out-${name}`);
+    const r = spawnSync(process.execPath, [zcl, 'report', file, '--out', out], { encoding: 'utf8' });
+    return { code: r.status, out: r.stdout, err: r.stderr, file, outDir: out };
+  };
+
+  it.each([
+    ['unknown-axis.json', { ...ok, axes: { mode: ['sendfile'], colour: ['blue'] } }, 'axes.colour', `allowed: ${FIELDS}`],
+    ['bad-value.json', { ...ok, axes: { mode: ['read-write', 'sendfile', 'teleport'] } }, 'axes.mode[2]', `'teleport' is not allowed; allowed: ${MODES}`],
+    ['empty-axis.json', { ...ok, axes: { mode: ['sendfile'], chunkBytes: [] } }, 'axes.chunkBytes', 'is empty; give at least one value; allowed: a whole number of bytes'],
+    ['bad-combination.json', { ...ok, axes: { mode: ['sendfile-nogather'], path: ['veth'] } }, 'axes.path[0]', 'runs on path veth-nosg'],
+  ])('%s exits 2 naming the file, the JSON path and the allowed values, and runs nothing', (name, matrix, path, message) => {
+    const r = report(name, JSON.stringify(matrix, null, 2));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`invalid ${r.file}`);
+    expect(r.err).toContain(`${path}: `);
+    expect(r.err).toContain(message);
+    expect(r.out).toBe('');
+    expect(existsSync(r.outDir)).toBe(false);
+  });
+
+  it('a file that is not JSON exits 2 with the line and column', () => {
+    const r = report('broken.json', '{\n  "name": "m",\n  "axes": { "mode": ["sendfile",] }\n}\n');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`invalid ${r.file}`);
+    expect(r.err).toMatch(/\(json\): not valid JSON \(line 3, column \d+\)/);
+    expect(existsSync(r.outDir)).toBe(false);
+  });
+
+  it('a missing file exits 2', () => {
+    const r = spawnSync(process.execPath, [zcl, 'report', join(dir, 'nope.json')], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/nope\.json:\n {2}\(file\): cannot read it/);
+  });
+});

@@ -1,0 +1,279 @@
+// zcl report end to end: a small matrix with real transfers and probes, every
+// output parsed and checked (CSV, JSON against the schema, self-contained
+// HTML rendered in Chromium, Markdown); Ctrl-C and --resume; a failed cell.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COUNTER_NAMES, ROLES } from '../server/probes/schema.generated.js';
+import { probeSetup } from '../server/probes/select.js';
+import { DIST, ROOT } from '../server/project.js';
+import { runMatrix } from '../server/report/run-matrix.js';
+import { ResultsFileSchema, type ResultsFile } from '../server/report/schema.js';
+import { readRuns } from '../server/report/store.js';
+import { csvColumns } from '../server/report/write-data.js';
+import { runTransfer } from '../server/run/orchestrate.js';
+import { loadMatrixFile, parseMatrix, RUN_SPEC_FIELDS } from '../server/schema/matrix.js';
+
+const zclPath = join(DIST, 'server', 'cli', 'zcl.js');
+const zcl = (args: string[]) => {
+  const r = spawnSync(process.execPath, [zclPath, ...args], { encoding: 'utf8', cwd: ROOT });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const SMALL = join(ROOT, 'scenarios', 'test-small.json');
+
+/** RFC 4180, enough for our own files. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(field), (field = '');
+    else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field), rows.push(row), (row = []), (field = ''), i++;
+    } else field += c;
+  }
+  if (field || row.length) row.push(field), rows.push(row);
+  return rows;
+}
+
+/** Every URL-ish thing in an HTML file: absolute addresses anywhere, and the targets of src= and href=. */
+function externalRefs(html: string): string[] {
+  const found = [...html.matchAll(/\b(?:https?|ftp|wss?):\/\/[^\s"'<>)]*/gi)].map((m) => m[0]);
+  // Attributes that load or link something, in the markup (scripts left out: their code is no markup).
+  const markup = html.replace(/(<script\b[^>]*>)[\s\S]*?(<\/script>)/gi, '$1$2');
+  for (const m of markup.matchAll(/\s(?:src|href|xlink:href|action|poster|srcset|data)\s*=\s*["']?([^"'\s>]*)/gi)) if (!m[1].startsWith('#')) found.push(m[0]);
+  for (const m of markup.matchAll(/url\(\s*["']?([^"')]*)/gi)) if (!m[1].startsWith('#')) found.push(m[0]);
+  if (/<(?:link|iframe|object|embed|img|base)\b/i.test(markup)) found.push('an element that loads a resource');
+  for (const m of markup.matchAll(/<script\b[^>]*\ssrc=/gi)) found.push(m[0]);
+  return found;
+}
+
+describe('zcl report: a small matrix end to end', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zcl-report-'));
+  const out = join(dir, 'out');
+  let first: ReturnType<typeof zcl>;
+  const matrix = loadMatrixFile(SMALL);
+  const runs = matrix.cells.length * matrix.repetitions;
+  beforeAll(() => {
+    first = zcl(['report', SMALL, '--out', out]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs every cell, interleaved, warmup first, with progress on stderr', () => {
+    expect(first.code, first.err).toBe(0);
+    expect(matrix.cells.length).toBe(4);
+    expect(matrix.repetitions).toBe(2);
+    const lines = first.err.split('\n').filter((l) => /^\[\s*\d+\/\d+\]/.test(l));
+    const total = matrix.cells.length * (matrix.repetitions + matrix.warmup);
+    expect(lines).toHaveLength(total);
+    expect(lines[total - 1]).toMatch(new RegExp(`^\\[${total}/${total}\\] `));
+    expect(lines.every((l) => /\(ETA \d+:\d\d\)$/.test(l))).toBe(true);
+    // Round by round: all warmups, then rep 1 of every cell, then rep 2.
+    const order = lines.map((l) => / (warmup \d|rep \d):/.exec(l)![1]);
+    expect(order).toEqual([...Array(4).fill('warmup 1'), ...Array(4).fill('rep 1'), ...Array(4).fill('rep 2')]);
+    expect(first.out).toMatch(/^done: 12 runs/m);
+    const recorded = readRuns(out);
+    expect(recorded).toHaveLength(total);
+    expect(recorded.filter((r) => r.warmup)).toHaveLength(matrix.cells.length);
+  });
+
+  it('results.json validates against the schema and holds every raw RunResult with the environment', () => {
+    const json = ResultsFileSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))) as ResultsFile;
+    expect(json.status).toBe('complete');
+    expect(json.cells).toHaveLength(4);
+    expect(json.totals).toMatchObject({ cells: 4, runsPlanned: runs, runsOk: runs, runsFailed: 0 });
+    for (const c of json.cells) {
+      expect(c.status).toBe('done');
+      expect(c.runs.map((r) => r.rep)).toEqual([1, 2]);
+      for (const r of c.runs) {
+        expect(r.ok).toBe(true);
+        if (!r.ok) continue;
+        expect(r.result.probes?.status).toBe('ok');
+        expect(r.result.mode).toBe(c.spec.mode);
+        expect(r.result.chunkBytes).toBe(c.spec.chunkBytes);
+      }
+      expect(c.summary.n).toBe(2);
+      expect(c.summary.throughputMiBps!.min).toBeLessThanOrEqual(c.summary.throughputMiBps!.median);
+    }
+    const e = json.environment;
+    expect(e.kernel.release).toMatch(/^\d+\.\d+/);
+    expect(e.probes).toEqual([expect.objectContaining({ status: 'ok', engine: 'libbpf', tier: expect.any(String) })]);
+    expect(Object.keys(e.probes[0].sources!)).toEqual([...COUNTER_NAMES]);
+    expect(e.cpu.model.length).toBeGreaterThan(0);
+    expect(e.versions.node).toBe(process.versions.node);
+    expect(e.versions.libbpf).toMatch(/^\d+\.\d+/);
+    expect(e.versions.clang).toMatch(/^\d+\./);
+    expect(e.versions).toHaveProperty('bpftrace');
+  });
+
+  it('results.csv has one row per run and a column per counter per role, plus the spec fields', () => {
+    const rows = parseCsv(readFileSync(join(out, 'results.csv'), 'utf8'));
+    const [header, ...body] = rows;
+    expect(header).toEqual(csvColumns());
+    for (const f of RUN_SPEC_FIELDS) expect(header).toContain(f);
+    for (const role of ROLES) for (const c of COUNTER_NAMES) expect(header).toContain(`${role}_${c}`);
+    expect(header).toEqual(expect.arrayContaining(['throughput_mibps', 'sender_cpu_s_per_gib', 'verdict']));
+    expect(body).toHaveLength(runs);
+    const col = (name: string) => header.indexOf(name);
+    for (const r of body) {
+      expect(r).toHaveLength(header.length);
+      expect(r[col('status')]).toBe('ok');
+      expect(Number(r[col('sizeBytes')])).toBe(2 * 2 ** 20);
+      expect(Number(r[col('throughput_mibps')])).toBeGreaterThan(0);
+      expect(Number(r[col('sender_syscalls')])).toBeGreaterThan(0);
+      expect(Number(r[col('sink_copy_socket_to_user_bytes')])).toBe(2 * 2 ** 20);
+    }
+    const rw = body.filter((r) => r[col('mode')] === 'read-write');
+    expect(rw).toHaveLength(4);
+    for (const r of rw) expect(Number(r[col('sender_copy_file_to_user_bytes')])).toBe(2 * 2 ** 20);
+  });
+
+  it('report.md has the seeds\' table with a verdict per cell, the medians with min-max, and the environment', () => {
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/^# test-small$/m);
+    expect(md).toMatch(/^\*\*Complete: 8 runs \(4 cells × 2 repetitions\), all ok; 1 warmup run per cell before them, discarded\.\*\*/m);
+    expect(md).toContain("## The seeds' table, measured");
+    expect(md).toMatch(/^\| mode \| chunk \| CPU copies per byte: seeds \| measured \| mode switches per chunk: seeds \| measured \|.*\| verdict \|$/m);
+    for (const [mode, copies, switches] of [['read-write', 2, 4], ['sendfile', 0, 2]] as const)
+      for (const chunk of ['16 KiB', '128 KiB'])
+        expect(md).toMatch(new RegExp(`^\\| ${mode} \\| ${chunk} \\| ${copies} \\| ${copies}\\.00 \\| ${switches} \\| ${switches}\\.00 \\| .* \\| matches \\|$`, 'm'));
+    expect(md).toContain('### Where the measurement differs from the seeds, and why');
+    expect(md).toContain('## Results per cell');
+    expect(md).toMatch(/^\| read-write \| 16 KiB \| 2 of 2 \| \d+/m);
+    expect(md).toContain('## Environment');
+    expect(md).toMatch(/^- \*\*kernel\*\*: \d+\.\d+/m);
+    expect(md).toMatch(/^- \*\*probes\*\*: libbpf \(\w+ tier, \d+ of \d+ counters have a source\)$/m);
+    expect(md).not.toMatch(/NaN|undefined|\[object/);
+  });
+
+  it('report.html is self-contained: its charts and diagrams, no external URL', () => {
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(externalRefs(html)).toEqual([]);
+    expect(html).not.toMatch(/https?:/i);
+    for (const id of ['chart-copies', 'chart-events', 'chart-throughput', 'chart-cpu', 'chart-sweep-chunkBytes-throughput', 'chart-sweep-chunkBytes-cpu'])
+      expect(html).toContain(`<canvas id="${id}"`);
+    expect(html.match(/<svg class="flow"/g)).toHaveLength(2);
+    expect(html).toContain('Chart.js v');
+    expect(html).toContain('<script type="application/json" id="zcl-chart-data">');
+    expect(html).toMatch(/<td class="verdict matches">matches<\/td>/);
+  });
+
+  it('report.html draws every chart in headless Chromium, offline', () => {
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const canvases = (html.match(/<canvas id=/g) ?? []).length;
+    const r = spawnSync(
+      '/usr/bin/chromium',
+      ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--proxy-server=127.0.0.1:9', `--user-data-dir=${join(dir, 'chromium')}`, '--dump-dom', `file://${join(out, 'report.html')}`],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const body = /<body[^>]*>/.exec(r.stdout)?.[0];
+    expect(body).toBe(`<body data-charts-rendered="${canvases}">`);
+  });
+
+  it('--resume with every run done runs nothing and rewrites the report; without it the directory is refused', () => {
+    const before = readRuns(out).length;
+    const again = zcl(['report', SMALL, '--out', out, '--resume']);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toMatch(/^done: 0 runs \(8 kept from before\)/m);
+    expect(readRuns(out)).toHaveLength(before);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/Complete: 8 runs/);
+    const refused = zcl(['report', SMALL, '--out', out]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/--out: .* has the runs of an earlier report .*add --resume to continue it, or --fresh to start over/);
+    expect(readRuns(out)).toHaveLength(before);
+  });
+});
+
+describe('zcl report: Ctrl-C keeps what is done, --resume finishes it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zcl-report-int-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stops cleanly with exit 130, writes a partial report, and resumes', async () => {
+    const file = join(dir, 'm.json');
+    const m = JSON.parse(readFileSync(SMALL, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...m, name: 'interrupt', repetitions: 3 }));
+    const out = join(dir, 'out');
+    const child = spawn(process.execPath, [zclPath, 'report', file, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (d) => {
+        err += d;
+        if (/^\[\s*6\/16\]/m.test(err) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(code, err).toBe(130);
+    expect(stdout).toMatch(/interrupted after \d+ of 16 runs.*--resume/);
+    const done = readRuns(out);
+    expect(done.length).toBeGreaterThanOrEqual(6);
+    expect(done.length).toBeLessThan(16);
+    expect(done.every((r) => r.ok)).toBe(true);
+    const partial = ResultsFileSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+    expect(partial.status).toBe('interrupted');
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/Incomplete \(interrupted\).*\n\nTo finish it: `zcl report .* --resume`/);
+    expect(existsSync(join(out, '.lock'))).toBe(false);
+
+    const resumed = zcl(['report', file, '--out', out, '--resume']);
+    expect(resumed.code, resumed.err).toBe(0);
+    const measuredBefore = done.filter((r) => !r.warmup).length;
+    expect(resumed.out).toMatch(new RegExp(`\\(${measuredBefore} kept from before\\)`));
+    const json = ResultsFileSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+    expect(json.status).toBe('complete');
+    expect(json.totals.runsOk).toBe(12);
+    for (const c of json.cells) expect(c.runs.map((r) => r.rep)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('runMatrix: a failed cell is recorded and the rest go on', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zcl-report-fail-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('records the error, skips that cell\'s other runs, reports it, and --resume retries it', async () => {
+    const matrix = parseMatrix({ name: 'fails', base: { sizeBytes: '1MiB' }, axes: { mode: ['read-write', 'splice'] }, repetitions: 2, warmup: 1 }, 'inline');
+    const outDir = join(dir, 'out');
+    const probes = probeSetup(false);
+    const events: string[] = [];
+    const outcome = await runMatrix(matrix, {
+      outDir,
+      probes,
+      onProgress: (p) => p.event === 'run-end' && events.push(`${p.cell!.spec.mode} ${p.warmup ? 'w' : 'r'}${p.rep} ${p.error ? 'failed' : 'ok'} ${p.done}/${p.total}`),
+      runTransfer: (spec, o) => (spec.mode === 'splice' ? Promise.reject(new Error('the splice engine broke')) : runTransfer(spec, o)),
+    });
+    expect(outcome.status).toBe('failed');
+    expect(events).toEqual(['read-write w1 ok 1/6', 'splice w1 failed 2/4', 'read-write r1 ok 3/4', 'read-write r2 ok 4/4']);
+    expect(outcome.failedCells).toEqual([{ id: matrix.cells[1].id, label: 'splice', error: 'warmup run 1: Error: the splice engine broke' }]);
+
+    const json = ResultsFileSchema.parse(JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')));
+    expect(json.status).toBe('failed');
+    expect(json.cells.map((c) => c.status)).toEqual(['done', 'failed']);
+    expect(json.cells[1].runs).toEqual([expect.objectContaining({ ok: false, warmup: true, error: { name: 'Error', message: 'the splice engine broke' } })]);
+    const csv = parseCsv(readFileSync(join(outDir, 'results.csv'), 'utf8'));
+    expect(csv).toHaveLength(1 + 3);
+    const failedRow = csv.find((r) => r[csv[0].indexOf('status')] === 'failed')!;
+    expect(failedRow[csv[0].indexOf('error')]).toBe('Error: the splice engine broke');
+    expect(failedRow[csv[0].indexOf('mode')]).toBe('splice');
+    const md = readFileSync(join(outDir, 'report.md'), 'utf8');
+    expect(md).toMatch(/^## Failures$/m);
+    expect(md).toMatch(/^\| splice \| warmup 1 \| Error: the splice engine broke \|$/m);
+    expect(md).toMatch(/^\| read-write \| 2 \| – \| 4 \| – \| – \| – \| unmeasured \|$/m);
+    expect(readFileSync(join(outDir, 'report.html'), 'utf8')).toContain('the splice engine broke');
+
+    const retried = await runMatrix(matrix, { outDir, probes, resume: true });
+    expect(retried.status).toBe('complete');
+    expect(retried.runs).toMatchObject({ planned: 3, done: 3, failed: 0, resumed: 2 });
+    const after = ResultsFileSchema.parse(JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')));
+    expect(after.cells.map((c) => [c.status, c.runs.length])).toEqual([['done', 2], ['done', 2]]);
+  });
+});
