@@ -70,19 +70,25 @@ uint64_t generate_file(const std::string& path, uint64_t size) {
   return sum.digest();
 }
 
-uint64_t file_checksum(const std::string& path) {
+// Reads the whole file in 1 MiB blocks, handing each to fn.
+template <typename Fn>
+void read_blocks(const std::string& path, Fn fn) {
   Fd f(open_or_throw(path, O_RDONLY));
   std::vector<char> buf(1 << 20);
-  Checksum sum;
   for (;;) {
     ssize_t n = read(f.fd, buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       throw SysError("read", errno, path);
     }
-    if (n == 0) break;
-    sum.update(buf.data(), static_cast<size_t>(n));
+    if (n == 0) return;
+    fn(buf.data(), static_cast<size_t>(n));
   }
+}
+
+uint64_t file_checksum(const std::string& path) {
+  Checksum sum;
+  read_blocks(path, [&](const char* p, size_t n) { sum.update(p, n); });
   return sum.digest();
 }
 
@@ -111,16 +117,7 @@ void drop_cache(const std::string& path) {
 }
 
 void warm_cache(const std::string& path) {
-  Fd f(open_or_throw(path, O_RDONLY));
-  std::vector<char> buf(1 << 20);
-  for (;;) {
-    ssize_t n = read(f.fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw SysError("read", errno, path);
-    }
-    if (n == 0) break;
-  }
+  read_blocks(path, [](const char*, size_t) {});
 }
 
 int lock_file(const std::string& path, bool exclusive) {

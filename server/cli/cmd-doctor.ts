@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { libbpfEngine } from '../probes/select.js';
 import { run } from '../run/exec.js';
 import { labNamespaces } from '../run/netpath.js';
+import { isAlive } from '../run/process.js';
 
 interface Check { check: string; ok: boolean; detail: string; fix?: string; fatal?: boolean }
 
@@ -47,14 +48,7 @@ export async function diagnose(): Promise<{ checks: Check[]; counters: { name: s
   checks.push(await tool('iperf3', ['--version'], 'the transfer benchmark compares against it', 'iperf3'));
   checks.push(await tool('bpftrace', ['--version'], 'the bpftrace probe engine needs it', 'bpftrace'));
   try {
-    const stale = (await labNamespaces()).filter((n) => {
-      try {
-        process.kill(n.pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    const stale = (await labNamespaces()).filter((n) => !isAlive(n.pid));
     checks.push({ check: 'leftovers', ok: stale.length === 0, detail: stale.length ? `network namespaces of dead runs: ${stale.map((n) => n.name).join(', ')}` : 'no namespaces of dead runs', fix: 'the next run deletes them, or: ip netns del NAME' });
   } catch {
     /* ip missing: reported above */

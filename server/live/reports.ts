@@ -25,6 +25,7 @@ import { privilegeProblems } from '../cli/run-options.js';
 import { InputError, type RunSpec } from '../schema/run-spec.js';
 import { REPORT_FINAL_STATES, type ReportEvent, type ReportFileLinks, type ReportFrame, type ReportProgress, type ReportRecord, type SampleFrame } from './frames.js';
 import { SAMPLE_HZ } from './runner.js';
+import { isAlive } from '../run/process.js';
 
 /** 'progress' report frames per second at most (the transfer reports its bytes at 10 Hz). */
 export const REPORT_PROGRESS_HZ = 4;
@@ -502,7 +503,7 @@ export class ReportManager {
     const st = { side: stat(SIDECAR), results: stat(REPORT_FILES.json), matrix: stat('matrix.json'), runs: stat('runs.jsonl'), lock: stat(LOCK), html: stat(REPORT_FILES.html) };
     if (!st.side && !st.results && !st.matrix && !st.runs && !st.html) return undefined;
     const lockPid = st.lock ? Number(safeRead(join(dir, LOCK))?.trim()) : 0;
-    const external = !!lockPid && lockPid !== process.pid && pidAlive(lockPid);
+    const external = !!lockPid && lockPid !== process.pid && isAlive(lockPid);
     const key = [st.side?.mtimeMs, st.results?.mtimeMs, st.results?.size, st.matrix?.mtimeMs, st.runs?.mtimeMs, external].join('/');
     const cached = this.scanned.get(id);
     if (cached?.key === key) return { ...cached.record, files: this.links(id) };
@@ -566,11 +567,3 @@ function safeJson(path: string): Record<string, unknown> | undefined {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

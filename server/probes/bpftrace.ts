@@ -18,6 +18,7 @@ import { BpftraceStream, snapshotOf, type StreamEvent } from './bt-stream.js';
 import { kernelTracepoints, parseScript, planScript, tracefsRoot, type ScriptPlan } from './bt-script.js';
 import { COUNTER_NAMES, ROLES } from './schema.generated.js';
 import type { ProbeCapabilities, ProbeEngine, ProbeTarget, Snapshot } from './types.js';
+import { isAlive } from '../run/process.js';
 
 export const BPFTRACE_SCRIPT = join(ROOT, 'bpf', 'zcl.bt');
 export const BPFTRACE_FALLBACKS = join(ROOT, 'bpf', 'zcl-fallbacks.bt');
@@ -49,15 +50,6 @@ function which(cmd: string): string | undefined {
 /** Seconds a session may outlive its run's processes without an end() (see begin()). */
 const FORGOTTEN_AFTER_S = 30;
 
-function isAlive(pid: number): boolean {
-  if (!(pid > 0)) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The kernel's dev_t of a file's device (MKDEV: major << 20 | minor), as tracepoints print it. */
 export function kernelDev(path: string): { dev: bigint; ino: bigint } {

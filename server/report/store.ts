@@ -6,6 +6,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import type { Matrix } from '../schema/matrix.js';
 import type { RunResult } from '../run/result.js';
+import { isAlive } from '../run/process.js';
 
 export const RUNS_FILE = 'runs.jsonl';
 export const MATRIX_FILE = 'matrix.json';
@@ -68,7 +69,7 @@ export class RunStore {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const pid = Number(readFileSync(path, 'utf8').trim());
-        if (pid && pid !== process.pid && alive(pid)) throw new Error(`${this.dir} is in use by another report run (pid ${pid})`);
+        if (pid && pid !== process.pid && isAlive(pid)) throw new Error(`${this.dir} is in use by another report run (pid ${pid})`);
         unlinkSync(path); // stale: its process is gone
       }
     }
@@ -84,14 +85,6 @@ export class RunStore {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Every record in <dir>/runs.jsonl; a torn last line (a crash mid-write) is skipped. */
 export function readRuns(dir: string): RunRecord[] {

@@ -6,19 +6,12 @@ import { join } from 'node:path';
 import type { CacheName } from '../../scenarios/catalog.js';
 import { addon } from '../native.js';
 import { labDir } from '../project.js';
+import { isAlive } from './process.js';
 
 export interface DataFile { path: string; sizeBytes: number; checksum: string }
 
 const FORMAT = 2; // bump when the pattern changes
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes temp files that a crashed run left half written. */
 function sweepTemps(dir: string): void {

@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import type { PathName } from '../../scenarios/catalog.js';
 import { run, runSync } from './exec.js';
+import { isAlive } from './process.js';
 
 export interface PathDevice {
   /** Namespace the device lives in (undefined: the root namespace). */
@@ -41,14 +42,6 @@ process.on('exit', () => {
   for (const ns of open) runSync('ip', ['netns', 'del', ns]);
 });
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The lab's namespaces on this machine: name and owning pid. */
 export async function labNamespaces(): Promise<{ name: string; pid: number }[]> {
