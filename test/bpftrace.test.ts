@@ -20,7 +20,7 @@ import { DIST, ROOT } from '../server/project.js';
 import { CancelledError, runTransfer, type RunContext, type RunHooks } from '../server/run/orchestrate.js';
 import type { RunResult } from '../server/run/result.js';
 import { parseRunSpec, type RunSpecInput } from '../server/schema/run-spec.js';
-import { alive, CHUNK, MiB, ODD_SIZE } from './helpers.js';
+import { alive, CHUNK, coldSize, MiB, ODD_SIZE } from './helpers.js';
 
 const script = readFileSync(BPFTRACE_SCRIPT, 'utf8');
 const zcl = join(DIST, 'server', 'cli', 'zcl.js');
@@ -257,7 +257,8 @@ describe('bpftrace engine on this kernel', () => {
         const b = bpftrace[role].counters[name]!;
         const what = `${role} ${name}: libbpf ${a}, bpftrace ${b}, ${missed} events missed`;
         expect(b, what).not.toBeNull();
-        if (edgeCounters.has(name)) expect(Math.abs(b - a), what).toBeLessThanOrEqual(EDGE);
+        // An event the kernel skipped for bpftrace (a program nesting on the same CPU) is one count fewer.
+        if (edgeCounters.has(name)) expect(Math.abs(b - a), what).toBeLessThanOrEqual(EDGE + missed);
         else if (softirqCounters.has(name)) {
           expect(b, what).toBeLessThanOrEqual(a);
           expect(a - b, what).toBeLessThanOrEqual(missed * 65536);
@@ -277,14 +278,14 @@ describe('bpftrace engine on this kernel', () => {
     ['read-write', 'loopback', 'cold'],
   ];
   it.each(cells)('%s over %s, %s cache: both engines count the same', async (mode, path, cache) => {
-    const { r, libbpf, bpftrace } = await both({ mode, path, cache });
+    const { r, libbpf, bpftrace } = await both({ mode, path, cache, ...(cache === 'cold' ? { sizeBytes: coldSize(3) } : {}) });
     expectAgree(libbpf, bpftrace, bt.missedEvents);
     // And they count what happened (the libbpf suite checks the rest against the file and the engine).
     const s = bpftrace.sender.counters;
     const moved = { 'read-write': s.copy_user_to_socket_bytes, 'node-stream': s.copy_user_to_socket_bytes, 'mmap-write': s.copy_user_to_socket_bytes, sendfile: s.splice_ref_bytes, 'sendfile-nogather': s.splice_ref_bytes, splice: s.splice_ref_bytes, 'msg-zerocopy': s.zerocopy_bytes }[mode];
-    expect(moved).toBe(ODD_SIZE);
-    expect(bpftrace.sink.counters.copy_socket_to_user_bytes).toBe(ODD_SIZE);
-    if (path === 'veth-nosg') expect(s.copy_linearize_bytes).toBeGreaterThanOrEqual(ODD_SIZE - bt.missedEvents * 65536); // see the softirq tolerance above
+    expect(moved).toBe(r.sizeBytes);
+    expect(bpftrace.sink.counters.copy_socket_to_user_bytes).toBe(r.sizeBytes);
+    if (path === 'veth-nosg') expect(s.copy_linearize_bytes).toBeGreaterThanOrEqual(r.sizeBytes - bt.missedEvents * 65536); // see the softirq tolerance above
     if (mode === 'msg-zerocopy') expect(s.zerocopy_copied_bytes).toBe(r.zerocopy!.copiedBytes);
     if (cache === 'cold') expect(s.block_read_bytes).toBeGreaterThanOrEqual(r.file.pages * 4096);
     if (mode !== 'node-stream')
@@ -317,7 +318,7 @@ describe('bpftrace engine on this kernel', () => {
 
   it('a kernel without a tracepoint: its counters are unavailable (null), the rest still count', async () => {
     const partial = new BpftraceEngine({ hide: ['tcp:tcp_sendmsg_locked', 'filemap:mm_filemap_add_to_page_cache.order'] });
-    const r = await runTransfer(spec({ mode: 'read-write', cache: 'cold' }), { probes: { engine: partial } });
+    const r = await runTransfer(spec({ mode: 'read-write', cache: 'cold', sizeBytes: coldSize(4) }), { probes: { engine: partial } });
     expect(r.probes).toMatchObject({ status: 'ok', engine: 'bpftrace', tier: 'tracepoint (partial)' });
     expect(r.probes!.sources!.copy_user_to_socket_bytes).toBeNull();
     const s = r.probes!.sender!.counters;
@@ -325,7 +326,7 @@ describe('bpftrace engine on this kernel', () => {
     expect(s.zerocopy_copied_bytes).toBeNull();
     expect(r.probes!.sender!.derived.cpu_copy_bytes).toBeNull();
     expect(r.textbook!.verdict).toBe('unmeasured');
-    expect(s.copy_file_to_user_bytes).toBe(ODD_SIZE);
+    expect(s.copy_file_to_user_bytes).toBe(r.sizeBytes);
     expect(r.probes!.sender!.syscalls).toEqual({ read: r.chunks, write: r.chunks });
     // The page-per-event fallback: every event counted, large folios as one page.
     expect(s.block_read_bytes).toBeGreaterThan(0);

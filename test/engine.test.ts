@@ -5,7 +5,7 @@ import { MODE_NAMES, MODES, PATH_NAMES, type ModeName, type PathName } from '../
 import { runTransfer } from '../server/run/orchestrate.js';
 import { parseRunSpec } from '../server/schema/run-spec.js';
 import { addon } from '../server/native.js';
-import { CHUNK, ODD_SIZE, ourNamespaces } from './helpers.js';
+import { CHUNK, coldSize, ODD_SIZE, ourNamespaces } from './helpers.js';
 
 const chunks = Math.ceil(ODD_SIZE / CHUNK);
 
@@ -58,9 +58,9 @@ describe('transfer engine', () => {
   });
 
   it('cold cache starts with none of the file cached', async () => {
-    const r = await runTransfer(parseRunSpec({ mode: 'read-write', cache: 'cold', sizeBytes: ODD_SIZE, chunkBytes: CHUNK }));
+    const r = await runTransfer(parseRunSpec({ mode: 'read-write', cache: 'cold', sizeBytes: coldSize(1), chunkBytes: CHUNK }));
     expect(r.file.pagesCachedBefore).toBe(0);
-    expect(r.file.pages).toBe(Math.ceil(ODD_SIZE / 4096));
+    expect(r.file.pages).toBe(Math.ceil(coldSize(1) / 4096));
     expect(r.receiver.checksumOk).toBe(true);
   });
 

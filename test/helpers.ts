@@ -10,6 +10,12 @@ export const MiB = 1024 * 1024;
 /** 3 MiB + 4097 B: an odd size, with a last chunk shorter than the others. */
 export const ODD_SIZE = 3 * MiB + 4097;
 export const CHUNK = 64 * KiB;
+/**
+ * A size of its own for each cold-cache test: a cold run drops the file's pages
+ * and needs them gone, so no other test file (running alongside) may be using
+ * the same data file.
+ */
+export const coldSize = (n: number) => ODD_SIZE + n * 8192;
 
 export function alive(pid: number): boolean {
   try {

@@ -10,7 +10,7 @@ import { libbpfEngine } from '../server/probes/select.js';
 import { runTransfer } from '../server/run/orchestrate.js';
 import type { RunResult } from '../server/run/result.js';
 import { parseRunSpec, type RunSpecInput } from '../server/schema/run-spec.js';
-import { CHUNK, ODD_SIZE } from './helpers.js';
+import { CHUNK, coldSize, ODD_SIZE } from './helpers.js';
 import { expectGroundTruth } from './ground-truth.js';
 
 // Fails (never skips) where eBPF cannot load: the error says what is missing.
@@ -52,7 +52,7 @@ describe('probes, tracepoint tier', () => {
   });
 
   it('a cold file is read from the disk: block_read_bytes covers every page', async () => {
-    const r = await run({ mode: 'read-write', cache: 'cold' });
+    const r = await run({ mode: 'read-write', cache: 'cold', sizeBytes: coldSize(2) });
     expect(r.file.pagesCachedBefore).toBe(0);
     // The page cache fills whole pages, so every page of the file came from the disk once. More is
     // possible only if memory pressure evicted a page before the sender read it (read again, counted again).
