@@ -64,7 +64,9 @@ export interface Addon {
     end(): void;
     read(): { counters: Float64Array; syscalls: Float64Array };
     enableStats(): boolean;
-    stats(): { name: string; runCount: number; runTimeNs: number }[];
+    stats(): { name: string; runCount: number; runTimeNs: number; recursionMisses: number }[];
+    /** Events the kernel skipped for the programs since begin() (a program already running on that CPU). */
+    missed(): number;
     close(): void;
   };
 }

@@ -149,12 +149,22 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
       o.Set("name", s.name);
       o.Set("runCount", static_cast<double>(s.run_cnt));
       o.Set("runTimeNs", static_cast<double>(s.run_time_ns));
+      o.Set("recursionMisses", static_cast<double>(s.recursion_misses));
       a.Set(i++, o);
     }
   } catch (const ProbeUnavailable& e) {
     return throw_unavailable(env, e);
   }
   return a;
+}
+
+// missed() -> events the kernel skipped for these programs since begin().
+Napi::Value Missed(const Napi::CallbackInfo& info) {
+  try {
+    return Napi::Number::New(info.Env(), static_cast<double>(Host::instance().missed_since_begin()));
+  } catch (const ProbeUnavailable& e) {
+    return throw_unavailable(info.Env(), e);
+  }
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -177,6 +187,7 @@ void register_exports(Napi::Env env, Napi::Object exports) {
   p.Set("enableStats", Napi::Function::New(env, EnableStats));
   p.Set("stats", Napi::Function::New(env, Stats));
   p.Set("close", Napi::Function::New(env, Close));
+  p.Set("missed", Napi::Function::New(env, Missed));
   exports.Set("probes", p);
   // Detach and free when the environment goes away (process exit); a crash
   // frees them too, as the kernel closes the program and link fds.

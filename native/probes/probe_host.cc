@@ -359,6 +359,7 @@ void Host::begin(const RunTarget& t) {
     cfg.file_dev = (major(st.st_dev) << 20) | minor(st.st_dev);  // the kernel's MKDEV
     cfg.file_ino = st.st_ino;
   }
+  misses_at_begin_ = total_misses();
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
   for (int r = 0; r < ZCL_NR_ROLES; r++) __atomic_store_n(&cfg.tgid[r], t.tgid[r], __ATOMIC_SEQ_CST);
 }
@@ -395,10 +396,18 @@ std::vector<ProgramStats> Host::stats() const {
     bpf_prog_info info{};
     __u32 len = sizeof info;
     if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
-      out.push_back({bpf_program__section_name(prog), info.run_cnt, info.run_time_ns});
+      out.push_back({bpf_program__section_name(prog), info.run_cnt, info.run_time_ns, info.recursion_misses});
   }
   return out;
 }
+
+uint64_t Host::total_misses() const {
+  uint64_t n = 0;
+  for (const auto& s : stats()) n += s.recursion_misses;
+  return n;
+}
+
+uint64_t Host::missed_since_begin() const { return total_misses() - misses_at_begin_; }
 
 void Host::close() {
   for (bpf_link* l : impl_->links) bpf_link__destroy(l);

@@ -46,6 +46,7 @@ struct ProgramStats {
   std::string name;
   uint64_t run_cnt;
   uint64_t run_time_ns;
+  uint64_t recursion_misses;  // events the kernel skipped: the program was already running on that CPU
 };
 
 class Host {
@@ -60,6 +61,8 @@ class Host {
   std::string tier() const;
   bool enable_stats();  // kernel.bpf_stats_enabled for this process's lifetime
   std::vector<ProgramStats> stats() const;
+  // Events skipped since begin() (recursion misses of every attached program).
+  uint64_t missed_since_begin() const;
   void close();
 
  private:
@@ -68,6 +71,8 @@ class Host {
   Impl* impl_;
   std::vector<ProgramStatus> programs_;
   std::vector<CounterStatus> counters_;
+  uint64_t misses_at_begin_ = 0;
+  uint64_t total_misses() const;
 };
 
 }  // namespace zcl::probes

@@ -40,6 +40,7 @@ export function runTable(r: RunResult): string {
   c.push(['cpu_copy_bytes (derived)', value('bytes', p.sender!.derived.cpu_copy_bytes), value('bytes', p.sink!.derived.cpu_copy_bytes), fmt(p.sender!.derived.per_mib.cpu_copy_bytes, 0)]);
   c.push(['syscalls by name (data fds)', syscallsText(p.sender!.syscalls), syscallsText(p.sink!.syscalls), '']);
   out += '\n' + c.toString();
+  if (p.missedEvents) out += `\nwarning: the kernel skipped ${p.missedEvents} probe events (a program already running on that CPU): some counts may be short`;
   const tb = r.textbook;
   if (tb) {
     const v = new Table({ head: ['the seeds\' table', 'textbook', 'measured'], ...plain });

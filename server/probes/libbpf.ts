@@ -39,8 +39,12 @@ export class LibbpfEngine implements ProbeEngine {
     return out;
   }
 
+  /** Events the kernel skipped for these programs during the last run. */
+  missedEvents?: number;
+
   async final(): Promise<Snapshot> {
     const s = this.read();
+    this.missedEvents = addon().probes.missed();
     await this.end();
     return s;
   }
