@@ -47,6 +47,7 @@ export const ProbeResultSchema = z
     sources: z.record(z.string(), z.string().nullable()).optional(),
     sender: RoleSchema.optional(),
     sink: RoleSchema.optional(),
+    missedEvents: z.number().int().nonnegative().optional(),
   })
   .strict();
 
