@@ -1,6 +1,6 @@
 // A cancel or a crashing child leaves nothing behind and says what happened.
 import { describe, expect, it } from 'vitest';
-import { CancelledError, runTransfer, type RunPids } from '../server/run/orchestrate.js';
+import { CancelledError, runTransfer, StallError, type RunPids } from '../server/run/orchestrate.js';
 import { parseRunSpec } from '../server/schema/run-spec.js';
 import { alive, MiB, ourNamespaces, tempFilesInDataDir } from './helpers.js';
 
@@ -43,6 +43,25 @@ describe('run lifecycle', () => {
     const ac = new AbortController();
     ac.abort();
     await expect(runTransfer(slow, { signal: ac.signal })).rejects.toBeInstanceOf(CancelledError);
+    expect(ourNamespaces()).toEqual([]);
+  });
+
+  it('a transfer that stops moving fails as stalled instead of hanging, and leaves nothing', async () => {
+    let pids: RunPids | undefined;
+    let stopped = false;
+    const run = runTransfer(slow, {
+      stallSeconds: 2,
+      hooks: { beforeGo: async (ctx) => void (pids = ctx.pids) },
+      // A stopped sink reads nothing: the sender fills the socket buffer and blocks.
+      onProgress: (b) => {
+        if (b > 0 && pids && !stopped) process.kill(pids.sink, 'SIGSTOP');
+        stopped = true;
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(StallError);
+    await expect(run).rejects.toThrow(/stalled: no byte moved \(sender at \d+ of \d+\) for 2 s/);
+    expect(alive(pids!.sender)).toBe(false);
+    expect(alive(pids!.sink)).toBe(false);
     expect(ourNamespaces()).toEqual([]);
   });
 });

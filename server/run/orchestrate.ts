@@ -23,6 +23,14 @@ export class IntegrityError extends Error {
   }
 }
 
+/** A run that stopped moving: it fails with what it was waiting for, instead of hanging. */
+export class StallError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StallError';
+  }
+}
+
 export class CancelledError extends Error {
   constructor() {
     super('the run was cancelled');
@@ -54,6 +62,8 @@ export interface RunOptions {
   probes?: ProbeSetup;
   /** Probe snapshots during the run, about every 100 ms (needs probes). */
   onSample?(s: Snapshot, tMs: number): void;
+  /** Seconds without a byte moved (or a child starting) before the run fails as stalled (default 60). */
+  stallSeconds?: number;
   /** Receive buffer of the read sink (bytes per recv). */
   sinkBufferBytes?: number;
 }
@@ -71,6 +81,19 @@ export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise
   });
   cancelled.catch(() => undefined);
   const race = <T>(p: Promise<T>) => Promise.race([p, cancelled]);
+  // The watchdog: a child that never starts, or a transfer that stops moving,
+  // fails the run with what it was waiting for.
+  const stallMs = (opts.stallSeconds ?? 60) * 1000;
+  let watched = { what: '', since: performance.now(), bytes: -1 };
+  const watch = (what: string) => (watched = { what, since: performance.now(), bytes: -1 });
+  let stalled: (e: Error) => void = () => undefined;
+  const stall = new Promise<never>((_, reject) => (stalled = reject));
+  stall.catch(() => undefined);
+  const watchdog = setInterval(() => {
+    if (watched.what && performance.now() - watched.since > stallMs)
+      stalled(new StallError(`the run stalled: ${watched.what} for ${Math.round(stallMs / 1000)} s`));
+  }, 1000);
+  const guard = <T>(p: Promise<T>) => Promise.race([p, cancelled, stall]);
   const hooks = combineHooks(
     opts.hooks,
     opts.probes && 'engine' in opts.probes ? probeHooks(opts.probes.engine, { onSample: opts.onSample }) : undefined,
@@ -90,23 +113,31 @@ export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise
     path = await race(openPath(spec.path));
     const sink = new Child('sink', 'sink-child.js', { mode: spec.sink, host: path.sinkHost, bufferBytes: opts.sinkBufferBytes ?? 128 * 1024 }, path.sinkNetns);
     children.push(sink);
-    const { port } = await race(sink.next('listening'));
+    watch('waiting for the sink process to listen');
+    const { port } = await guard(sink.next('listening'));
     const sender = new Child(
       'sender', 'sender-child.js',
       { mode: spec.mode, file: file.path, sizeBytes: spec.sizeBytes, chunkBytes: spec.chunkBytes, host: path.sinkHost, port },
       path.senderNetns,
     );
     children.push(sender);
-    await race(sender.next('ready'));
+    watch('waiting for the sender process to start');
+    await guard(sender.next('ready'));
+    watched.what = '';
     await race(hooks.beforeGo?.({ pids: { sender: sender.pid, sink: sink.pid }, path, sinkPort: port, file: file.path }) ?? Promise.resolve());
 
     opts.onPhase?.('running');
-    sender.onProgress = (b) => opts.onProgress?.(b, spec.sizeBytes);
+    watch(`no byte moved (sender at 0 of ${spec.sizeBytes})`);
+    sender.onProgress = (b) => {
+      if (b !== watched.bytes) watched = { what: `no byte moved (sender at ${b} of ${spec.sizeBytes})`, since: performance.now(), bytes: b };
+      opts.onProgress?.(b, spec.sizeBytes);
+    };
     const senderDone = sender.next('done');
     const sinkDone = sink.next('done');
     sender.send({ type: 'go' });
     // The first failure wins (a killed sink surfaces as its own exit, not only as the sender's EPIPE).
-    const [s, k] = await race(Promise.all([senderDone, sinkDone]));
+    const [s, k] = await guard(Promise.all([senderDone, sinkDone]));
+    watched.what = '';
     opts.onPhase?.('finishing');
     const snd = s.result as SenderResult;
     const snk = k.result as NativeSinkResult;
@@ -160,6 +191,7 @@ export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise
     await hooks.afterDone?.(result);
     return result;
   } finally {
+    clearInterval(watchdog);
     signal?.removeEventListener('abort', onAbort);
     await Promise.all(children.map((c) => c.kill()));
     await hooks.finally?.().catch(() => undefined);

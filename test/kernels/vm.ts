@@ -317,7 +317,8 @@ export async function runStepsInKernel(
   const tag = randomBytes(4).toString('hex');
   const lines = [
     // step NAME ARGV...: the command's stdout, stderr and exit code, each after a marker line.
-    `s() { n=$1; shift; "$@" >/tmp/o 2>/tmp/e; r=$?; printf '@@${tag} %s stdout\\n' "$n"; cat /tmp/o; printf '\\n@@${tag} %s stderr\\n' "$n"; cat /tmp/e; printf '\\n@@${tag} %s rc=%s\\n' "$n" "$r"; }`,
+    // Each step announces itself first, so a VM that times out shows which step it was in.
+    `s() { n=$1; shift; printf 'zcl-vm-step %s\\n' "$n"; "$@" >/tmp/o 2>/tmp/e; r=$?; printf '@@${tag} %s stdout\\n' "$n"; cat /tmp/o; printf '\\n@@${tag} %s stderr\\n' "$n"; cat /tmp/e; printf '\\n@@${tag} %s rc=%s\\n' "$n" "$r"; }`,
     ...Object.entries(opts.steps).map(([name, argv]) => `s ${shellQuote(name)} ${argv.map(shellQuote).join(' ')}`),
   ];
   const run = await runInKernel({ ...opts, command: ['sh', '-c', lines.join('\n')] });
