@@ -3,7 +3,6 @@
 // kept across restarts, token off loopback, foreign origins refused, probes
 // that failed to load reported instead of crashing.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { COUNTER_NAMES } from '../server/probes/schema.generated.js';
 import { probesAbsent } from '../server/probes/session.js';
 import { labHome } from '../server/project.js';
 import { alive, MiB, ourNamespaces } from './helpers.js';
+import { http } from './http.js';
 
 const resultsDir = () => mkdtempSync(join(labHome(), 'results-api-'));
 const servers: LabServer[] = [];
@@ -28,32 +28,6 @@ afterAll(async () => {
   expect(ourNamespaces()).toEqual([]);
 });
 
-interface Res { status: number; headers: Record<string, string | string[] | undefined>; body: any }
-/** A raw HTTP request (node:http, so Host and Origin can be set). */
-function http(base: string, method: string, path: string, o: { body?: string | object; headers?: Record<string, string> } = {}): Promise<Res> {
-  const u = new URL(path, base);
-  const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-  const headers: Record<string, string> = { ...(body !== undefined && typeof o.body === 'object' ? { 'content-type': 'application/json' } : {}), ...o.headers };
-  return new Promise((resolve, reject) => {
-    const req = request(u, { method, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let json: unknown = text;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode!, headers: res.headers, body: json });
-      });
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
 
 async function settled(s: LabServer, id: string, timeoutMs = 60_000): Promise<RunRecord> {
   const t0 = Date.now();

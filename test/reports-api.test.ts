@@ -6,7 +6,6 @@
 // cancels and keeps what is done; a restart keeps the list; the files follow
 // the API's access rules.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -14,6 +13,7 @@ import { startServer, type LabServer } from '../server/api/server.js';
 import type { ReportFrame, ReportRecord, SampleFrame, ServerFrame } from '../server/live/frames.js';
 import { labHome, ROOT } from '../server/project.js';
 import { ourNamespaces } from './helpers.js';
+import { http } from './http.js';
 
 const tempDir = (what: string) => mkdtempSync(join(labHome(), `${what}-reports-api-`));
 const servers: LabServer[] = [];
@@ -27,31 +27,6 @@ afterAll(async () => {
   expect(ourNamespaces()).toEqual([]);
 });
 
-interface Res { status: number; headers: Record<string, string | string[] | undefined>; body: any; text: string }
-function http(base: string, method: string, path: string, o: { body?: string | object; headers?: Record<string, string> } = {}): Promise<Res> {
-  const u = new URL(path, base);
-  const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-  const headers: Record<string, string> = { ...(body !== undefined && typeof o.body === 'object' ? { 'content-type': 'application/json' } : {}), ...o.headers };
-  return new Promise((resolve, reject) => {
-    const req = request(u, { method, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let json: unknown = text;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode!, headers: res.headers, body: json, text });
-      });
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
 
 function client(s: LabServer) {
   const ws = new WebSocket(s.url.replace('http', 'ws') + 'live');

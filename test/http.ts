@@ -1,0 +1,30 @@
+// A raw HTTP request for the API tests (node:http, so Host and Origin can be set):
+// status, headers, the body parsed as JSON when it is JSON, and the text.
+import { request } from 'node:http';
+
+/** A raw HTTP request (node:http, so Host and Origin can be set). */
+export interface Res { status: number; headers: Record<string, string | string[] | undefined>; body: any; text: string }
+export function http(base: string, method: string, path: string, o: { body?: string | object; headers?: Record<string, string> } = {}): Promise<Res> {
+  const u = new URL(path, base);
+  const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+  const headers: Record<string, string> = { ...(body !== undefined && typeof o.body === 'object' ? { 'content-type': 'application/json' } : {}), ...o.headers };
+  return new Promise((resolve, reject) => {
+    const req = request(u, { method, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => {
+        let json: unknown = text;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
+        resolve({ status: res.statusCode!, headers: res.headers, body: json, text });
+      });
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
