@@ -21,6 +21,7 @@ import { CancelledError, runTransfer, type RunContext, type RunHooks } from '../
 import type { RunResult } from '../server/run/result.js';
 import { parseRunSpec, type RunSpecInput } from '../server/schema/run-spec.js';
 import { alive, CHUNK, coldSize, MiB, ODD_SIZE } from './helpers.js';
+import { probeTarget } from '../server/probes/session.js';
 
 const script = readFileSync(BPFTRACE_SCRIPT, 'utf8');
 const zcl = join(DIST, 'server', 'cli', 'zcl.js');
@@ -49,14 +50,7 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
-const targetOf = (ctx: RunContext): ProbeTarget => ({
-  senderPid: ctx.pids.sender,
-  sinkPid: ctx.pids.sink,
-  ifindex: ctx.path.device.ifindex,
-  netnsInode: ctx.path.device.netnsInode,
-  sinkPort: ctx.sinkPort,
-  file: ctx.file,
-});
+const targetOf = probeTarget;
 
 const spec = (s: RunSpecInput) => parseRunSpec({ sizeBytes: ODD_SIZE, chunkBytes: CHUNK, ...s });
 

@@ -1,6 +1,6 @@
 // What the server keeps per run and sends on the WebSocket /live. The same
 // record is what GET /api/runs/:id answers and what a results file holds.
-import type { Counters } from '../probes/types.js';
+import type { Counters, Snapshot } from '../probes/types.js';
 import type { Role } from '../probes/schema.generated.js';
 import type { RunResult } from '../run/result.js';
 import type { RunSpec } from '../schema/run-spec.js';
@@ -166,3 +166,29 @@ export interface ReportFrame {
 }
 
 export type ServerFrame = HelloFrame | RunFrame | SampleFrame | ErrorFrame | AcceptedFrame | ReportFrame;
+
+/**
+ * A sample frame for a transfer in flight (a live run's, or a report's): the
+ * probes' snapshot at `tMs` after "go", and the progress last reported at
+ * `progressAt` (performance.now() times).
+ */
+export function sampleFrame(
+  x: { runId: string; seq: number; tMs: number; bytes: number; total: number; runningAt?: number; progressAt?: number },
+  snap: Snapshot | null,
+): SampleFrame {
+  const now = performance.now();
+  const origin = now - x.tMs;
+  const pt = x.progressAt === undefined ? x.tMs : x.progressAt - origin;
+  const elapsed = x.progressAt !== undefined && x.runningAt !== undefined ? (x.progressAt - x.runningAt) / 1000 : 0;
+  return {
+    type: 'sample',
+    runId: x.runId,
+    seq: x.seq,
+    t: x.tMs / 1000,
+    wall: performance.timeOrigin + now,
+    progress: { bytes: x.bytes, total: x.total, t: Math.max(0, pt) / 1000 },
+    throughputMiBps: elapsed > 0 ? x.bytes / 2 ** 20 / elapsed : 0,
+    counters: snap ? { sender: snap.sender.counters, sink: snap.sink.counters } : null,
+    syscalls: snap ? { sender: snap.sender.syscalls, sink: snap.sink.syscalls } : null,
+  };
+}

@@ -23,7 +23,7 @@ import { CancelledError, runTransfer, type RunOptions } from '../run/orchestrate
 import type { RunResult } from '../run/result.js';
 import { privilegeProblems } from '../cli/run-options.js';
 import { InputError, type RunSpec } from '../schema/run-spec.js';
-import { REPORT_FINAL_STATES, type ReportEvent, type ReportFileLinks, type ReportFrame, type ReportProgress, type ReportRecord, type SampleFrame } from './frames.js';
+import { REPORT_FINAL_STATES, type ReportEvent, type ReportFileLinks, type ReportFrame, type ReportProgress, type ReportRecord, sampleFrame } from './frames.js';
 import { SAMPLE_HZ } from './runner.js';
 import { isAlive } from '../run/process.js';
 
@@ -430,21 +430,10 @@ export class ReportManager {
   /** One sample frame of the report's transfer in flight: the same shape as a live run's. */
   private tick(a: Active, live: Live, snap: Snapshot | null, tMs: number): void {
     if (this.active !== a || a.live !== live) return;
-    const now = performance.now();
-    const origin = now - tMs;
-    const pt = live.progressAt === undefined ? tMs : live.progressAt - origin;
-    const elapsed = live.progressAt !== undefined && live.runningAt !== undefined ? (live.progressAt - live.runningAt) / 1000 : 0;
-    const frame: SampleFrame = {
-      type: 'sample',
-      runId: live.runId,
-      seq: live.seq++,
-      t: tMs / 1000,
-      wall: performance.timeOrigin + now,
-      progress: { bytes: live.bytes, total: live.total, t: Math.max(0, pt) / 1000 },
-      throughputMiBps: elapsed > 0 ? live.bytes / 2 ** 20 / elapsed : 0,
-      counters: snap ? { sender: snap.sender.counters, sink: snap.sink.counters } : null,
-      syscalls: snap ? { sender: snap.sender.syscalls, sink: snap.sink.syscalls } : null,
-    };
+    const frame = sampleFrame(
+      { runId: live.runId, seq: live.seq++, tMs, bytes: live.bytes, total: live.total, runningAt: live.runningAt, progressAt: live.progressAt },
+      snap,
+    );
     this.o.broadcast(JSON.stringify(frame), 'sample');
   }
 

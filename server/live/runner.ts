@@ -10,7 +10,7 @@ import type { ProbeSetup } from '../probes/select.js';
 import type { Snapshot } from '../probes/types.js';
 import type { RunSpec } from '../schema/run-spec.js';
 import { endTime, type ResultStore } from './store.js';
-import type { Phase, RunEvent, RunFrame, RunRecord, SampleFrame } from './frames.js';
+import { sampleFrame, type Phase, type RunEvent, type RunFrame, type RunRecord } from './frames.js';
 
 export const SAMPLE_HZ = 10;
 
@@ -214,22 +214,8 @@ export class Runner {
   /** One tick: one frame, serialized once. */
   private tick(a: Active, snap: Snapshot | null, tMs: number): void {
     if (this.active !== a) return;
-    const now = performance.now();
-    const origin = now - tMs;
     const p = a.record.progress ?? { bytes: 0, total: a.record.spec.sizeBytes };
-    const pt = a.progressAt === undefined ? tMs : a.progressAt - origin;
-    const elapsed = a.progressAt !== undefined && a.runningAt !== undefined ? (a.progressAt - a.runningAt) / 1000 : 0;
-    const frame: SampleFrame = {
-      type: 'sample',
-      runId: a.record.id,
-      seq: a.seq++,
-      t: tMs / 1000,
-      wall: performance.timeOrigin + now,
-      progress: { bytes: p.bytes, total: p.total, t: Math.max(0, pt) / 1000 },
-      throughputMiBps: elapsed > 0 ? p.bytes / 2 ** 20 / elapsed : 0,
-      counters: snap ? { sender: snap.sender.counters, sink: snap.sink.counters } : null,
-      syscalls: snap ? { sender: snap.sender.syscalls, sink: snap.sink.syscalls } : null,
-    };
+    const frame = sampleFrame({ runId: a.record.id, seq: a.seq++, tMs, ...p, runningAt: a.runningAt, progressAt: a.progressAt }, snap);
     this.o.broadcast(JSON.stringify(frame), 'sample');
   }
 

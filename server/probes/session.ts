@@ -1,16 +1,28 @@
 // Probes around one run: registers the run's processes, device, connection and
 // file before "go", samples during the run if asked, and puts the final counts,
 // the derived figures and the textbook verdict into the result.
-import type { RunHooks } from '../run/orchestrate.js';
+import type { RunContext, RunHooks } from '../run/orchestrate.js';
 import type { RunResult } from '../run/result.js';
 import { derive } from './derive.js';
 import { textbookRow } from './textbook.js';
-import type { ProbeEngine, ProbeResult, Snapshot } from './types.js';
+import type { ProbeEngine, ProbeResult, ProbeTarget, Snapshot } from './types.js';
 
 export interface SessionOptions {
   /** Called with a snapshot about every `sampleMs` during the run. */
   onSample?(s: Snapshot, tMs: number): void;
   sampleMs?: number;
+}
+
+/** What the probes count for a run: its processes, device, connection and file. */
+export function probeTarget(ctx: RunContext): ProbeTarget {
+  return {
+    senderPid: ctx.pids.sender,
+    sinkPid: ctx.pids.sink,
+    ifindex: ctx.path.device.ifindex,
+    netnsInode: ctx.path.device.netnsInode,
+    sinkPort: ctx.sinkPort,
+    file: ctx.file,
+  };
 }
 
 export function probeHooks(engine: ProbeEngine, opts: SessionOptions = {}): RunHooks {
@@ -25,14 +37,7 @@ export function probeHooks(engine: ProbeEngine, opts: SessionOptions = {}): RunH
   return {
     async beforeGo(ctx) {
       begun = true; // set first: a cancel while the engine attaches must still end it
-      await engine.begin({
-        senderPid: ctx.pids.sender,
-        sinkPid: ctx.pids.sink,
-        ifindex: ctx.path.device.ifindex,
-        netnsInode: ctx.path.device.netnsInode,
-        sinkPort: ctx.sinkPort,
-        file: ctx.file,
-      });
+      await engine.begin(probeTarget(ctx));
       if (opts.onSample) {
         const t0 = performance.now();
         timer = setInterval(() => opts.onSample!(engine.read(), performance.now() - t0), opts.sampleMs ?? 100);
