@@ -42,40 +42,6 @@ Napi::Object syscalls_to_js(Napi::Env env, const SyscallCounts& c) {
   return o;
 }
 
-// Runs fn() on a worker thread and settles a promise with to_js(result).
-template <typename T>
-class PromiseWorker : public Napi::AsyncWorker {
- public:
-  PromiseWorker(Napi::Env env, std::function<T()> fn, std::function<Napi::Value(Napi::Env, const T&)> to_js)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), fn_(fn), to_js_(to_js) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      value_ = fn_();
-    } catch (...) {
-      error_ = std::current_exception();
-      SetError("failed");
-    }
-  }
-  void OnOK() override { deferred_.Resolve(to_js_(Env(), value_)); }
-  void OnError(const Napi::Error&) override { deferred_.Reject(to_js_error(Env(), error_).Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::function<T()> fn_;
-  std::function<Napi::Value(Napi::Env, const T&)> to_js_;
-  T value_{};
-  std::exception_ptr error_;
-};
-
-template <typename T>
-Napi::Value run_async(Napi::Env env, std::function<T()> fn, std::function<Napi::Value(Napi::Env, const T&)> to_js) {
-  auto* w = new PromiseWorker<T>(env, fn, to_js);
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
-}
-
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (info.Length() <= i || !info[i].IsString())
     throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a string");
@@ -96,26 +62,80 @@ std::string str_field(Napi::Object o, const char* key) {
   return v.As<Napi::String>().Utf8Value();
 }
 
+// ---- long-running loops with progress and cancel ----
+// One worker for every long native loop (a transfer, a sink, a data-file job):
+// it runs `fn(ctl)` on a libuv worker thread and calls back (err, to_js(result)).
+// The handle JS gets back: progress() reads the loop's atomic byte count,
+// cancel() sets the flag the loop checks before every syscall or block.
+template <typename T>
+class LoopWorker : public Napi::AsyncWorker {
+ public:
+  using Fn = std::function<T(Control&)>;
+  using ToJs = std::function<Napi::Value(Napi::Env, const T&)>;
+  LoopWorker(Napi::Function cb, Fn fn, ToJs to_js, std::shared_ptr<Control> ctl)
+      : Napi::AsyncWorker(cb), fn_(std::move(fn)), to_js_(std::move(to_js)), ctl_(std::move(ctl)) {}
+  void Execute() override {
+    try {
+      res_ = fn_(*ctl_);
+    } catch (...) {
+      err_ = std::current_exception();
+      SetError("failed");
+    }
+  }
+  void OnOK() override { Callback().Call({Env().Null(), to_js_(Env(), res_)}); }
+  void OnError(const Napi::Error&) override { Callback().Call({to_js_error(Env(), err_).Value()}); }
+
+ private:
+  Fn fn_;
+  ToJs to_js_;
+  std::shared_ptr<Control> ctl_;
+  T res_{};
+  std::exception_ptr err_;
+};
+
+template <typename T>
+Napi::Object start_loop(const Napi::CallbackInfo& info, size_t cb_index, typename LoopWorker<T>::Fn fn,
+                        typename LoopWorker<T>::ToJs to_js) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= cb_index || !info[cb_index].IsFunction())
+    throw Napi::TypeError::New(env, "the last argument must be a callback (err, result)");
+  auto ctl = std::make_shared<Control>();
+  (new LoopWorker<T>(info[cb_index].As<Napi::Function>(), std::move(fn), std::move(to_js), ctl))->Queue();
+  Napi::Object h = Napi::Object::New(env);
+  h.Set("progress", Napi::Function::New(env, [ctl](const Napi::CallbackInfo& i) {
+          return Napi::Number::New(i.Env(), static_cast<double>(ctl->progress.load()));
+        }));
+  h.Set("cancel", Napi::Function::New(env, [ctl](const Napi::CallbackInfo& i) {
+          ctl->cancel.store(true);
+          return i.Env().Undefined();
+        }));
+  return h;
+}
+
+Napi::Value checksum_to_js(Napi::Env env, const uint64_t& sum) { return Napi::String::New(env, Checksum::hex(sum)); }
+
 // ---- data files ----
+// generateFile(path, size, cb) -> handle: the pattern file; cb(err, checksum hex).
 Napi::Value GenerateFile(const Napi::CallbackInfo& info) {
   std::string path = string_arg(info, 0, "path");
-  uint64_t size = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
-  return run_async<uint64_t>(
-      info.Env(), [path, size] { return generate_file(path, size); },
-      [](Napi::Env env, const uint64_t& sum) { return Napi::String::New(env, Checksum::hex(sum)); });
+  if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "size must be a number");
+  double d = info[1].As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 9007199254740991.0)) throw Napi::RangeError::New(info.Env(), "size is out of range");
+  uint64_t size = static_cast<uint64_t>(d);
+  return start_loop<uint64_t>(info, 2, [path, size](Control& c) { return generate_file(path, size, c); }, checksum_to_js);
 }
 
+// fileChecksum(path, cb) -> handle
 Napi::Value FileChecksum(const Napi::CallbackInfo& info) {
   std::string path = string_arg(info, 0, "path");
-  return run_async<uint64_t>(
-      info.Env(), [path] { return file_checksum(path); },
-      [](Napi::Env env, const uint64_t& sum) { return Napi::String::New(env, Checksum::hex(sum)); });
+  return start_loop<uint64_t>(info, 1, [path](Control& c) { return file_checksum(path, c); }, checksum_to_js);
 }
 
+// warmCache(path, cb) -> handle
 Napi::Value WarmCache(const Napi::CallbackInfo& info) {
   std::string path = string_arg(info, 0, "path");
-  return run_async<bool>(
-      info.Env(), [path] { warm_cache(path); return true; },
+  return start_loop<bool>(
+      info, 1, [path](Control& c) { warm_cache(path, c); return true; },
       [](Napi::Env env, const bool&) { return env.Undefined(); });
 }
 
@@ -143,78 +163,57 @@ Napi::Value Residency(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// lockFile(path, exclusive) -> Promise<fd>: flock on a worker thread (it may wait).
-Napi::Value LockFile(const Napi::CallbackInfo& info) {
+// tryLockFile(path, exclusive) -> fd, or -1 when another holder has it. Never
+// waits: a waiting caller polls (cancellably), so no thread is ever parked in flock.
+Napi::Value TryLockFile(const Napi::CallbackInfo& info) {
   std::string path = string_arg(info, 0, "path");
-  bool exclusive = info[1].ToBoolean().Value();
-  return run_async<int>(
-      info.Env(), [path, exclusive] { return lock_file(path, exclusive); },
-      [](Napi::Env env, const int& fd) { return Napi::Number::New(env, fd); });
+  bool exclusive = info.Length() > 1 && info[1].ToBoolean().Value();
+  try {
+    return Napi::Number::New(info.Env(), try_lock_file(path, exclusive));
+  } catch (...) {
+    throw to_js_error(info.Env(), std::current_exception());
+  }
 }
 
 Napi::Value UnlockFile(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "fd must be a number");
   unlock_file(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
 }
 
-// ---- long-running loops with progress and cancel ----
-// The handle JS gets back: progress() reads the loop's atomic byte count,
-// cancel() sets the flag the loop checks before every syscall.
-template <typename Ctl>
-Napi::Object make_handle(Napi::Env env, std::shared_ptr<Ctl> ctl) {
-  Napi::Object h = Napi::Object::New(env);
-  h.Set("progress", Napi::Function::New(env, [ctl](const Napi::CallbackInfo& i) {
-          return Napi::Number::New(i.Env(), static_cast<double>(ctl->progress.load()));
-        }));
-  h.Set("cancel", Napi::Function::New(env, [ctl](const Napi::CallbackInfo& i) {
-          ctl->cancel.store(true);
-          return i.Env().Undefined();
-        }));
-  return h;
+// dieWithParent(parentPid): SIGKILL when the parent dies (or now, if it already has).
+Napi::Value DieWithParent(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "parentPid must be a number");
+  try {
+    die_with_parent(info[0].As<Napi::Number>().Int32Value());
+  } catch (...) {
+    throw to_js_error(info.Env(), std::current_exception());
+  }
+  return info.Env().Undefined();
 }
 
-class TransferWorker : public Napi::AsyncWorker {
- public:
-  TransferWorker(Napi::Function cb, TransferSpec spec, std::shared_ptr<Control> ctl)
-      : Napi::AsyncWorker(cb), spec_(std::move(spec)), ctl_(std::move(ctl)) {}
-  void Execute() override {
-    try {
-      res_ = run_transfer(spec_, *ctl_);
-    } catch (...) {
-      err_ = std::current_exception();
-      SetError("failed");
-    }
+// ---- transfer and sink ----
+Napi::Value transfer_to_js(Napi::Env env, const TransferResult& res, bool zerocopy) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("bytes", static_cast<double>(res.bytes));
+  o.Set("wallSeconds", res.wall_seconds);
+  o.Set("cpuUserSeconds", res.cpu_user_seconds);
+  o.Set("cpuSysSeconds", res.cpu_sys_seconds);
+  o.Set("syscalls", syscalls_to_js(env, res.syscalls));
+  o.Set("cancelled", res.cancelled);
+  o.Set("tid", res.tid);
+  if (zerocopy) {
+    Napi::Object z = Napi::Object::New(env);
+    z.Set("sends", static_cast<double>(res.zc_sends));
+    z.Set("completions", static_cast<double>(res.zc_completions));
+    z.Set("copiedCompletions", static_cast<double>(res.zc_copied_completions));
+    z.Set("copiedBytes", static_cast<double>(res.zc_copied_bytes));
+    o.Set("zerocopy", z);
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("bytes", static_cast<double>(res_.bytes));
-    o.Set("wallSeconds", res_.wall_seconds);
-    o.Set("cpuUserSeconds", res_.cpu_user_seconds);
-    o.Set("cpuSysSeconds", res_.cpu_sys_seconds);
-    o.Set("syscalls", syscalls_to_js(env, res_.syscalls));
-    o.Set("cancelled", res_.cancelled);
-    o.Set("tid", res_.tid);
-    if (spec_.mode == Mode::MsgZerocopy) {
-      Napi::Object z = Napi::Object::New(env);
-      z.Set("sends", static_cast<double>(res_.zc_sends));
-      z.Set("completions", static_cast<double>(res_.zc_completions));
-      z.Set("copiedCompletions", static_cast<double>(res_.zc_copied_completions));
-      z.Set("copiedBytes", static_cast<double>(res_.zc_copied_bytes));
-      o.Set("zerocopy", z);
-    }
-    Callback().Call({env.Null(), o});
-  }
-  void OnError(const Napi::Error&) override { Callback().Call({to_js_error(Env(), err_).Value()}); }
+  return o;
+}
 
- private:
-  TransferSpec spec_;
-  std::shared_ptr<Control> ctl_;
-  TransferResult res_;
-  std::exception_ptr err_;
-};
-
-// startTransfer({mode, file, size, chunk, host, port}, (err, result) => ...)
+// startTransfer({mode, file, size, chunk, host, port}, (err, result) => ...) -> handle
 Napi::Value StartTransfer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
@@ -229,9 +228,10 @@ Napi::Value StartTransfer(const Napi::CallbackInfo& info) {
   spec.chunk = u64_field(o, "chunk");
   spec.host = str_field(o, "host");
   spec.port = static_cast<uint16_t>(u64_field(o, "port"));
-  auto ctl = std::make_shared<Control>();
-  (new TransferWorker(info[1].As<Napi::Function>(), spec, ctl))->Queue();
-  return make_handle(env, ctl);
+  bool zerocopy = spec.mode == Mode::MsgZerocopy;
+  return start_loop<TransferResult>(
+      info, 1, [spec](Control& c) { return run_transfer(spec, c); },
+      [zerocopy](Napi::Env e, const TransferResult& r) { return transfer_to_js(e, r, zerocopy); });
 }
 
 // listen(host, port) -> {fd, port}: bound before the sink starts, so the
@@ -252,40 +252,7 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   return o;
 }
 
-class SinkWorker : public Napi::AsyncWorker {
- public:
-  SinkWorker(Napi::Function cb, SinkSpec spec, std::shared_ptr<SinkControl> ctl)
-      : Napi::AsyncWorker(cb), spec_(spec), ctl_(std::move(ctl)) {}
-  void Execute() override {
-    try {
-      res_ = run_sink(spec_, *ctl_);
-    } catch (...) {
-      err_ = std::current_exception();
-      SetError("failed");
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("bytes", static_cast<double>(res_.bytes));
-    if (spec_.mode == SinkMode::Read) o.Set("checksum", Checksum::hex(res_.checksum));
-    o.Set("wallSeconds", res_.wall_seconds);
-    o.Set("cpuUserSeconds", res_.cpu_user_seconds);
-    o.Set("cpuSysSeconds", res_.cpu_sys_seconds);
-    o.Set("syscalls", syscalls_to_js(env, res_.syscalls));
-    o.Set("cancelled", res_.cancelled);
-    Callback().Call({env.Null(), o});
-  }
-  void OnError(const Napi::Error&) override { Callback().Call({to_js_error(Env(), err_).Value()}); }
-
- private:
-  SinkSpec spec_;
-  std::shared_ptr<SinkControl> ctl_;
-  SinkResult res_;
-  std::exception_ptr err_;
-};
-
-// startSink({fd, mode: 'read'|'discard', buffer}, (err, result) => ...)
+// startSink({fd, mode: 'read'|'discard', buffer}, (err, result) => ...) -> handle
 Napi::Value StartSink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
@@ -299,9 +266,20 @@ Napi::Value StartSink(const Napi::CallbackInfo& info) {
   spec.listen_fd = static_cast<int>(u64_field(o, "fd"));
   spec.buffer = u64_field(o, "buffer");
   if (spec.buffer == 0) throw Napi::RangeError::New(env, "buffer must be at least 1 byte");
-  auto ctl = std::make_shared<SinkControl>();
-  (new SinkWorker(info[1].As<Napi::Function>(), spec, ctl))->Queue();
-  return make_handle(env, ctl);
+  bool read = spec.mode == SinkMode::Read;
+  return start_loop<SinkResult>(
+      info, 1, [spec](Control& c) { return run_sink(spec, c); },
+      [read](Napi::Env env, const SinkResult& res) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("bytes", static_cast<double>(res.bytes));
+        if (read) o.Set("checksum", Checksum::hex(res.checksum));
+        o.Set("wallSeconds", res.wall_seconds);
+        o.Set("cpuUserSeconds", res.cpu_user_seconds);
+        o.Set("cpuSysSeconds", res.cpu_sys_seconds);
+        o.Set("syscalls", syscalls_to_js(env, res.syscalls));
+        o.Set("cancelled", res.cancelled);
+        return o;
+      });
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -316,7 +294,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("warmCache", Napi::Function::New(env, WarmCache));
   exports.Set("dropCache", Napi::Function::New(env, DropCache));
   exports.Set("residency", Napi::Function::New(env, Residency));
-  exports.Set("lockFile", Napi::Function::New(env, LockFile));
+  exports.Set("tryLockFile", Napi::Function::New(env, TryLockFile));
+  exports.Set("dieWithParent", Napi::Function::New(env, DieWithParent));
   exports.Set("unlockFile", Napi::Function::New(env, UnlockFile));
   exports.Set("startTransfer", Napi::Function::New(env, StartTransfer));
   exports.Set("listen", Napi::Function::New(env, Listen));

@@ -41,16 +41,19 @@ type Callback<T> = (err: NativeError | null, result: T) => void;
 
 export interface Addon {
   nativeModes: string[];
-  /** Writes the pattern file; resolves with its XXH3-64, hex. */
-  generateFile(path: string, size: number): Promise<string>;
+  /** Writes the pattern file; calls back with its XXH3-64, hex. Cancel stops it within one 1 MiB block (ECANCELED). */
+  generateFile(path: string, size: number, cb: Callback<string>): LoopHandle;
   /** XXH3-64 of a file, hex. */
-  fileChecksum(path: string): Promise<string>;
-  warmCache(path: string): Promise<void>;
+  fileChecksum(path: string, cb: Callback<string>): LoopHandle;
+  /** Reads the whole file, so its pages are cached. */
+  warmCache(path: string, cb: Callback<undefined>): LoopHandle;
   dropCache(path: string): void;
   residency(path: string): { pages: number; resident: number };
-  /** flock()s the file (waiting for it on a worker thread); resolves with the fd that holds it. */
-  lockFile(path: string, exclusive: boolean): Promise<number>;
+  /** flock()s the file without waiting: the fd that holds the lock, or -1 when another holder has it. */
+  tryLockFile(path: string, exclusive: boolean): number;
   unlockFile(fd: number): void;
+  /** PR_SET_PDEATHSIG(SIGKILL); dies at once if `parentPid` is no longer the parent. */
+  dieWithParent(parentPid: number): void;
   startTransfer(
     spec: { mode: string; file: string; size: number; chunk: number; host: string; port: number },
     cb: Callback<NativeTransferResult>,
@@ -92,4 +95,20 @@ export function runLoop<T>(start: (cb: Callback<T>) => LoopHandle): { handle: Lo
     handle = start((err, r) => (err ? reject(err) : resolve(r)));
   });
   return { handle, done };
+}
+
+/**
+ * A native loop tied to an AbortSignal: an abort cancels the loop (it stops at
+ * its next check) and the promise rejects once the loop has really stopped.
+ */
+export function cancellableLoop<T>(start: (cb: Callback<T>) => LoopHandle, signal?: AbortSignal, onProgress?: (bytes: number) => void): Promise<T> {
+  const { handle, done } = runLoop(start);
+  const cancel = () => handle.cancel();
+  if (signal?.aborted) cancel();
+  signal?.addEventListener('abort', cancel, { once: true });
+  const tick = onProgress ? setInterval(() => onProgress(handle.progress()), 100) : undefined;
+  return done.finally(() => {
+    signal?.removeEventListener('abort', cancel);
+    if (tick) clearInterval(tick);
+  });
 }

@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,29 +55,47 @@ void write_all(int fd, const char* p, size_t n, const std::string& path) {
   }
 }
 
+void check_cancel(Control& ctl, const std::string& path) {
+  if (ctl.cancel.load(std::memory_order_relaxed)) throw SysError("cancelled", ECANCELED, path);
+}
+
 }  // namespace
 
-uint64_t generate_file(const std::string& path, uint64_t size) {
+uint64_t generate_file(const std::string& path, uint64_t size, Control& ctl) {
   Fd f(open_or_throw(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
   const size_t block = 1 << 20;
   std::vector<uint64_t> words(block / 8);
   Checksum sum;
   for (uint64_t off = 0; off < size; off += block) {
+    check_cancel(ctl, path);
     for (size_t i = 0; i < words.size(); i++) words[i] = pattern_word(off / 8 + i);
     size_t n = static_cast<size_t>(std::min<uint64_t>(block, size - off));
     sum.update(words.data(), n);
     write_all(f.fd, reinterpret_cast<const char*>(words.data()), n, path);
+    ctl.progress.store(off + n, std::memory_order_relaxed);
+    // Write back as we go (64 MiB windows, waiting for the one before), so dirty
+    // pages stay bounded and the final fsync is short: a cancel is never stuck in it.
+    const uint64_t window = 64ull << 20, end = off + n;
+    if (end % window == 0) {
+      sync_file_range(f.fd, end - window, window, SYNC_FILE_RANGE_WRITE);
+      if (end >= 2 * window)
+        sync_file_range(f.fd, end - 2 * window, window,
+                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+    }
   }
+  check_cancel(ctl, path);
   if (fsync(f.fd) != 0) throw SysError("fsync", errno, path);
   return sum.digest();
 }
 
 // Reads the whole file in 1 MiB blocks, handing each to fn.
 template <typename Fn>
-void read_blocks(const std::string& path, Fn fn) {
+void read_blocks(const std::string& path, Control& ctl, Fn fn) {
   Fd f(open_or_throw(path, O_RDONLY));
   std::vector<char> buf(1 << 20);
+  uint64_t done = 0;
   for (;;) {
+    check_cancel(ctl, path);
     ssize_t n = read(f.fd, buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -83,12 +103,14 @@ void read_blocks(const std::string& path, Fn fn) {
     }
     if (n == 0) return;
     fn(buf.data(), static_cast<size_t>(n));
+    done += static_cast<uint64_t>(n);
+    ctl.progress.store(done, std::memory_order_relaxed);
   }
 }
 
-uint64_t file_checksum(const std::string& path) {
+uint64_t file_checksum(const std::string& path, Control& ctl) {
   Checksum sum;
-  read_blocks(path, [&](const char* p, size_t n) { sum.update(p, n); });
+  read_blocks(path, ctl, [&](const char* p, size_t n) { sum.update(p, n); });
   return sum.digest();
 }
 
@@ -116,21 +138,28 @@ void drop_cache(const std::string& path) {
   if (rc != 0) throw SysError("posix_fadvise", rc, path);
 }
 
-void warm_cache(const std::string& path) {
-  read_blocks(path, [](const char*, size_t) {});
+void warm_cache(const std::string& path, Control& ctl) {
+  read_blocks(path, ctl, [](const char*, size_t) {});
 }
 
-int lock_file(const std::string& path, bool exclusive) {
+int try_lock_file(const std::string& path, bool exclusive) {
   int fd = open_or_throw(path, O_RDONLY);
-  while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+  while (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
     if (errno == EINTR) continue;
     int e = errno;
     close(fd);
+    if (e == EWOULDBLOCK) return -1;
     throw SysError("flock", e, path);
   }
   return fd;
 }
 
 void unlock_file(int fd) { close(fd); }
+
+void die_with_parent(int expected_parent) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw SysError("prctl", errno, "PR_SET_PDEATHSIG");
+  // The parent may have died before the call: then we were re-parented already.
+  if (getppid() != expected_parent) raise(SIGKILL);
+}
 
 }  // namespace zcl

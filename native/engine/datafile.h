@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "control.h"
+
 namespace zcl {
 
 struct Residency {
@@ -13,17 +15,22 @@ struct Residency {
 };
 
 // Writes `size` bytes of the pattern to `path` (created or truncated), fsyncs,
-// and returns the XXH3-64 checksum of the content.
-uint64_t generate_file(const std::string& path, uint64_t size);
+// and returns the XXH3-64 checksum of the content. ctl.progress counts bytes
+// written; ctl.cancel stops it within one 1 MiB block (throws SysError ECANCELED).
+uint64_t generate_file(const std::string& path, uint64_t size, Control& ctl);
 // The checksum of a file's content as it is now.
-uint64_t file_checksum(const std::string& path);
+uint64_t file_checksum(const std::string& path, Control& ctl);
 Residency residency(const std::string& path);
 // Drops the file's pages (fdatasync, then POSIX_FADV_DONTNEED).
 void drop_cache(const std::string& path);
 // Reads the whole file so every page is cached.
-void warm_cache(const std::string& path);
-// flock()s the file, shared or exclusive, waiting for it; returns the fd holding the lock.
-int lock_file(const std::string& path, bool exclusive);
+void warm_cache(const std::string& path, Control& ctl);
+// flock()s the file, shared or exclusive, without waiting: the fd holding the
+// lock, or -1 when another holder has it (the caller retries, cancellably).
+int try_lock_file(const std::string& path, bool exclusive);
 void unlock_file(int fd);
+// This process gets SIGKILL when its parent dies (PR_SET_PDEATHSIG); if the
+// parent `expected_parent` is already gone (the child is re-parented), it dies now.
+void die_with_parent(int expected_parent);
 
 }  // namespace zcl

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "control.h"
 #include "syscall_counts.h"
 
 namespace zcl {
@@ -19,10 +20,7 @@ struct SinkSpec {
   uint64_t buffer;   // bytes per recv
 };
 
-struct SinkControl {
-  std::atomic<bool> cancel{false};
-  std::atomic<uint64_t> progress{0};
-};
+using SinkControl = Control;
 
 struct SinkResult {
   uint64_t bytes = 0;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "control.h"
 #include "syscall_counts.h"
 
 namespace zcl {
@@ -36,11 +37,6 @@ struct TransferSpec {
   uint16_t port;
 };
 
-// Shared between the engine thread and JS: JS polls progress and sets cancel.
-struct Control {
-  std::atomic<bool> cancel{false};
-  std::atomic<uint64_t> progress{0};
-};
 
 struct TransferResult {
   uint64_t bytes = 0;

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { startServer } from '../api/server.js';
+import { onInterrupt } from './progress.js';
 import { MODE_NAMES, MODES } from '../../scenarios/catalog.js';
 import { InputError, parseRunSpec } from '../schema/run-spec.js';
 
@@ -42,16 +43,12 @@ export function registerServe(program: Command): void {
           server.runner.submit(parseRunSpec({ mode, path: (MODES[mode] as { path?: string }).path ?? 'loopback' }));
         process.stdout.write(`queued every mode once (${MODE_NAMES.length} runs of 256 MiB): the compare view and the seeds' table fill in as they finish\n`);
       }
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          process.stderr.write('zcl serve: stopping\n');
+      await new Promise<void>((resolve) =>
+        onInterrupt(() => {
+          process.stderr.write('zcl serve: stopping (Ctrl-C again: stop without waiting; the cleanup still runs)\n');
           server.close().then(resolve, resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+        }),
+      );
       process.exit(0);
     });
 }

@@ -30,11 +30,26 @@ export function transferBar(label: string): { update(bytes: number, total: numbe
   };
 }
 
-/** Aborts on the first Ctrl-C; the run cleans up and the command exits 130. */
+/**
+ * The first Ctrl-C (or SIGTERM) aborts: the run cleans up and the command exits
+ * 130. A second one skips the graceful wait, not the cleanup: the process exits
+ * at once, and its exit handlers kill the children and delete the namespaces
+ * and temp files (run/child.ts, run/netpath.ts, run/datafiles.ts, probes).
+ */
 export function abortOnSigint(): AbortController {
   const ac = new AbortController();
-  const onSig = () => ac.abort();
-  process.once('SIGINT', onSig);
-  process.once('SIGTERM', onSig);
+  onInterrupt(() => ac.abort());
   return ac;
+}
+
+/** Calls `graceful` on the first SIGINT/SIGTERM; on the next, exits 130 through the exit handlers. */
+export function onInterrupt(graceful: () => void): void {
+  let count = 0;
+  const onSig = () => {
+    if (++count === 1) return graceful();
+    process.stderr.write('zcl: interrupted again: stopping now (children killed, namespaces and temp files removed)\n');
+    process.exit(130);
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
 }

@@ -7,6 +7,9 @@ import { registerCompare } from './cmd-compare.js';
 import { registerReport } from './cmd-report.js';
 import { registerDoctor } from './cmd-doctor.js';
 import { registerServe } from './cmd-serve.js';
+import { registerClean } from './cmd-clean.js';
+import { sweepStalePaths } from '../run/netpath.js';
+import { sweepOrphans } from '../run/owner.js';
 
 const program = new Command('zcl')
   .description('zerocopy-lab: moves a file to a TCP socket in several ways and measures, with eBPF, what each costs the kernel')
@@ -18,9 +21,19 @@ registerCompare(program);
 registerReport(program);
 registerDoctor(program);
 registerServe(program);
+registerClean(program);
 
 /** Exit codes: 0 ok, 1 the run failed, 2 bad input (nothing was started), 130 interrupted. */
 async function main(): Promise<void> {
+  // What a killed zcl left running (its children, their namespaces) goes first.
+  if (process.getuid?.() === 0) {
+    try {
+      sweepOrphans();
+      await sweepStalePaths();
+    } catch {
+      /* best effort: ip may be missing; the command itself says what is wrong */
+    }
+  }
   try {
     await program.parseAsync(process.argv);
   } catch (e) {

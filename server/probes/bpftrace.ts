@@ -19,6 +19,10 @@ import { kernelTracepoints, parseScript, planScript, tracefsRoot, type ScriptPla
 import { COUNTER_NAMES, ROLES } from './schema.generated.js';
 import type { ProbeCapabilities, ProbeEngine, ProbeTarget, Snapshot } from './types.js';
 import { isAlive } from '../run/process.js';
+import { childEnv } from '../run/owner.js';
+
+/** util-linux's setpriv (essential on Debian and Ubuntu): sets the parent-death signal, then execs. */
+const SETPRIV = '/usr/bin/setpriv';
 
 export const BPFTRACE_SCRIPT = join(ROOT, 'bpf', 'zcl.bt');
 export const BPFTRACE_FALLBACKS = join(ROOT, 'bpf', 'zcl-fallbacks.bt');
@@ -115,7 +119,10 @@ class Session {
   private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
 
   constructor(bpftrace: string, args: string[]) {
-    this.child = spawn(bpftrace, args, {
+    // setpriv --pdeathsig: the kernel kills bpftrace when this process dies, however it dies.
+    const [cmd, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', bpftrace, ...args]] : [bpftrace, args];
+    this.child = spawn(cmd, argv, {
+      env: childEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own process group: a Ctrl-C at the terminal reaches the lab, which then stops bpftrace itself.
       detached: true,

@@ -1,9 +1,9 @@
 // Messages between the orchestrator and its two children (sender, sink), over
 // Node's IPC channel. The children never write to stdout.
-import type { NativeSinkResult, NativeTransferResult } from '../native.js';
+import { addon, type NativeSinkResult, type NativeTransferResult } from '../native.js';
 
-export interface SenderArgs { mode: string; file: string; sizeBytes: number; chunkBytes: number; host: string; port: number }
-export interface SinkArgs { mode: 'read' | 'discard'; host: string; bufferBytes: number }
+export interface SenderArgs { mode: string; file: string; sizeBytes: number; chunkBytes: number; host: string; port: number; parentPid: number }
+export interface SinkArgs { mode: 'read' | 'discard'; host: string; bufferBytes: number; parentPid: number }
 
 /** What the sender reports; node-stream fills what JS can know. */
 export type SenderResult = NativeTransferResult & { engine: 'native' | 'node'; cpuScope: 'thread' | 'process' };
@@ -32,7 +32,13 @@ export function sendToParent(msg: ChildMessage): Promise<void> {
   });
 }
 
-/** A child ends when its parent goes away: nothing is left running after a crash. */
-export function exitWithParent(): void {
-  process.on('disconnect', () => process.exit(70));
+/**
+ * A child ends when its parent goes away, however the parent died: the kernel
+ * sends SIGKILL on the parent's death (PR_SET_PDEATHSIG, checked against a
+ * parent that died before the call), and a closed IPC channel kills it too.
+ * SIGKILL rather than process.exit: exit would wait for a native loop's thread.
+ */
+export function exitWithParent(parentPid: number): void {
+  addon().dieWithParent(parentPid);
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 }

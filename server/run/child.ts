@@ -5,6 +5,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DIST } from '../project.js';
 import type { ChildMessage, ParentMessage } from './child-protocol.js';
+import { childEnv } from './owner.js';
+
+// Children still running: killed when this process exits, whatever the exit (a
+// second Ctrl-C included). A kill -9 of this process is covered by the children
+// themselves (PR_SET_PDEATHSIG) and by the next zcl's sweep (owner.ts).
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of running)
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+});
 
 export class ChildFailed extends Error {
   constructor(readonly role: string, message: string, readonly syscall?: string, readonly code?: string) {
@@ -24,19 +38,23 @@ export class Child {
 
   constructor(readonly role: 'sender' | 'sink', script: string, args: unknown, netns?: string) {
     const entry = join(DIST, 'server', 'run', script);
-    const argv = [process.execPath, entry, JSON.stringify(args)];
+    // parentPid: the child dies with us (ip netns exec execs node: we stay its parent).
+    const argv = [process.execPath, entry, JSON.stringify({ ...(args as object), parentPid: process.pid })];
     const [cmd, ...rest] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
-    this.proc = spawn(cmd, rest, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.proc = spawn(cmd, rest, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: childEnv() });
+    running.add(this.proc);
     this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-4000)));
     this.proc.on('message', (m: ChildMessage) => this.onMessage(m));
     this.exited = new Promise((resolve) => {
       this.proc.on('exit', (code, signal) => {
+        running.delete(this.proc);
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         const tail = this.stderr.trim().split('\n').slice(-5).join('\n');
         this.fail(new ChildFailed(this.role, `the ${this.role} process (pid ${this.proc.pid}) ${how}${tail ? `: ${tail}` : ''}`));
         resolve({ code, signal });
       });
       this.proc.on('error', (e) => {
+        running.delete(this.proc);
         this.fail(new ChildFailed(this.role, `cannot start the ${this.role} process: ${e.message}`));
         resolve({ code: null, signal: null });
       });

@@ -100,8 +100,8 @@ export async function openPath(name: PathName): Promise<NetPath> {
   };
   try {
     for (const ns of [tx, rx]) {
+      open.add(ns); // before it exists: an exit in the middle still deletes it
       await run('ip', ['netns', 'add', ns]);
-      open.add(ns);
     }
     await run('ip', ['-n', tx, 'link', 'add', DEV, 'type', 'veth', 'peer', 'name', DEV, 'netns', rx]);
     const sg = name === 'veth' ? 'on' : 'off';

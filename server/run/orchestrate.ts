@@ -102,15 +102,36 @@ export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise
   let path: NetPath | undefined;
   let lock: DataFileLock | undefined;
   const children: Child[] = [];
+  // What was being acquired when a cancel won the race: released as soon as it arrives.
+  const late: Promise<unknown>[] = [];
+  const acquire = async <T>(p: Promise<T>, release: (v: T) => unknown): Promise<T> => {
+    try {
+      return await race(p);
+    } catch (e) {
+      late.push(p.then(release, () => undefined));
+      throw e;
+    }
+  };
+  // Steps that stop on the signal themselves: awaited to their end (so nothing
+  // of theirs is still running when the run returns), then reported as a cancel.
+  const stoppable = async <T>(p: Promise<T>): Promise<T> => {
+    try {
+      const v = await p;
+      if (signal?.aborted) throw new CancelledError();
+      return v;
+    } catch (e) {
+      throw signal?.aborted ? new CancelledError() : e;
+    }
+  };
   try {
     opts.onPhase?.('preparing');
-    const file = await race(ensureDataFile(spec.sizeBytes));
+    const file = await stoppable(ensureDataFile(spec.sizeBytes, { signal }));
     // A cold run needs the file to itself from the cache drop to its last read; a
     // warm run only needs no cold run to drop its pages meanwhile (other processes too).
-    lock = await race(lockDataFile(file.path, spec.cache === 'cold' ? 'exclusive' : 'shared'));
-    const cacheState = await race(prepareCache(file.path, spec.cache));
+    lock = await stoppable(lockDataFile(file.path, spec.cache === 'cold' ? 'exclusive' : 'shared', { signal, timeoutSeconds: stallMs / 1000 }));
+    const cacheState = await stoppable(prepareCache(file.path, spec.cache, signal));
     opts.onPhase?.('starting');
-    path = await race(openPath(spec.path));
+    path = await acquire(openPath(spec.path), (p) => p.close());
     const sink = new Child('sink', 'sink-child.js', { mode: spec.sink, host: path.sinkHost, bufferBytes: opts.sinkBufferBytes ?? 128 * 1024 }, path.sinkNetns);
     children.push(sink);
     watch('waiting for the sink process to listen');
@@ -196,6 +217,7 @@ export async function runTransfer(spec: RunSpec, opts: RunOptions = {}): Promise
     await Promise.all(children.map((c) => c.kill()));
     await hooks.finally?.().catch(() => undefined);
     await path?.close();
+    await Promise.all(late);
     lock?.release();
   }
 }

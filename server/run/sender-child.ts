@@ -7,7 +7,7 @@ import { addon, runLoop } from '../native.js';
 import { errorMessage, exitWithParent, sendToParent, type SenderArgs, type SenderResult } from './child-protocol.js';
 
 const args = JSON.parse(process.argv[2]) as SenderArgs;
-exitWithParent();
+exitWithParent(args.parentPid);
 
 async function nativeTransfer(progress: { get: () => number }): Promise<SenderResult> {
   const { handle, done } = runLoop<import('../native.js').NativeTransferResult>((cb) =>

@@ -4,7 +4,7 @@ import { addon, runLoop, type NativeSinkResult } from '../native.js';
 import { errorMessage, exitWithParent, sendToParent, type SinkArgs } from './child-protocol.js';
 
 const args = JSON.parse(process.argv[2]) as SinkArgs;
-exitWithParent();
+exitWithParent(args.parentPid);
 
 async function main(): Promise<void> {
   try {
