@@ -2,6 +2,11 @@
 // knows, with what the seed articles expect of each mode. The input schema,
 // `zcl run --help`, GET /api/modes, the dashboard and the reports all derive
 // from this one list.
+//
+// "The textbook" means, throughout the lab, the model the two seed articles
+// (shared/seeds) draw by hand: their CPU copies per byte and user/kernel mode
+// switches per chunk for each way of sending a file. `textbook` below is that
+// model, per mode; measured results are compared against it.
 
 export interface ModeInfo {
   /** One line for --help and the dashboard. */
@@ -10,7 +15,19 @@ export interface ModeInfo {
   calls: string;
   /** Runs in the native engine (else plain JS in the sender process). */
   native: boolean;
-  /** The seeds' expectation: CPU copies per byte, and user/kernel mode switches per chunk. */
+  /** mmap()s the file: the sender's user space sees the page cache through a mapping. */
+  mapsFile: boolean;
+  /** Moves the bytes through a user-space buffer of the sender's (read into it, or sent from a mapping). */
+  usesUserBuffer: boolean;
+  /** Passes page-cache pages to the socket by reference (sendfile, splice). */
+  passesPages: boolean;
+  /** Sends pinned user pages by reference, with completions on the error queue (MSG_ZEROCOPY). */
+  pinsUserPages: boolean;
+  /** Needs a path whose device cannot gather: its textbook copy is made there. */
+  needsNoGather: boolean;
+  /** Why its mode switches per chunk may differ from the textbook's, when they do. */
+  switchesNote?: string;
+  /** The textbook's expectation: CPU copies per byte, and user/kernel mode switches per chunk. */
   textbook: { cpuCopies: number; modeSwitchesPerChunk: number; note: string };
   /** The path this mode is meant for, if it has one (sendfile-nogather needs a device without SG). */
   path?: PathName;
@@ -21,24 +38,28 @@ export const MODES = {
     summary: 'read() the file into a user buffer, then write() it to the socket',
     calls: 'read(file, buf, chunk); write(sock, buf, n)',
     native: true,
+    mapsFile: false, usesUserBuffer: true, passesPages: false, pinsUserPages: false, needsNoGather: false,
     textbook: { cpuCopies: 2, modeSwitchesPerChunk: 4, note: 'page cache -> user buffer -> socket buffer' },
   },
   'mmap-write': {
     summary: 'mmap() the file, then write() from the mapping to the socket',
     calls: 'map = mmap(file); write(sock, map + off, chunk)',
     native: true,
+    mapsFile: true, usesUserBuffer: true, passesPages: false, pinsUserPages: false, needsNoGather: false,
     textbook: { cpuCopies: 1, modeSwitchesPerChunk: 2, note: 'mapping (page cache) -> socket buffer' },
   },
   sendfile: {
     summary: 'sendfile() over a path whose device does scatter-gather ("sendfile + DMA gather", Linux >= 2.4)',
     calls: 'sendfile(sock, file, &off, chunk)',
     native: true,
+    mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: false,
     textbook: { cpuCopies: 0, modeSwitchesPerChunk: 2, note: 'page cache pages referenced by the socket buffer; DMA gathers them' },
   },
   'sendfile-nogather': {
     summary: 'sendfile() over a device with scatter-gather off (the Linux 2.1 sendfile: one CPU copy)',
     calls: 'sendfile(sock, file, &off, chunk) on a path with ethtool -K dev sg off',
     native: true,
+    mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: true,
     textbook: { cpuCopies: 1, modeSwitchesPerChunk: 2, note: 'page cache -> linear socket buffer (the device cannot gather)' },
     path: 'veth-nosg',
   },
@@ -46,18 +67,23 @@ export const MODES = {
     summary: 'splice() the file into a pipe, then splice() the pipe into the socket',
     calls: 'splice(file -> pipe, chunk); splice(pipe -> sock, n)',
     native: true,
+    mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: false,
     textbook: { cpuCopies: 0, modeSwitchesPerChunk: 4, note: 'page references move file -> pipe -> socket' },
   },
   'msg-zerocopy': {
     summary: 'send(MSG_ZEROCOPY) from the mmap()ed file; completions read from the socket error queue',
     calls: 'setsockopt(SO_ZEROCOPY); send(sock, map + off, chunk, MSG_ZEROCOPY); recvmsg(MSG_ERRQUEUE)',
     native: true,
+    mapsFile: true, usesUserBuffer: true, passesPages: false, pinsUserPages: true, needsNoGather: false,
+    switchesNote: 'MSG_ZEROCOPY adds the completion reads from the error queue (recvmsg) to each send',
     textbook: { cpuCopies: 0, modeSwitchesPerChunk: 2, note: 'user pages pinned and sent by reference, unless the kernel falls back to copying' },
   },
   'node-stream': {
     summary: "what Node apps do today: fs.createReadStream(file).pipe(socket)",
     calls: 'fs.createReadStream(file, { highWaterMark: chunk }).pipe(net.connect(...))',
     native: false,
+    mapsFile: false, usesUserBuffer: true, passesPages: false, pinsUserPages: false, needsNoGather: false,
+    switchesNote: "Node's stream issues its own reads and writes, not one of each per chunk",
     textbook: { cpuCopies: 2, modeSwitchesPerChunk: 4, note: 'read into a Buffer, write from it, plus the event loop' },
   },
 } as const satisfies Record<string, ModeInfo>;
@@ -114,4 +140,8 @@ export const DEFAULTS = {
   sizeBytes: 256 * 2 ** 20,
   chunkBytes: 128 * 2 ** 10,
   cache: 'warm',
+  engine: 'libbpf',
 } as const;
+
+/** A mode's catalog entry. */
+export const modeInfo = (mode: string): ModeInfo => MODES[mode as ModeName];

@@ -57,10 +57,6 @@ export function formFields(): FormField[] {
   return cached;
 }
 
-export function specFieldNames(): string[] {
-  return formFields().map((f) => f.name);
-}
-
 export function modesDocument() {
   return {
     fields: formFields().map((f) => ({ ...f, label: LABELS[f.name] ?? f.name })),

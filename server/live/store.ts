@@ -5,8 +5,7 @@
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunResult } from '../run/result.js';
-import type { RunSpec } from '../schema/run-spec.js';
-import { specFieldNames } from '../api/modes.js';
+import { RUN_SPEC_FIELDS, type RunSpec } from '../schema/run-spec.js';
 import { FINAL_STATES, type RunRecord } from './frames.js';
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -60,7 +59,7 @@ function asRecord(j: unknown): RunRecord | undefined {
     const r = o as unknown as RunResult;
     return {
       id: r.id,
-      spec: Object.fromEntries(specFieldNames().filter((k) => k in r).map((k) => [k, (r as unknown as Record<string, unknown>)[k]])) as unknown as RunSpec,
+      spec: Object.fromEntries(RUN_SPEC_FIELDS.filter((k) => k in r).map((k) => [k, (r as unknown as Record<string, unknown>)[k]])) as unknown as RunSpec,
       state: 'finished',
       queuedAt: r.startedAt,
       startedAt: r.startedAt,

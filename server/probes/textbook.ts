@@ -1,7 +1,7 @@
 // The seeds' table, measured: for a run's mode, the CPU copies per byte and the
 // user/kernel mode switches per chunk the articles expect, beside what the
 // probes counted, with a verdict and, where they differ, why.
-import { MODES, type ModeName } from '../../scenarios/catalog.js';
+import { modeInfo } from '../../scenarios/catalog.js';
 import type { RunResult } from '../run/result.js';
 import type { ProbeResult, TextbookRow } from './types.js';
 
@@ -11,7 +11,8 @@ const COPY_TOLERANCE = 0.05;
 const SWITCH_TOLERANCE = (expected: number) => Math.max(0.25, expected * 0.1);
 
 export function textbookRow(run: Pick<RunResult, 'mode' | 'bytes' | 'device' | 'zerocopy'>, probes: ProbeResult): TextbookRow {
-  const expected = MODES[run.mode as ModeName].textbook;
+  const info = modeInfo(run.mode);
+  const expected = info.textbook;
   const d = probes.sender?.derived;
   const measured = { cpuCopies: d?.cpu_copies_per_byte ?? null, modeSwitchesPerChunk: d?.mode_switches_per_chunk ?? null };
   if (probes.status !== 'ok' || measured.cpuCopies === null || measured.modeSwitchesPerChunk === null)
@@ -24,7 +25,7 @@ export function textbookRow(run: Pick<RunResult, 'mode' | 'bytes' | 'device' | '
   const copiesOff = Math.abs(measured.cpuCopies - expected.cpuCopies) > COPY_TOLERANCE;
   if (copiesOff) {
     const perByte = (v: number | null) => ((v ?? 0) / run.bytes).toFixed(2);
-    if ((c.copy_linearize_bytes ?? 0) > run.bytes / 2 && expected.note.indexOf('cannot gather') < 0)
+    if ((c.copy_linearize_bytes ?? 0) > run.bytes / 2 && !info.needsNoGather)
       reasons.push(
         `the path device has scatter-gather off, so the kernel copied every packet linear at transmit (copy_linearize_bytes = ${perByte(c.copy_linearize_bytes)} per byte); the textbook's NIC gathers`,
       );
@@ -32,7 +33,7 @@ export function textbookRow(run: Pick<RunResult, 'mode' | 'bytes' | 'device' | '
       reasons.push(
         `the kernel copied the pinned pages after all (SO_EE_CODE_ZEROCOPY_COPIED on ${perByte(c.zerocopy_copied_bytes)} per byte): MSG_ZEROCOPY to a receiver on the same host is copied on delivery; through a real NIC it is not`,
       );
-    if (expected.note.indexOf('cannot gather') >= 0 && (c.copy_linearize_bytes ?? 0) < run.bytes / 2)
+    if (info.needsNoGather && (c.copy_linearize_bytes ?? 0) < run.bytes / 2)
       reasons.push(`the device did gather (scatter-gather ${run.device.scatterGather ? 'on' : 'off'}); run it over veth-nosg`);
     if (!reasons.length)
       reasons.push(
@@ -43,12 +44,7 @@ export function textbookRow(run: Pick<RunResult, 'mode' | 'bytes' | 'device' | '
   if (switchesOff) {
     const calls = probes.sender!.syscalls;
     const list = Object.entries(calls).map(([k, v]) => `${k} ${v}`).join(', ');
-    const why =
-      run.mode === 'msg-zerocopy'
-        ? 'MSG_ZEROCOPY adds the completion reads from the error queue (recvmsg) to each send'
-        : run.mode === 'node-stream'
-          ? "Node's stream issues its own reads and writes, not one of each per chunk"
-          : 'the loop issued a different number of calls than one per step per chunk';
+    const why = info.switchesNote ?? 'the loop issued a different number of calls than one per step per chunk';
     reasons.push(`${measured.modeSwitchesPerChunk.toFixed(2)} mode switches per chunk against ${expected.modeSwitchesPerChunk} (${list}): ${why}`);
   }
   return { expected, measured, verdict: reasons.length ? 'differs' : 'matches', ...(reasons.length ? { reason: reasons.join('; ') } : {}) };

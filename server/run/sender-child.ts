@@ -3,6 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { connect } from 'node:net';
 import { pipeline } from 'node:stream/promises';
+import { modeInfo } from '../../scenarios/catalog.js';
 import { addon, runLoop } from '../native.js';
 import { errorMessage, exitWithParent, sendToParent, type SenderArgs, type SenderResult } from './child-protocol.js';
 
@@ -42,13 +43,13 @@ async function nodeStream(progress: { get: () => number }): Promise<SenderResult
 }
 
 async function main(): Promise<void> {
-  if (args.mode !== 'node-stream') addon(); // load before "ready": a broken build fails early
+  const native = modeInfo(args.mode).native;
   await sendToParent({ type: 'ready', pid: process.pid });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
   const progress = { get: () => 0 };
   const tick = setInterval(() => void sendToParent({ type: 'progress', bytes: progress.get() }), 100);
   try {
-    const result = await (args.mode === 'node-stream' ? nodeStream(progress) : nativeTransfer(progress));
+    const result = await (native ? nativeTransfer(progress) : nodeStream(progress));
     clearInterval(tick);
     await sendToParent({ type: 'done', result });
     process.exit(0);

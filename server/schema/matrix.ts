@@ -14,11 +14,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { InputError, RunSpecSchema, type RunSpec } from './run-spec.js';
+import { InputError, RUN_SPEC_FIELDS, RunSpecSchema, type RunSpec } from './run-spec.js';
 
 /** The RunSpec fields, from the schema itself (an `engine` field added there appears here). */
 const FIELD_SCHEMAS = RunSpecSchema.out.shape as Record<string, z.ZodType>;
-export const RUN_SPEC_FIELDS = Object.keys(FIELD_SCHEMAS) as (keyof RunSpec & string)[];
+export { RUN_SPEC_FIELDS };
 
 export const MATRIX_LIMITS = { maxRepetitions: 1000, maxWarmup: 100, maxCells: 10_000, maxRuns: 100_000 } as const;
 const MATRIX_KEYS = ['name', 'description', 'base', 'axes', 'include', 'exclude', 'repetitions', 'warmup'] as const;

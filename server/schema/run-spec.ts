@@ -7,8 +7,8 @@ import {
 } from '../../scenarios/catalog.js';
 import { formatSize, parseSize, SIZE_SYNTAX } from './units.js';
 
-const oneOf = (values: readonly string[]) =>
-  z.enum(values as [string, ...string[]], {
+const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
+  z.enum(values as [T, ...T[]], {
     error: (iss) => `${iss.input === undefined ? 'is required' : `'${String(iss.input)}' is not allowed`}; allowed: ${values.join(', ')}`,
   });
 
@@ -43,7 +43,7 @@ const withDependentDefaults = (v: unknown) => {
 };
 
 /** The probe engine a run gets when the caller names none. */
-export const DEFAULT_ENGINE: EngineName = 'libbpf';
+export const DEFAULT_ENGINE: EngineName = DEFAULTS.engine;
 
 const RunSpecObject = z
   .object({
@@ -54,7 +54,7 @@ const RunSpecObject = z
     chunkBytes: size(LIMITS.minChunkBytes, LIMITS.maxChunkBytes).default(DEFAULTS.chunkBytes),
     cache: oneOf(CACHE_NAMES).default(DEFAULTS.cache),
     /** The probe engine that measures the run (when probes are on). */
-    engine: oneOf(ENGINE_NAMES).default(DEFAULT_ENGINE),
+    engine: oneOf(ENGINE_NAMES).default(DEFAULTS.engine),
   })
   .strict();
 
@@ -78,15 +78,10 @@ export const RunSpecSchema = z.preprocess(withDependentDefaults, RunSpecObject).
   });
 
 export type RunSpecInput = z.input<typeof RunSpecSchema>;
-export interface RunSpec {
-  mode: (typeof MODE_NAMES)[number];
-  path: (typeof PATH_NAMES)[number];
-  sink: (typeof SINK_NAMES)[number];
-  sizeBytes: number;
-  chunkBytes: number;
-  cache: (typeof CACHE_NAMES)[number];
-  engine: EngineName;
-}
+/** A validated run: inferred from the schema, never written out by hand. */
+export type RunSpec = z.output<typeof RunSpecObject>;
+/** The RunSpec's fields, in schema order: the one field list. */
+export const RUN_SPEC_FIELDS = Object.keys(RunSpecObject.shape) as (keyof RunSpec & string)[];
 
 /** A validation failure, with one line per bad field. */
 export class InputError extends Error {
@@ -108,6 +103,6 @@ export function issuesOf(error: z.ZodError, prefix: (string | number)[] = []): {
 export function parseRunSpec(input: unknown, source = 'run spec'): RunSpec {
   const r = RunSpecSchema.safeParse(input);
   if (!r.success) throw new InputError(issuesOf(r.error), source);
-  return r.data as RunSpec;
+  return r.data;
 }
 
