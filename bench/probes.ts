@@ -10,7 +10,7 @@ import { median } from 'simple-statistics';
 import { addon } from '../server/native.js';
 import { libbpfEngine } from '../server/probes/select.js';
 import { DIST } from '../server/project.js';
-import { runTransfer } from '../server/run/orchestrate.js';
+import { runTransfer } from '../server/session/session.js';
 import type { RunResult } from '../server/run/result.js';
 import { parseRunSpec } from '../server/schema/run-spec.js';
 

@@ -5,7 +5,7 @@
 //   read-write vs iperf3 -F file     (iperf3 read()s the same file: the same work)
 // Prints medians (min-max) and the ratios ours/iperf3 for throughput and sender CPU per GiB.
 import { Command } from 'commander';
-import { runTransfer } from '../server/run/orchestrate.js';
+import { runTransfer } from '../server/session/session.js';
 import { ensureDataFile, prepareCache } from '../server/run/datafiles.js';
 import { openPath } from '../server/run/netpath.js';
 import { parseRunSpec } from '../server/schema/run-spec.js';

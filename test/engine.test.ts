@@ -2,7 +2,7 @@
 // engine's syscall counts are what its loop implies.
 import { describe, expect, it } from 'vitest';
 import { MODE_NAMES, MODES, PATH_NAMES, type ModeName, type PathName } from '../scenarios/catalog.js';
-import { runTransfer } from '../server/run/orchestrate.js';
+import { runTransfer } from '../server/session/session.js';
 import { parseRunSpec } from '../server/schema/run-spec.js';
 import { addon } from '../server/native.js';
 import { CHUNK, coldSize, ODD_SIZE, ourNamespaces } from './helpers.js';

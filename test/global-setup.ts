@@ -4,7 +4,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive } from '../server/run/process.js';
+import { isAlive } from '../server/core/process.js';
 
 export default function setup(): () => void {
   if (process.getuid?.() !== 0)

@@ -10,7 +10,7 @@ import { addon } from '../server/native.js';
 import { DIST, labDir } from '../server/project.js';
 import { DataDirError, ensureDataFile, lockDataFile, LockTimeoutError } from '../server/run/datafiles.js';
 import { CancelledError, runTransfer } from '../server/run/orchestrate.js';
-import { labProcesses } from '../server/run/owner.js';
+import { labProcesses } from '../server/core/owner.js';
 import { parseRunSpec } from '../server/schema/run-spec.js';
 import { alive, KiB, MiB, ourNamespaces, tempFilesInDataDir } from './helpers.js';
 

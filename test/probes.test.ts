@@ -7,7 +7,7 @@ import { DIST } from '../server/project.js';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { MODE_NAMES, MODES, PATH_NAMES, type ModeName, type PathName } from '../scenarios/catalog.js';
 import { libbpfEngine } from '../server/probes/select.js';
-import { runTransfer } from '../server/run/orchestrate.js';
+import { runTransfer } from '../server/session/session.js';
 import type { RunResult } from '../server/run/result.js';
 import { parseRunSpec, type RunSpecInput } from '../server/schema/run-spec.js';
 import { CHUNK, coldSize, ODD_SIZE } from './helpers.js';

@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTER_NAMES, ROLES } from '../server/probes/schema.generated.js';
 import { probeSetup } from '../server/probes/select.js';
 import { DIST, ROOT } from '../server/project.js';
-import { runMatrix } from '../server/report/run-matrix.js';
+import { runMatrix } from '../server/session/matrix.js';
 import { ResultsFileSchema, type ResultsFile } from '../server/report/schema.js';
 import { readRuns } from '../server/report/store.js';
 import { csvColumns } from '../server/report/write-data.js';
-import { runTransfer } from '../server/run/orchestrate.js';
+import { runTransfer } from '../server/session/session.js';
 import { loadMatrixFile, parseMatrix, RUN_SPEC_FIELDS } from '../server/schema/matrix.js';
 
 const zclPath = join(DIST, 'server', 'cli', 'zcl.js');

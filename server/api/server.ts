@@ -38,7 +38,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { privilegeProblems } from '../cli/run-options.js';
+import { privilegeProblems } from '../core/machine.js';
 import { probeSetup, type ProbeSetup } from '../probes/select.js';
 import { labDir, ROOT } from '../project.js';
 import { ENGINE_NAMES, ENGINES, type EngineName } from '../../scenarios/catalog.js';

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { cleanDataDir } from '../run/datafiles.js';
 import { sweepStalePaths } from '../run/netpath.js';
-import { sweepOrphans } from '../run/owner.js';
+import { sweepOrphans } from '../core/owner.js';
 import { formatSize } from '../schema/units.js';
 
 export function registerClean(program: Command): void {

@@ -2,12 +2,13 @@
 import type { Command } from 'commander';
 import { MODE_NAMES, MODES } from '../../scenarios/catalog.js';
 import { probeSetup } from '../probes/select.js';
-import { CancelledError, runTransfer } from '../run/orchestrate.js';
+import { CancelledError } from '../core/errors.js';
 import type { RunResult } from '../run/result.js';
-import { InputError, parseRunSpec, type RunSpec } from '../schema/run-spec.js';
+import { parseRunSpec, type RunSpec } from '../schema/run-spec.js';
+import { Session } from '../session/session.js';
 import { compareTable } from './format.js';
 import { abortOnSigint, transferBar } from './progress.js';
-import { engineOption, OPTION_OF_FIELD, privilegeProblems, withOptionNames } from './run-options.js';
+import { engineOption, OPTION_OF_FIELD, withOptionNames } from './run-options.js';
 
 export function registerCompare(program: Command): void {
   program
@@ -30,16 +31,16 @@ export function registerCompare(program: Command): void {
         ),
         { ...OPTION_OF_FIELD, mode: '--modes' },
       );
-      const problems = specs.flatMap(privilegeProblems);
-      if (problems.length) throw new InputError([{ field: '--path', message: problems[0] }], 'options');
+      const probes = probeSetup(true, specs[0].engine);
+      const sessions = withOptionNames(() => specs.map((spec) => new Session(spec, { probes })));
       const ac = abortOnSigint();
       const results: RunResult[] = [];
-      const probes = probeSetup(true, specs[0].engine);
       if ('absent' in probes) process.stderr.write(`zcl: probes (${specs[0].engine}) unavailable: ${probes.absent.reason}\n`);
-      for (const [i, spec] of specs.entries()) {
-        const bar = transferBar(`${i + 1}/${specs.length} ${spec.mode}`);
+      for (const [i, session] of sessions.entries()) {
+        const bar = transferBar(`${i + 1}/${specs.length} ${session.spec.mode}`);
+        session.on((e) => e.type === 'progress' && bar.update(e.bytes, e.total));
         try {
-          results.push(await runTransfer(spec, { signal: ac.signal, probes, onProgress: (b, t) => bar.update(b, t) }));
+          results.push(await session.start({ signal: ac.signal }));
         } catch (e) {
           bar.stop();
           if (e instanceof CancelledError) process.exit(130);

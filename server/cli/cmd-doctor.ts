@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { libbpfEngine } from '../probes/select.js';
 import { run } from '../run/exec.js';
 import { labNamespaces } from '../run/netpath.js';
-import { isAlive } from '../run/process.js';
+import { isAlive } from '../core/process.js';
 
 interface Check { check: string; ok: boolean; detail: string; fix?: string; fatal?: boolean }
 

@@ -8,13 +8,13 @@ import { probeSetup } from '../probes/select.js';
 import { labDir } from '../project.js';
 import { duration, num } from '../report/format.js';
 import { cellLabels } from '../report/model.js';
-import { runMatrix, type MatrixProgress } from '../report/run-matrix.js';
+import { runMatrix, type MatrixProgress } from '../session/matrix.js';
 import { readRuns, RUNS_FILE } from '../report/store.js';
 import { loadMatrixFile, plannedRuns, type Matrix } from '../schema/matrix.js';
 import { InputError, type RunSpec } from '../schema/run-spec.js';
 import { formatSize } from '../schema/units.js';
 import { abortOnSigint } from './progress.js';
-import { privilegeProblems } from './run-options.js';
+import { privilegeProblems } from '../core/machine.js';
 
 export function registerReport(program: Command): void {
   program

@@ -1,11 +1,11 @@
 // zcl run: one transfer, a table or --json.
 import type { Command } from 'commander';
 import { probeSetup } from '../probes/select.js';
-import { CancelledError, runTransfer } from '../run/orchestrate.js';
-import { InputError } from '../schema/run-spec.js';
+import { CancelledError } from '../core/errors.js';
+import { Session } from '../session/session.js';
 import { runTable } from './format.js';
 import { abortOnSigint, transferBar } from './progress.js';
-import { addRunOptions, catalogHelp, privilegeProblems, specFromOptions } from './run-options.js';
+import { addRunOptions, catalogHelp, specFromOptions, withOptionNames } from './run-options.js';
 
 export function registerRun(program: Command): void {
   const cmd = program
@@ -17,14 +17,14 @@ export function registerRun(program: Command): void {
     .addHelpText('after', catalogHelp() + '\nExamples:\n  zcl run --mode read-write --size 256MiB --chunk 64KiB\n  zcl run --mode sendfile-nogather --json\n  zcl run --mode splice --engine bpftrace\n')
     .action(async (o: Record<string, unknown>) => {
       const spec = specFromOptions(o);
-      const problems = privilegeProblems(spec);
-      if (problems.length) throw new InputError(problems.map((m) => ({ field: '--path', message: m })), 'options');
+      const probes = probeSetup(o.probes !== false, spec.engine);
+      const session = withOptionNames(() => new Session(spec, { probes }));
       const ac = abortOnSigint();
       const bar = transferBar(spec.mode);
+      session.on((e) => e.type === 'progress' && bar.update(e.bytes, e.total));
       try {
-        const probes = probeSetup(o.probes !== false, spec.engine);
         if ('absent' in probes && probes.absent.status === 'unavailable') process.stderr.write(`zcl: probes (${spec.engine}) unavailable: ${probes.absent.reason}\n`);
-        const r = await runTransfer(spec, { signal: ac.signal, probes, onProgress: (b, t) => bar.update(b, t) });
+        const r = await session.start({ signal: ac.signal });
         bar.stop();
         process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : runTable(r) + '\n');
       } catch (e) {

@@ -53,11 +53,3 @@ export function withOptionNames<T>(parse: () => T, optionOf: Record<string, stri
     throw e;
   }
 }
-
-/** Privileges a spec needs, checked before anything starts. */
-export function privilegeProblems(spec: Pick<RunSpec, 'path'>): string[] {
-  const root = process.getuid?.() === 0;
-  if (spec.path !== 'loopback' && !root)
-    return [`--path ${spec.path} creates network namespaces and a veth pair, which needs root (CAP_NET_ADMIN); run as root, or use --path loopback`];
-  return [];
-}

@@ -9,7 +9,7 @@ import { registerDoctor } from './cmd-doctor.js';
 import { registerServe } from './cmd-serve.js';
 import { registerClean } from './cmd-clean.js';
 import { sweepStalePaths } from '../run/netpath.js';
-import { sweepOrphans } from '../run/owner.js';
+import { sweepOrphans } from '../core/owner.js';
 
 const program = new Command('zcl')
   .description('zerocopy-lab: moves a file to a TCP socket in several ways and measures, with eBPF, what each costs the kernel')

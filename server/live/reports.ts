@@ -21,11 +21,11 @@ import type { Snapshot } from '../probes/types.js';
 import { loadMatrixFile, parseMatrix, plannedRuns, REPORT_FILES, runMatrix, type Matrix, type MatrixProgress } from '../report/index.js';
 import { CancelledError, runTransfer, type RunOptions } from '../run/orchestrate.js';
 import type { RunResult } from '../run/result.js';
-import { privilegeProblems } from '../cli/run-options.js';
+import { privilegeProblems } from '../core/machine.js';
 import { InputError, type RunSpec } from '../schema/run-spec.js';
 import { REPORT_FINAL_STATES, type ReportEvent, type ReportFileLinks, type ReportFrame, type ReportProgress, type ReportRecord, sampleFrame } from './frames.js';
 import { SAMPLE_HZ } from './runner.js';
-import { isAlive } from '../run/process.js';
+import { isAlive } from '../core/process.js';
 
 /** 'progress' report frames per second at most (the transfer reports its bytes at 10 Hz). */
 export const REPORT_PROGRESS_HZ = 4;

@@ -18,8 +18,9 @@ import { BpftraceStream, snapshotOf, type StreamEvent } from './bt-stream.js';
 import { kernelTracepoints, parseScript, planScript, tracefsRoot, type ScriptPlan } from './bt-script.js';
 import { COUNTER_NAMES, ROLES } from './schema.generated.js';
 import type { ProbeCapabilities, ProbeEngine, ProbeTarget, Snapshot } from './types.js';
-import { isAlive } from '../run/process.js';
-import { childEnv } from '../run/owner.js';
+import { isAlive } from '../core/process.js';
+import { childEnv } from '../core/owner.js';
+import { ProbeEngineError } from '../core/errors.js';
 
 /** util-linux's setpriv (essential on Debian and Ubuntu): sets the parent-death signal, then execs. */
 const SETPRIV = '/usr/bin/setpriv';
@@ -93,11 +94,9 @@ export function liveBpftracePids(): number[] {
   return [...live].map((c) => c.pid!).filter((p) => p > 0);
 }
 
-class EngineFailure extends Error {
-  readonly code = 'EPROBES';
+class EngineFailure extends ProbeEngineError {
   constructor(message: string) {
     super(`the bpftrace probe engine failed: ${message}`);
-    this.name = 'ProbeEngineError';
   }
 }
 

@@ -6,7 +6,7 @@ import { ENGINE_NAMES, type EngineName } from '../../scenarios/catalog.js';
 import { DEFAULT_ENGINE } from '../schema/run-spec.js';
 import { BpftraceEngine } from './bpftrace.js';
 import { LibbpfEngine } from './libbpf.js';
-import { probesAbsent } from './session.js';
+import { probesAbsent } from './result.js';
 import type { ProbeEngine, ProbeResult } from './types.js';
 
 export type ProbeSetup = { engine: ProbeEngine } | { absent: ProbeResult };

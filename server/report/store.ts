@@ -6,7 +6,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import type { Matrix } from '../schema/matrix.js';
 import type { RunResult } from '../run/result.js';
-import { isAlive } from '../run/process.js';
+import { isAlive } from '../core/process.js';
 
 export const RUNS_FILE = 'runs.jsonl';
 export const MATRIX_FILE = 'matrix.json';

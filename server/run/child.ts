@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DIST } from '../project.js';
 import type { ChildMessage, ParentMessage } from './child-protocol.js';
-import { childEnv } from './owner.js';
+import { childEnv } from '../core/owner.js';
+import { ChildFailed } from '../core/errors.js';
 
 // Children still running: killed when this process exits, whatever the exit (a
 // second Ctrl-C included). A kill -9 of this process is covered by the children
@@ -20,12 +21,7 @@ process.on('exit', () => {
     }
 });
 
-export class ChildFailed extends Error {
-  constructor(readonly role: string, message: string, readonly syscall?: string, readonly code?: string) {
-    super(message);
-    this.name = 'ChildFailed';
-  }
-}
+export { ChildFailed };
 
 export class Child {
   readonly proc: ChildProcess;

@@ -14,7 +14,8 @@ import type { CacheName } from '../../scenarios/catalog.js';
 import { addon, cancellableLoop } from '../native.js';
 import { labDir } from '../project.js';
 import { formatSize, parseSize } from '../schema/units.js';
-import { isAlive } from './process.js';
+import { isAlive } from '../core/process.js';
+import { DataDirError, LockTimeoutError } from '../core/errors.js';
 
 export interface DataFile { path: string; sizeBytes: number; checksum: string }
 
@@ -34,13 +35,7 @@ export function dataBound(): number {
   return n;
 }
 
-/** Not enough disk, or a bad setting: says what and how much. */
-export class DataDirError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DataDirError';
-  }
-}
+export { DataDirError, LockTimeoutError };
 
 /** A data file: pattern-<size>.bin and its .json. */
 const DATA_NAME = /^pattern-(\d+)\.bin$/;
@@ -252,13 +247,6 @@ function processesUsing(path: string): string[] {
 
 export interface DataFileLock { release(): void }
 
-/** A lock wait that ran out: says who holds the file. */
-export class LockTimeoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LockTimeoutError';
-  }
-}
 
 export interface LockOptions {
   signal?: AbortSignal;

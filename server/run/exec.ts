@@ -1,12 +1,9 @@
 // Runs a system command (ip, ethtool) and fails with what it printed.
 import { execFile, execFileSync } from 'node:child_process';
 
-export class CommandError extends Error {
-  constructor(readonly command: string, readonly stderr: string) {
-    super(`${command} failed: ${stderr.trim() || 'no output'}`);
-    this.name = 'CommandError';
-  }
-}
+import { CommandError } from '../core/errors.js';
+
+export { CommandError };
 
 export function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import type { PathName } from '../../scenarios/catalog.js';
 import { run, runSync } from './exec.js';
-import { isAlive } from './process.js';
+import { isAlive } from '../core/process.js';
 
 export interface PathDevice {
   /** Namespace the device lives in (undefined: the root namespace). */

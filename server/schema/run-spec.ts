@@ -6,6 +6,7 @@ import {
   CACHE_NAMES, DEFAULTS, ENGINE_NAMES, LIMITS, MODE_NAMES, MODES, PATH_NAMES, SINK_NAMES, type EngineName,
 } from '../../scenarios/catalog.js';
 import { formatSize, parseSize, SIZE_SYNTAX } from './units.js';
+import { InputError } from '../core/errors.js';
 
 const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
   z.enum(values as [T, ...T[]], {
@@ -83,13 +84,7 @@ export type RunSpec = z.output<typeof RunSpecObject>;
 /** The RunSpec's fields, in schema order: the one field list. */
 export const RUN_SPEC_FIELDS = Object.keys(RunSpecObject.shape) as (keyof RunSpec & string)[];
 
-/** A validation failure, with one line per bad field. */
-export class InputError extends Error {
-  constructor(readonly issues: { field: string; message: string }[], readonly source = 'input') {
-    super(`invalid ${source}:\n` + issues.map((i) => `  ${i.field}: ${i.message}`).join('\n'));
-    this.name = 'InputError';
-  }
-}
+export { InputError };
 
 export function issuesOf(error: z.ZodError, prefix: (string | number)[] = []): { field: string; message: string }[] {
   return error.issues.map((iss) => {

@@ -7,13 +7,17 @@
 import { linearRegression } from 'simple-statistics';
 import type { Matrix, MatrixCell } from '../schema/matrix.js';
 import type { RunSpec } from '../schema/run-spec.js';
-import { CancelledError, runTransfer, type RunOptions } from '../run/orchestrate.js';
+import { CancelledError } from '../core/errors.js';
 import type { RunResult } from '../run/result.js';
 import { probeSetup, type ProbeSetup } from '../probes/select.js';
-import { captureEnvironment, type Environment } from './environment.js';
-import { cellLabels } from './model.js';
-import { latestRecords, RunStore, type RunRecord } from './store.js';
-import { writeReports, type ReportFiles } from './write.js';
+import { captureEnvironment, type Environment } from '../report/environment.js';
+import { cellLabels } from '../report/model.js';
+import { latestRecords, RunStore, type RunRecord } from '../report/store.js';
+import { writeReports, type ReportFiles } from '../report/write.js';
+import { startRun, type Session, type SessionOptions } from './session.js';
+
+/** What runMatrix needs of a session: its result and its events. */
+export type RunHandle = Pick<Session, 'result' | 'on'>;
 
 export interface MatrixProgress {
   /** 'start' once, then per run 'run-start', 'transfer' (about 10 Hz), 'run-end'; 'end' once. */
@@ -46,8 +50,10 @@ export interface RunMatrixOptions {
   onProgress?(p: MatrixProgress): void;
   /** The probes for each run (default: the libbpf engine, or the reason it cannot load). */
   probes?: ProbeSetup | ((spec: RunSpec) => ProbeSetup);
-  /** Stands in for runTransfer (tests). */
-  runTransfer?: (spec: RunSpec, opts: RunOptions) => Promise<RunResult>;
+  /** Each run's session as it starts, with the task's place in the matrix (the live hub subscribes here). */
+  onSession?(session: RunHandle, task: { cell: MatrixCell; label: string; rep: number; warmup: boolean }): void;
+  /** Stands in for startRun (tests). */
+  startRun?: (spec: RunSpec, opts: SessionOptions) => RunHandle;
 }
 
 export interface MatrixOutcome {
@@ -72,7 +78,7 @@ export async function runMatrix(matrix: Matrix, opts: RunMatrixOptions): Promise
     const engines = new Map<string, ProbeSetup>();
     for (const c of matrix.cells) if (!engines.has(c.spec.engine)) engines.set(c.spec.engine, setupFor(c.spec));
     const environment: Environment = captureEnvironment([...engines.values()]);
-    const run = opts.runTransfer ?? runTransfer;
+    const start = opts.startRun ?? startRun;
     const labels = cellLabels(matrix.cells);
     const ids = new Set(matrix.cells.map((c) => c.id));
     const okBefore = new Set(
@@ -118,11 +124,12 @@ export async function runMatrix(matrix: Matrix, opts: RunMatrixOptions): Promise
       const forward = () => runAbort.abort();
       opts.signal?.addEventListener('abort', forward, { once: true });
       try {
-        const result = await run(t.cell.spec, {
-          signal: runAbort.signal,
-          probes: setupFor(t.cell.spec),
-          onProgress: (bytes, bytesTotal) => progress({ event: 'transfer', ...base, bytes, bytesTotal }),
+        const session = start(t.cell.spec, { signal: runAbort.signal, probes: setupFor(t.cell.spec) });
+        session.on((e) => {
+          if (e.type === 'progress') progress({ event: 'transfer', ...base, bytes: e.bytes, bytesTotal: e.total });
         });
+        opts.onSession?.(session, base);
+        const result = await session.result;
         record = { cellId: t.cell.id, rep: t.rep, warmup: t.warmup, at: new Date().toISOString(), ok: true, result };
       } catch (e) {
         if (e instanceof CancelledError || opts.signal?.aborted) {
