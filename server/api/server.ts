@@ -30,8 +30,8 @@
 // run is running or queued; POST /api/runs (and the WebSocket's start) answer
 // 409 while a report runs. Report progress streams on /live as 'report' frames.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { closeSync, createReadStream, readFileSync } from 'node:fs';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -87,6 +87,24 @@ export interface LabServer {
 }
 
 const DASHBOARD = join(ROOT, 'dashboard');
+
+/**
+ * What an error thrown while answering a request may tell the client: its 4xx
+ * status and message when the error says it is the client's and its message
+ * shows nothing of the server (no path), else 500 and a generic message; a
+ * 5xx is logged with its stack.
+ */
+function httpError(err: unknown, req: Request, log: (line: string) => void): { status: number; message: string } {
+  const e = (err ?? {}) as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown; stack?: unknown };
+  const s = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (s >= 400 && s < 500) {
+    const m = typeof e.message === 'string' ? e.message : '';
+    const safe = e.expose !== false && m && m.length < 300 && !/[/\\]|\n/.test(m.replace(/^Failed to decode param '[^']*'$/, 'x'));
+    return { status: s, message: safe ? m : (STATUS_CODES[s] ?? 'bad request') };
+  }
+  log(`error answering ${req.method} ${req.originalUrl.slice(0, 200)}: ${typeof e.stack === 'string' ? e.stack : String(e.message ?? err)}`);
+  return { status: 500, message: 'internal error (the server logged it)' };
+}
 
 function vendorDir(specifier: string): string {
   return dirname(fileURLToPath(import.meta.resolve(specifier)));
@@ -288,10 +306,9 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
   api.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     if (err.type === 'entity.too.large') res.status(413).json({ error: `the body is larger than ${BODY_LIMIT}` });
     else if (err.type === 'entity.parse.failed') res.status(400).json({ error: 'the body is not valid JSON', issues: [{ field: '(body)', message: err.message }] });
-    else if (err.status && err.status >= 400 && err.status < 500) res.status(err.status).json({ error: err.message });
     else {
-      log(`API error: ${err.stack ?? err.message}`);
-      res.status(500).json({ error: err.message });
+      const e = httpError(err, _req, log);
+      res.status(e.status).json({ error: e.message });
     }
   });
   app.use('/api', api);
@@ -313,14 +330,21 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
       res.status(denied.status).type('text').send(denied.error);
       return;
     }
-    const path = reports.filePath(req.params.id, req.params.file);
-    if (!path) {
+    // Opened once, without following links, and refused when the file has other
+    // names (a hard link to a file elsewhere): what is checked is what is served.
+    const opened = reports.openFile(req.params.id, req.params.file);
+    if (!opened) {
       res.status(404).type('text').send(`no such report file; a report's files are ${Object.keys(FILE_TYPES).join(', ')} under /reports/<id>/ (ids: GET /api/reports)`);
       return;
     }
     res.set('Content-Type', FILE_TYPES[req.params.file]);
     if (req.params.file === 'report.html') {
-      const html = readFileSync(path, 'utf8');
+      let html: string;
+      try {
+        html = readFileSync(opened.fd, 'utf8');
+      } finally {
+        closeSync(opened.fd);
+      }
       // Every inline script that runs (JSON data blocks do not), allowed by its hash.
       const hashes = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)]
         .filter((m) => !/\btype\s*=\s*["']?application\/json/i.test(m[1]))
@@ -333,23 +357,70 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
       return;
     }
     res.set('Content-Security-Policy', "default-src 'none'; sandbox");
-    res.sendFile(`${req.params.id}/${req.params.file}`, { root: reports.dir, dotfiles: 'deny', lastModified: false, etag: false, maxAge: 0 }, (err) => {
-      if (err && !res.headersSent) res.status(404).type('text').send('no such report file');
+    res.set('Content-Length', String(opened.size));
+    if (req.method === 'HEAD') {
+      closeSync(opened.fd);
+      res.end();
+      return;
+    }
+    const stream = createReadStream('', { fd: opened.fd, autoClose: true, start: 0, end: Math.max(0, opened.size - 1) });
+    stream.on('error', (e) => {
+      log(`report file ${req.params.id}/${req.params.file}: ${e.message}`);
+      res.destroy();
     });
+    if (opened.size === 0) {
+      stream.destroy();
+      res.end();
+    } else stream.pipe(res);
+  });
+
+  // Anything else: a plain 404, and every error an answer without the server's
+  // insides (no stack, no file path): 4xx for the client's mistakes, else 500
+  // with a generic message (the details go to the server's log).
+  app.use((req, res) => {
+    res.status(404).type('text').send('not found');
+  });
+  app.use((err: Error & { status?: number; statusCode?: number; expose?: boolean }, req: Request, res: Response, _next: NextFunction) => {
+    const e = httpError(err, req, log);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.set('Cache-Control', 'no-store');
+    if (req.path.startsWith('/api/')) res.status(e.status).json({ error: e.message });
+    else res.status(e.status).type('text').send(e.message);
   });
 
   const http = createServer(app);
   http.headersTimeout = 20_000;
   http.requestTimeout = 60_000;
+  // The raw upgrade event is outside express: whatever goes wrong in it is
+  // caught here and answered (or the socket closed), never thrown to the process.
   http.on('upgrade', (req, socket, head) => {
     const refuse = (status: number, msg: string) => {
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(msg)}\r\n\r\n${msg}`);
+      if (!socket.writable) return void socket.destroy();
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(msg)}\r\n\r\n${msg}`);
     };
     socket.on('error', () => socket.destroy());
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/live') return refuse(404, 'the WebSocket is at /live');
-    const denied = access.check(req);
-    if (denied) return refuse(denied.status, denied.error);
-    hub.upgrade(req, socket, head);
+    try {
+      let pathname: string;
+      try {
+        pathname = new URL(req.url ?? '/', 'http://x').pathname;
+      } catch {
+        return refuse(400, 'the request URL cannot be parsed; the WebSocket is at /live');
+      }
+      if (pathname !== '/live') return refuse(404, 'the WebSocket is at /live');
+      const denied = access.check(req);
+      if (denied) return refuse(denied.status, denied.error);
+      hub.upgrade(req, socket, head);
+    } catch (e) {
+      log(`WebSocket upgrade error: ${(e as Error)?.stack ?? String(e)}`);
+      try {
+        refuse(500, 'internal error (logged by the server)');
+      } catch {
+        socket.destroy();
+      }
+    }
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
