@@ -11,7 +11,8 @@
 //   GET    /api/runs[?limit=50]          {runs}: waiting, running, then finished/failed/cancelled, newest first
 //   GET    /api/runs/:id                  the run record (with its RunResult when finished)
 //   DELETE /api/runs/:id                  cancels a waiting or running run; answers when it has cleaned up.
-//                                         404 unknown, 409 already ended
+//                                         404 unknown, 409 with the record when it ended otherwise than cancelled
+//                                         (before, or meanwhile: a run past its last byte finishes)
 //   GET    /api/reports                   {scenarios: [{name, file, description, runs, ...}], reports: [{id, name, status,
 //                                         startedAt, finishedAt?, files: {html, md, json, csv} (URLs), error?, progress?}]}
 //                                         reports: this server's and every report directory under $ZCL_HOME/reports
@@ -21,7 +22,8 @@
 //                                         report id. 202 {report}: started. 400 issues name the field (JSON path inside
 //                                         the matrix: matrix.axes.mode[2]) and the allowed values
 //   DELETE /api/reports/:id               cancels the running report; answers when its run in flight has cleaned up
-//                                         and the report of the runs done is written. 404 unknown, 409 already ended
+//                                         and the report of the runs done is written. 404 unknown, 409 with the
+//                                         report when it ended otherwise than cancelled (before, or meanwhile)
 //   GET    /reports/:id/{report.html,report.md,results.json,results.csv}
 //                                         a report's files, read-only, with the same access rules as the API
 //
@@ -48,6 +50,7 @@ import { LiveHub, type HubOptions } from '../live/hub.js';
 import { ReportBusyError, ReportManager } from '../live/reports.js';
 import { BusyError, QueueFullError, Runner, SAMPLE_HZ } from '../live/runner.js';
 import { ResultStore } from '../live/store.js';
+import type { runTransfer } from '../run/orchestrate.js';
 import { Access, COOKIE, isLoopbackHost } from './access.js';
 import { capabilities, type Capabilities } from './capabilities.js';
 import { modesDocument } from './modes.js';
@@ -70,6 +73,8 @@ export interface ServeOptions {
   maxQueued?: number;
   hub?: HubOptions;
   log?(line: string): void;
+  /** Stands in for runTransfer in runs and reports (tests). */
+  runTransfer?: typeof runTransfer;
 }
 
 export interface LabServer {
@@ -157,6 +162,7 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     store,
     probes: (spec) => setupFor(spec.engine),
     maxQueued: o.maxQueued,
+    runTransfer: o.runTransfer,
     broadcast: (d, k) => hub.broadcast(d, k),
     // Runs and reports share the probes and the machine: no run starts while a report runs.
     busy: () => {
@@ -175,6 +181,7 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
         : `a run is ${runner.current ? 'running' : 'queued'}${runner.queued.length ? ` (${runner.queued.length} waiting)` : ''}: a report cannot start beside runs (the probes and the machine are shared); wait until they end, or cancel them`,
     broadcast: (d, k) => hub.broadcast(d, k),
     log,
+    runTransfer: o.runTransfer,
   });
   for (const s of runner.load()) log(`results: skipped ${s.file}: ${s.reason}`);
   const hello = async (): Promise<HelloFrame> => ({
@@ -266,7 +273,10 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
   api.delete('/runs/:id', async (req, res) => {
     const outcome = await runner.cancel(req.params.id);
     if (outcome === 'unknown') res.status(404).json({ error: `no run ${req.params.id}` });
-    else if (outcome === 'final') res.status(409).json({ error: `run ${req.params.id} has already ended`, run: runner.get(req.params.id) });
+    else if (outcome === 'final') {
+      const run = runner.get(req.params.id);
+      res.status(409).json({ error: `run ${req.params.id} has ended ${run?.state ?? ''}: it was not cancelled`.replace(' :', ':'), run });
+    }
     else res.json(runner.get(req.params.id));
   });
 
@@ -296,7 +306,10 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
   api.delete('/reports/:id', async (req, res) => {
     const outcome = await reports.cancel(req.params.id);
     if (outcome === 'unknown') res.status(404).json({ error: `no report ${req.params.id}` });
-    else if (outcome === 'final') res.status(409).json({ error: `report ${req.params.id} has already ended`, report: reports.get(req.params.id) });
+    else if (outcome === 'final') {
+      const report = reports.get(req.params.id);
+      res.status(409).json({ error: `report ${req.params.id} has ended ${report?.status ?? ''}: it was not cancelled`.replace(' :', ':'), report });
+    }
     else if (outcome === 'external') res.status(409).json({ error: `report ${req.params.id} is being run by another process (zcl report); stop it there (Ctrl-C)` });
     else res.json(reports.get(req.params.id));
   });

@@ -307,14 +307,19 @@ export class ReportManager {
     return this.view(record);
   }
 
-  /** Cancels the running report; resolves when its run in flight has cleaned up and the report of what is done is written. */
+  /**
+   * Cancels the running report; resolves when its run in flight has cleaned up
+   * and the report of what is done is written. 'cancelled' only when it ended
+   * cancelled; 'final' when it had ended, or ended otherwise meanwhile.
+   */
   async cancel(id: string): Promise<'cancelled' | 'final' | 'unknown' | 'external'> {
     const a = this.active;
     if (a && a.record.id === id) {
       a.reason ??= 'cancelled';
       a.ac.abort();
       await a.done;
-      return 'cancelled';
+      // What really happened: a report whose last run was past cancelling ends complete (or failed).
+      return a.record.status === 'cancelled' ? 'cancelled' : 'final';
     }
     const r = this.get(id);
     if (!r) return 'unknown';

@@ -25,6 +25,8 @@ export interface RunnerOptions {
   /** Why no run may start now (e.g. a report is running: the probes are shared), or undefined; then submit throws BusyError. */
   busy?(): string | undefined;
   log?(line: string): void;
+  /** Stands in for runTransfer (tests). */
+  runTransfer?: typeof runTransfer;
 }
 
 export class QueueFullError extends Error {
@@ -128,7 +130,8 @@ export class Runner {
 
   /**
    * Cancels a queued or running run; waits until a running one has cleaned up.
-   * Returns what happened: 'cancelled', 'final' (it had already ended) or 'unknown'.
+   * Returns what happened: 'cancelled', 'final' (it had already ended, or it
+   * ended otherwise than cancelled: a run past its last byte finishes) or 'unknown'.
    */
   async cancel(id: string): Promise<'cancelled' | 'final' | 'unknown'> {
     const qi = this.queue.findIndex((r) => r.id === id);
@@ -138,9 +141,10 @@ export class Runner {
       return 'cancelled';
     }
     if (this.active?.record.id === id) {
+      const record = this.active.record;
       this.active.ac.abort();
       await this.whenSettled(id);
-      return 'cancelled';
+      return record.state === 'cancelled' ? 'cancelled' : 'final';
     }
     return this.history.some((r) => r.id === id) ? 'final' : 'unknown';
   }
@@ -177,7 +181,7 @@ export class Runner {
     const probes = typeof this.o.probes === 'function' ? this.o.probes(record.spec) : this.o.probes;
     const withProbes = 'engine' in probes;
     try {
-      const result = await runTransfer(record.spec, {
+      const result = await (this.o.runTransfer ?? runTransfer)(record.spec, {
         signal: a.ac.signal,
         probes,
         onPhase: (phase: Phase) => {
