@@ -9,7 +9,9 @@
 //                                         the others wait in a FIFO queue of at most 8. 400 bad spec (issues name the
 //                                         field and the allowed values), 409 queue full, 413 body over 16 KiB, 415 not JSON
 //   GET    /api/runs[?limit=50]          {runs}: waiting, running, then finished/failed/cancelled, newest first
-//   GET    /api/runs/:id                  the run record (with its RunResult when finished)
+//   GET    /api/runs/:id                  the run record (with its RunResult when finished). A run whose server
+//                                         stopped during it (crash, kill -9) is found by the next server on the
+//                                         same results directory as state 'interrupted', with an error saying so
 //   DELETE /api/runs/:id                  cancels a waiting or running run; answers when it has cleaned up.
 //                                         404 unknown, 409 with the record when it ended otherwise than cancelled
 //                                         (before, or meanwhile: a run past its last byte finishes)
@@ -183,7 +185,9 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     log,
     runTransfer: o.runTransfer,
   });
-  for (const s of runner.load()) log(`results: skipped ${s.file}: ${s.reason}`);
+  const loaded = runner.load();
+  for (const s of loaded.skipped) log(`results: skipped ${s.file}: ${s.reason}`);
+  for (const r of loaded.interrupted) log(`results: run ${r.id} was running when its server stopped: marked interrupted`);
   const hello = async (): Promise<HelloFrame> => ({
     type: 'hello',
     capabilities: await getCaps(),
