@@ -49,7 +49,7 @@ export async function runSoak(o: SoakOptions = {}): Promise<SoakResult> {
   const log = o.log ?? (() => undefined);
   const which = new Set(o.campaigns?.length ? o.campaigns : CAMPAIGNS);
   const home = mkdtempSync('/var/tmp/zcl-soak-');
-  const scope: Scope = { home, started: new Set() };
+  const scope: Scope = { home, started: new Set(), servers: new Set() };
   const ctx: Ctx = {
     scope,
     rand: rng(seed),
@@ -88,6 +88,7 @@ export async function runSoak(o: SoakOptions = {}): Promise<SoakResult> {
     }
   } finally {
     // Whatever is still ours (a campaign that threw): killed; namespaces named after our zcls: deleted; the home: removed.
+    scope.servers.clear();
     killAll(labProcs(scope).map((p) => p.pid));
     await settle(() => labProcs(scope).length === 0, 3000);
     deleteNamespaces(labNamespaces(scope));

@@ -62,6 +62,8 @@ export async function startServer(scope: Scope, resultsDir: string, token?: stri
     const m = /is live: http:\/\/127\.0\.0\.1:(\d+)\//.exec(z.stdout());
     if (m) {
       const port = Number(m[1]);
+      scope.servers.add(z.pid);
+      void z.exited.then(() => scope.servers.delete(z.pid));
       return { zcl: z, pid: z.pid, port, base: `http://127.0.0.1:${port}`, token };
     }
     if (!alive(z.pid) || Date.now() > deadline) {
@@ -103,8 +105,9 @@ export function rawRequest(
   o: { headers?: [string, string][]; body?: Buffer | string; timeoutMs?: number; chunked?: boolean } = {},
 ): Promise<RawRes> {
   const body = o.body === undefined ? undefined : Buffer.isBuffer(o.body) ? o.body : Buffer.from(o.body, 'utf8');
-  const headers: [string, string][] = [['Host', `127.0.0.1:${port}`], ['Connection', 'close'], ...(o.headers ?? [])];
+  const given = o.headers ?? [];
   const has = (k: string) => headers.some(([h]) => h.toLowerCase() === k);
+  const headers: [string, string][] = [...(given.some(([h]) => h.toLowerCase() === 'host') ? [] : [['Host', `127.0.0.1:${port}`] as [string, string]]), ['Connection', 'close'], ...given];
   if (body !== undefined && !o.chunked && !has('content-length')) headers.push(['Content-Length', String(body.length)]);
   if (o.chunked) headers.push(['Transfer-Encoding', 'chunked']);
   const head = Buffer.from(`${method} ${path} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`, 'latin1');

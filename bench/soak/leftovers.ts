@@ -25,6 +25,8 @@ export interface Scope {
   home: string;
   /** Pids of the zcl processes this soak started (servers and runs), alive or dead. */
   started: Set<number>;
+  /** Servers this soak keeps running on purpose (never counted as left over). */
+  servers: Set<number>;
 }
 
 function readText(p: string, enc: BufferEncoding = 'utf8'): string | undefined {
@@ -52,7 +54,7 @@ export function rootNetns(): number | undefined {
 
 /** Processes of this soak's lab (the zcl processes themselves included; `exclude` left out). */
 export function labProcs(scope: Scope, exclude: Iterable<number> = []): LabProc[] {
-  const skip = new Set([process.pid, ...exclude]);
+  const skip = new Set([process.pid, ...scope.servers, ...exclude]);
   const out: LabProc[] = [];
   const homeVar = `ZCL_HOME=${scope.home}`;
   for (const d of readdirSync('/proc')) {
