@@ -144,10 +144,40 @@ export function bpfProgs(): BpfProg[] {
     const j = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as {
       id: number; name?: string; pids?: { pid: number }[];
     }[];
-    return j.map((p) => ({ id: p.id, name: p.name ?? '', pids: (p.pids ?? []).map((x) => x.pid) }));
+    const holders = bpfHolders();
+    return j.map((p) => ({ id: p.id, name: p.name ?? '', pids: [...new Set([...(p.pids ?? []).map((x) => x.pid), ...(holders.get(p.id) ?? [])])] }));
   } catch {
     return [];
   }
+}
+
+/**
+ * prog id -> pids holding it, from /proc/PID/fdinfo: a bpf-prog fd, or a
+ * bpf_link fd (a program attached through a link) names its prog_id there.
+ * (bpftool's own pid column needs a kernel/bpftool with pid iterators, which
+ * the development machines lack.)
+ */
+function bpfHolders(): Map<number, number[]> {
+  const m = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${d}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (!readlinkSync(`/proc/${d}/fd/${fd}`).startsWith('anon_inode:bpf')) continue;
+        const id = /^prog_id:\s+(\d+)/m.exec(readFileSync(`/proc/${d}/fdinfo/${fd}`, 'utf8'))?.[1];
+        if (id) m.set(Number(id), [...(m.get(Number(id)) ?? []), Number(d)]);
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+  }
+  return m;
 }
 
 /** Programs held by any of these pids. */
