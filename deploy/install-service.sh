@@ -21,6 +21,9 @@ if [ ! -s "$home/serve.env" ]; then
   printf 'ZCL_TOKEN=%s\n' "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" > "$home/serve.env"
   say "made a token in $home/serve.env"
 fi
+# The token is read by zcl serve from its environment (EnvironmentFile=), never from its
+# command line; the file is root's alone.
+chmod 600 "$home/serve.env"
 # shellcheck disable=SC1091
 . "$home/serve.env"
 printf 'http://127.0.0.1:8080/?token=%s\n' "$ZCL_TOKEN" > "$home/dashboard-url"

@@ -44,7 +44,7 @@ describe('deployment', () => {
     expect(r.status).toBe(0);
   });
 
-  it('the systemd unit verifies, and its ExecStart serves the lab with the token', async () => {
+  it('the systemd unit verifies, and its ExecStart serves the lab with the token from its environment file, not its command line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zcl-unit-'));
     try {
       const unit = readFileSync(join(ROOT, 'deploy', 'zerocopy-lab.service'), 'utf8').replaceAll('@ROOT@', ROOT).replaceAll('@NODE@', process.execPath);
@@ -53,10 +53,16 @@ describe('deployment', () => {
       const v = spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8' });
       expect(v.stderr).toBe('');
       expect(v.status).toBe(0);
+      // The token comes from the EnvironmentFile (ps shows a command line to every local user).
+      expect(unit).toMatch(/^EnvironmentFile=\/var\/lib\/zerocopy-lab\/serve\.env$/m);
+      const execLine = /^ExecStart=(.*)$/m.exec(unit)![1];
+      expect(execLine).not.toMatch(/token|ZCL_TOKEN/i);
+      // install-service.sh writes ZCL_TOKEN=... into that file.
+      expect(readFileSync(join(ROOT, 'deploy', 'install-service.sh'), 'utf8')).toMatch(/printf 'ZCL_TOKEN=%s\\n'.*serve\.env/);
       // The same command line, on a free port, with the token systemd would put in its environment.
-      const exec = /^ExecStart=(.*)$/m.exec(unit)![1].replace('--port 8080', '--port 0').replace('${ZCL_TOKEN}', 'a-test-token-0123456789');
+      const exec = execLine.replace('--port 8080', '--port 0');
       const [cmd, ...args] = exec.split(' ');
-      const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ZCL_HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ZCL_HOME: dir, ZCL_TOKEN: 'a-test-token-0123456789' }, stdio: ['ignore', 'pipe', 'pipe'] });
       try {
         const out = await new Promise<string>((resolve, reject) => {
           let buf = '';
@@ -74,6 +80,8 @@ describe('deployment', () => {
         expect(noToken.status).toBe(401);
         const withToken = await fetch(`http://127.0.0.1:${base.port}/api/modes`, { headers: { authorization: 'Bearer a-test-token-0123456789' } });
         expect(withToken.status).toBe(200);
+        // Its command line (world-readable in /proc) does not hold the token.
+        expect(readFileSync(`/proc/${p.pid}/cmdline`, 'utf8')).not.toContain('a-test-token');
       } finally {
         p.kill('SIGTERM');
         await new Promise((r) => p.once('exit', r));

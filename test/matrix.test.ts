@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MODE_NAMES, PATH_NAMES } from '../scenarios/catalog.js';
 import { DIST, ROOT } from '../server/project.js';
-import { cellId, loadMatrixFile, parseMatrix, plannedRuns, RUN_SPEC_FIELDS } from '../server/schema/matrix.js';
+import { cellId, loadMatrixFile, MATRIX_LIMITS, parseMatrix, plannedRuns, RUN_SPEC_FIELDS } from '../server/schema/matrix.js';
 import { InputError, parseRunSpec, RunSpecSchema } from '../server/schema/run-spec.js';
 
 const MODES = MODE_NAMES.join(', ');
@@ -134,6 +134,27 @@ describe('matrix schema', () => {
     expect(issues({ ...ok, axes: { mode: 'sendfile' } })).toEqual([{ field: 'axes.mode', message: expect.stringMatching(/must be a list of values/) }]);
   });
 
+  it('refuses a matrix past the limits from its lengths, before building a cell (issue 11)', () => {
+    // 300 x 300 x 300 x 300 = 8.1e9 cells in a few KB: refused without building them (that took minutes and ran out of memory).
+    const values = (from: number) => Array.from({ length: 300 }, (_, i) => from + i);
+    const huge = { name: 'huge', axes: { sizeBytes: values(1 << 20), chunkBytes: values(4096), mode: [...MODE_NAMES], cache: ['warm', 'cold'] } };
+    const cells = 300 * 300 * MODE_NAMES.length * 2;
+    expect(issues(huge)).toEqual([{ field: 'axes', message: `make ${cells} cells (300 x 300 x ${MODE_NAMES.length} x 2); allowed: at most ${MATRIX_LIMITS.maxCells}` }]);
+    // Include entries count; exclude is said (it is applied cell by cell, after this count).
+    expect(issues({ name: 'x', axes: { sizeBytes: values(1 << 20).slice(0, 100), chunkBytes: values(4096).slice(0, 100) }, include: [{ mode: 'splice' }], exclude: [{ chunkBytes: 4096 }] })).toEqual([
+      { field: 'axes', message: `make 10001 cells (100 x 100 + 1 include, before exclude); allowed: at most ${MATRIX_LIMITS.maxCells}` },
+    ]);
+    // At the limit it is built.
+    expect(parseMatrix({ name: 'x', axes: { sizeBytes: values(1 << 20).slice(0, 100), chunkBytes: values(4096).slice(0, 100) }, repetitions: 1, warmup: 0 }).cells).toHaveLength(MATRIX_LIMITS.maxCells);
+    // Runs: cells x (repetitions + warmup).
+    expect(issues({ name: 'x', axes: { sizeBytes: values(1 << 20).slice(0, 200) }, repetitions: 1000, warmup: 100 })).toEqual([
+      { field: 'repetitions', message: `200 cells x (1000 repetitions + 100 warmup) = 220000 runs; allowed: at most ${MATRIX_LIMITS.maxRuns}` },
+    ]);
+    // Counts past exact integers still say a number (the size is checked before the values).
+    const absurd = { name: 'x', axes: Object.fromEntries(RUN_SPEC_FIELDS.map((f) => [f, values(1)])) };
+    expect(issues(absurd)).toEqual([{ field: 'axes', message: expect.stringMatching(/^make about \d\.\d\de\+\d+ cells \(300 x 300 x .*\); allowed: at most 10000$/) }]);
+  });
+
   it('every shipped scenario is valid', () => {
     const dir = join(ROOT, 'scenarios');
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -174,6 +195,16 @@ describe('zcl report with a bad matrix', () => {
     expect(r.err).toContain(`${path}: `);
     expect(r.err).toContain(message);
     expect(r.out).toBe('');
+    expect(existsSync(r.outDir)).toBe(false);
+  });
+
+  it('a matrix of millions of cells exits 2 naming the field, the count and the limit, and runs nothing', () => {
+    const values = (from: number) => Array.from({ length: 300 }, (_, i) => from + i);
+    const r = report('huge.json', JSON.stringify({ name: 'huge', axes: { sizeBytes: values(1 << 20), chunkBytes: values(4096), mode: [...MODE_NAMES] } }));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`invalid ${r.file}`);
+    expect(r.err).toContain(`axes: make ${300 * 300 * MODE_NAMES.length} cells`);
+    expect(r.err).toContain(`at most ${MATRIX_LIMITS.maxCells}`);
     expect(existsSync(r.outDir)).toBe(false);
   });
 

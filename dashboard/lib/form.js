@@ -173,7 +173,7 @@ export class RunPanel {
     } else if (run.state === 'queued') this.status.textContent = `queued: ${what}${q}`;
     else if (run.state === 'finished' && run.result)
       this.status.textContent = `finished: ${what} · ${fmtNum(run.result.throughputMiBps)} MiB/s · ${fmtNum(run.result.sender.cpuSecondsPerGiB)} CPU s/GiB${q}`;
-    else if (run.state === 'failed') this.status.textContent = `failed: ${what}: ${run.error?.message ?? ''}${q}`;
+    else if (run.state === 'failed' || run.state === 'interrupted') this.status.textContent = `${run.state}: ${what}: ${run.error?.message ?? ''}${q}`;
     else this.status.textContent = `${run.state}: ${what}${q}`;
     this.status.dataset.state = run.state;
   }

@@ -5,8 +5,9 @@
 // - Any other bind address needs a token (given with --token, or generated and
 //   printed), on every API call and WebSocket: `Authorization: Bearer T`, the
 //   `zcl_token` cookie (set when the page is opened as /?token=T), or `?token=T`.
-// - A request from a browser page of another origin (an Origin header whose
-//   host is not the Host header) is refused: WebSocket upgrades and API calls.
+// - A request from a browser page of another origin (an Origin header that is
+//   not http(s)://<the Host header>, compared whole: scheme, no userinfo, host,
+//   port) is refused: WebSocket upgrades and API calls.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
@@ -51,21 +52,28 @@ export class Access {
     if (!this.tokenRequired && !isLoopbackHost(hostName(host)))
       return { status: 403, error: `Host '${host}' is not allowed: this server listens on loopback only; open it as http://127.0.0.1:PORT/` };
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== 'null') {
-      let originHost: string | undefined;
-      try {
-        originHost = new URL(origin).host;
-      } catch {
-        /* refused below */
-      }
-      if (originHost !== host) return { status: 403, error: `requests from pages of another origin (${origin}) are refused` };
-    } else if (origin === 'null') return { status: 403, error: 'requests from opaque origins are refused' };
+    if (origin === 'null') return { status: 403, error: 'requests from opaque origins are refused' };
+    if (origin !== undefined && !sameOrigin(origin, host)) return { status: 403, error: `requests from pages of another origin (${origin.slice(0, 200)}) are refused` };
     if (this.tokenRequired && !this.tokenMatches(tokenOf(req)))
       return { status: 401, error: 'this server needs its token: open the URL `zcl serve` printed (…/?token=…), or send Authorization: Bearer TOKEN' };
     return undefined;
   }
 }
 
+/** A percent-decoded value, or undefined when it is not valid percent-encoded UTF-8. */
+function decoded(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The token a request carries (Bearer header, cookie, ?token=), or undefined.
+ * Never throws: a malformed cookie or query (bad percent-encoding, a URL that
+ * cannot be parsed) carries no token.
+ */
 export function tokenOf(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
@@ -73,8 +81,39 @@ export function tokenOf(req: IncomingMessage): string | undefined {
   if (cookie)
     for (const part of cookie.split(';')) {
       const [k, ...v] = part.trim().split('=');
-      if (k === COOKIE) return decodeURIComponent(v.join('='));
+      if (k !== COOKIE) continue;
+      const t = decoded(v.join('='));
+      if (t !== undefined) return t;
     }
-  const q = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
-  return q ?? undefined;
+  try {
+    return new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// What a browser sends as Origin: scheme://host[:port], nothing else (no
+// userinfo, path, query or fragment).
+const ORIGIN = /^(https?):\/\/([^/?#@\\\s]+)$/i;
+// A Host header: host[:port], nothing else.
+const HOST = /^[^/?#@\\\s]+$/;
+
+/**
+ * Is an Origin header the origin of a page served by this Host? Only http and
+ * https origins without userinfo; host names compared without case, ports
+ * compared with the scheme's default port filled in (http://h and
+ * http://h:80 are one origin).
+ */
+export function sameOrigin(origin: string, host: string): boolean {
+  const m = ORIGIN.exec(origin);
+  if (!m || !HOST.test(host)) return false;
+  const scheme = m[1].toLowerCase();
+  try {
+    const o = new URL(origin);
+    const h = new URL(`${scheme}://${host}`);
+    if (o.username || o.password || h.username || h.password || o.pathname !== '/' || h.pathname !== '/') return false;
+    return o.host === h.host;
+  } catch {
+    return false;
+  }
 }

@@ -9,9 +9,12 @@
 //                                         the others wait in a FIFO queue of at most 8. 400 bad spec (issues name the
 //                                         field and the allowed values), 409 queue full, 413 body over 16 KiB, 415 not JSON
 //   GET    /api/runs[?limit=50]          {runs}: waiting, running, then finished/failed/cancelled, newest first
-//   GET    /api/runs/:id                  the run record (with its RunResult when finished)
+//   GET    /api/runs/:id                  the run record (with its RunResult when finished). A run whose server
+//                                         stopped during it (crash, kill -9) is found by the next server on the
+//                                         same results directory as state 'interrupted', with an error saying so
 //   DELETE /api/runs/:id                  cancels a waiting or running run; answers when it has cleaned up.
-//                                         404 unknown, 409 already ended
+//                                         404 unknown, 409 with the record when it ended otherwise than cancelled
+//                                         (before, or meanwhile: a run past its last byte finishes)
 //   GET    /api/reports                   {scenarios: [{name, file, description, runs, ...}], reports: [{id, name, status,
 //                                         startedAt, finishedAt?, files: {html, md, json, csv} (URLs), error?, progress?}]}
 //                                         reports: this server's and every report directory under $ZCL_HOME/reports
@@ -21,7 +24,8 @@
 //                                         report id. 202 {report}: started. 400 issues name the field (JSON path inside
 //                                         the matrix: matrix.axes.mode[2]) and the allowed values
 //   DELETE /api/reports/:id               cancels the running report; answers when its run in flight has cleaned up
-//                                         and the report of the runs done is written. 404 unknown, 409 already ended
+//                                         and the report of the runs done is written. 404 unknown, 409 with the
+//                                         report when it ended otherwise than cancelled (before, or meanwhile)
 //   GET    /reports/:id/{report.html,report.md,results.json,results.csv}
 //                                         a report's files, read-only, with the same access rules as the API
 //
@@ -30,8 +34,8 @@
 // run is running or queued; POST /api/runs (and the WebSocket's start) answer
 // 409 while a report runs. Report progress streams on /live as 'report' frames.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { closeSync, createReadStream, readFileSync } from 'node:fs';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -48,6 +52,7 @@ import { LiveHub, type HubOptions } from '../live/hub.js';
 import { ReportBusyError, ReportManager } from '../live/reports.js';
 import { BusyError, QueueFullError, Runner, SAMPLE_HZ } from '../live/runner.js';
 import { ResultStore } from '../live/store.js';
+import type { runTransfer } from '../run/orchestrate.js';
 import { Access, COOKIE, isLoopbackHost } from './access.js';
 import { capabilities, type Capabilities } from './capabilities.js';
 import { modesDocument } from './modes.js';
@@ -70,6 +75,8 @@ export interface ServeOptions {
   maxQueued?: number;
   hub?: HubOptions;
   log?(line: string): void;
+  /** Stands in for runTransfer in runs and reports (tests). */
+  runTransfer?: typeof runTransfer;
 }
 
 export interface LabServer {
@@ -87,6 +94,24 @@ export interface LabServer {
 }
 
 const DASHBOARD = join(ROOT, 'dashboard');
+
+/**
+ * What an error thrown while answering a request may tell the client: its 4xx
+ * status and message when the error says it is the client's and its message
+ * shows nothing of the server (no path), else 500 and a generic message; a
+ * 5xx is logged with its stack.
+ */
+function httpError(err: unknown, req: Request, log: (line: string) => void): { status: number; message: string } {
+  const e = (err ?? {}) as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown; stack?: unknown };
+  const s = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (s >= 400 && s < 500) {
+    const m = typeof e.message === 'string' ? e.message : '';
+    const safe = e.expose !== false && m && m.length < 300 && !/[/\\]|\n/.test(m.replace(/^Failed to decode param '[^']*'$/, 'x'));
+    return { status: s, message: safe ? m : (STATUS_CODES[s] ?? 'bad request') };
+  }
+  log(`error answering ${req.method} ${req.originalUrl.slice(0, 200)}: ${typeof e.stack === 'string' ? e.stack : String(e.message ?? err)}`);
+  return { status: 500, message: 'internal error (the server logged it)' };
+}
 
 function vendorDir(specifier: string): string {
   return dirname(fileURLToPath(import.meta.resolve(specifier)));
@@ -139,6 +164,7 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     store,
     probes: (spec) => setupFor(spec.engine),
     maxQueued: o.maxQueued,
+    runTransfer: o.runTransfer,
     broadcast: (d, k) => hub.broadcast(d, k),
     // Runs and reports share the probes and the machine: no run starts while a report runs.
     busy: () => {
@@ -157,8 +183,11 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
         : `a run is ${runner.current ? 'running' : 'queued'}${runner.queued.length ? ` (${runner.queued.length} waiting)` : ''}: a report cannot start beside runs (the probes and the machine are shared); wait until they end, or cancel them`,
     broadcast: (d, k) => hub.broadcast(d, k),
     log,
+    runTransfer: o.runTransfer,
   });
-  for (const s of runner.load()) log(`results: skipped ${s.file}: ${s.reason}`);
+  const loaded = runner.load();
+  for (const s of loaded.skipped) log(`results: skipped ${s.file}: ${s.reason}`);
+  for (const r of loaded.interrupted) log(`results: run ${r.id} was running when its server stopped: marked interrupted`);
   const hello = async (): Promise<HelloFrame> => ({
     type: 'hello',
     capabilities: await getCaps(),
@@ -248,7 +277,10 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
   api.delete('/runs/:id', async (req, res) => {
     const outcome = await runner.cancel(req.params.id);
     if (outcome === 'unknown') res.status(404).json({ error: `no run ${req.params.id}` });
-    else if (outcome === 'final') res.status(409).json({ error: `run ${req.params.id} has already ended`, run: runner.get(req.params.id) });
+    else if (outcome === 'final') {
+      const run = runner.get(req.params.id);
+      res.status(409).json({ error: `run ${req.params.id} has ended ${run?.state ?? ''}: it was not cancelled`.replace(' :', ':'), run });
+    }
     else res.json(runner.get(req.params.id));
   });
 
@@ -278,7 +310,10 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
   api.delete('/reports/:id', async (req, res) => {
     const outcome = await reports.cancel(req.params.id);
     if (outcome === 'unknown') res.status(404).json({ error: `no report ${req.params.id}` });
-    else if (outcome === 'final') res.status(409).json({ error: `report ${req.params.id} has already ended`, report: reports.get(req.params.id) });
+    else if (outcome === 'final') {
+      const report = reports.get(req.params.id);
+      res.status(409).json({ error: `report ${req.params.id} has ended ${report?.status ?? ''}: it was not cancelled`.replace(' :', ':'), report });
+    }
     else if (outcome === 'external') res.status(409).json({ error: `report ${req.params.id} is being run by another process (zcl report); stop it there (Ctrl-C)` });
     else res.json(reports.get(req.params.id));
   });
@@ -288,10 +323,9 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
   api.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     if (err.type === 'entity.too.large') res.status(413).json({ error: `the body is larger than ${BODY_LIMIT}` });
     else if (err.type === 'entity.parse.failed') res.status(400).json({ error: 'the body is not valid JSON', issues: [{ field: '(body)', message: err.message }] });
-    else if (err.status && err.status >= 400 && err.status < 500) res.status(err.status).json({ error: err.message });
     else {
-      log(`API error: ${err.stack ?? err.message}`);
-      res.status(500).json({ error: err.message });
+      const e = httpError(err, _req, log);
+      res.status(e.status).json({ error: e.message });
     }
   });
   app.use('/api', api);
@@ -313,14 +347,21 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
       res.status(denied.status).type('text').send(denied.error);
       return;
     }
-    const path = reports.filePath(req.params.id, req.params.file);
-    if (!path) {
+    // Opened once, without following links, and refused when the file has other
+    // names (a hard link to a file elsewhere): what is checked is what is served.
+    const opened = reports.openFile(req.params.id, req.params.file);
+    if (!opened) {
       res.status(404).type('text').send(`no such report file; a report's files are ${Object.keys(FILE_TYPES).join(', ')} under /reports/<id>/ (ids: GET /api/reports)`);
       return;
     }
     res.set('Content-Type', FILE_TYPES[req.params.file]);
     if (req.params.file === 'report.html') {
-      const html = readFileSync(path, 'utf8');
+      let html: string;
+      try {
+        html = readFileSync(opened.fd, 'utf8');
+      } finally {
+        closeSync(opened.fd);
+      }
       // Every inline script that runs (JSON data blocks do not), allowed by its hash.
       const hashes = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)]
         .filter((m) => !/\btype\s*=\s*["']?application\/json/i.test(m[1]))
@@ -333,23 +374,70 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
       return;
     }
     res.set('Content-Security-Policy', "default-src 'none'; sandbox");
-    res.sendFile(`${req.params.id}/${req.params.file}`, { root: reports.dir, dotfiles: 'deny', lastModified: false, etag: false, maxAge: 0 }, (err) => {
-      if (err && !res.headersSent) res.status(404).type('text').send('no such report file');
+    res.set('Content-Length', String(opened.size));
+    if (req.method === 'HEAD') {
+      closeSync(opened.fd);
+      res.end();
+      return;
+    }
+    const stream = createReadStream('', { fd: opened.fd, autoClose: true, start: 0, end: Math.max(0, opened.size - 1) });
+    stream.on('error', (e) => {
+      log(`report file ${req.params.id}/${req.params.file}: ${e.message}`);
+      res.destroy();
     });
+    if (opened.size === 0) {
+      stream.destroy();
+      res.end();
+    } else stream.pipe(res);
+  });
+
+  // Anything else: a plain 404, and every error an answer without the server's
+  // insides (no stack, no file path): 4xx for the client's mistakes, else 500
+  // with a generic message (the details go to the server's log).
+  app.use((req, res) => {
+    res.status(404).type('text').send('not found');
+  });
+  app.use((err: Error & { status?: number; statusCode?: number; expose?: boolean }, req: Request, res: Response, _next: NextFunction) => {
+    const e = httpError(err, req, log);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.set('Cache-Control', 'no-store');
+    if (req.path.startsWith('/api/')) res.status(e.status).json({ error: e.message });
+    else res.status(e.status).type('text').send(e.message);
   });
 
   const http = createServer(app);
   http.headersTimeout = 20_000;
   http.requestTimeout = 60_000;
+  // The raw upgrade event is outside express: whatever goes wrong in it is
+  // caught here and answered (or the socket closed), never thrown to the process.
   http.on('upgrade', (req, socket, head) => {
     const refuse = (status: number, msg: string) => {
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(msg)}\r\n\r\n${msg}`);
+      if (!socket.writable) return void socket.destroy();
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(msg)}\r\n\r\n${msg}`);
     };
     socket.on('error', () => socket.destroy());
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/live') return refuse(404, 'the WebSocket is at /live');
-    const denied = access.check(req);
-    if (denied) return refuse(denied.status, denied.error);
-    hub.upgrade(req, socket, head);
+    try {
+      let pathname: string;
+      try {
+        pathname = new URL(req.url ?? '/', 'http://x').pathname;
+      } catch {
+        return refuse(400, 'the request URL cannot be parsed; the WebSocket is at /live');
+      }
+      if (pathname !== '/live') return refuse(404, 'the WebSocket is at /live');
+      const denied = access.check(req);
+      if (denied) return refuse(denied.status, denied.error);
+      hub.upgrade(req, socket, head);
+    } catch (e) {
+      log(`WebSocket upgrade error: ${(e as Error)?.stack ?? String(e)}`);
+      try {
+        refuse(500, 'internal error (logged by the server)');
+      } catch {
+        socket.destroy();
+      }
+    }
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

@@ -1,11 +1,14 @@
 // zcl serve: the live lab (dashboard, JSON API, WebSocket /live) until Ctrl-C.
 import { mkdirSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { startServer } from '../api/server.js';
 import { onInterrupt } from './progress.js';
 import { MODE_NAMES, MODES } from '../../scenarios/catalog.js';
 import { InputError, parseRunSpec } from '../schema/run-spec.js';
+
+/** The environment variable the token may come from (the systemd unit's EnvironmentFile sets it). */
+export const TOKEN_ENV = 'ZCL_TOKEN';
 
 const Options = z.object({
   port: z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'allowed: 0 (any free port) to 65535').max(65535, 'allowed: 0 (any free port) to 65535'),
@@ -22,14 +25,23 @@ export function registerServe(program: Command): void {
     .description('the live lab: serve the dashboard, the JSON API and the WebSocket /live (one run at a time, others queued)')
     .option('--port <port>', 'TCP port (0: any free port)', '8080')
     .option('--host <host>', 'address to bind; anything but loopback requires the token', '127.0.0.1')
-    .option('--token <token>', 'the token API calls and the WebSocket must carry (generated and printed when the host is not loopback)')
+    .addOption(
+      new Option('--token <token>', 'the token API calls and the WebSocket must carry (generated and printed when the host is not loopback); prefer ZCL_TOKEN: a command line is readable by every local user (ps)').env(TOKEN_ENV),
+    )
     .option('--no-probes', 'do not load the eBPF probes (runs report probes: off)')
     .option('--results <dir>', 'where finished runs are kept as JSON files (default: $ZCL_HOME/results)')
     .option('--every-mode', 'when the history is empty, queue every mode once at start (256 MiB each), so the page has runs to compare')
-    .addHelpText('after', '\nExamples:\n  zcl serve                       # http://127.0.0.1:8080/\n  zcl serve --host 0.0.0.0        # from another machine (a VM\'s host): prints the URL with its token\n')
+    .addHelpText('after', '\nExamples:\n  zcl serve                       # http://127.0.0.1:8080/\n  zcl serve --host 0.0.0.0        # from another machine (a VM\'s host): prints the URL with its token\n  ZCL_TOKEN=... zcl serve --host 0.0.0.0   # the token from the environment (not visible in ps)\n')
     .action(async (raw: Record<string, unknown>) => {
       const parsed = Options.safeParse(raw);
-      if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => ({ field: `--${String(i.path[0])}`, message: i.message })), 'options');
+      // The token's value does not go on to the children this server starts.
+      const tokenFromEnv = process.env[TOKEN_ENV] !== undefined && raw.token === process.env[TOKEN_ENV];
+      delete process.env[TOKEN_ENV];
+      if (!parsed.success)
+        throw new InputError(
+          parsed.error.issues.map((i) => ({ field: i.path[0] === 'token' && tokenFromEnv ? `${TOKEN_ENV} (environment)` : `--${String(i.path[0])}`, message: i.message })),
+          'options',
+        );
       const o = parsed.data;
       if (o.results) mkdirSync(o.results, { recursive: true });
       const server = await startServer({ ...o, resultsDir: o.results, log: (l) => process.stderr.write(`zcl serve: ${l}\n`) });

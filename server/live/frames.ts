@@ -6,8 +6,9 @@ import type { RunResult } from '../run/result.js';
 import type { RunSpec } from '../schema/run-spec.js';
 import type { Capabilities } from '../api/capabilities.js';
 
-export type RunState = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
-export const FINAL_STATES: readonly RunState[] = ['finished', 'failed', 'cancelled'];
+/** 'interrupted': the server that ran it stopped during the run (found so by the next server). */
+export type RunState = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';
+export const FINAL_STATES: readonly RunState[] = ['finished', 'failed', 'cancelled', 'interrupted'];
 export type Phase = 'preparing' | 'starting' | 'running' | 'finishing';
 
 export interface RunRecord {
@@ -22,6 +23,12 @@ export interface RunRecord {
   progress?: { bytes: number; total: number };
   result?: RunResult;
   error?: { name: string; message: string };
+  /**
+   * While it runs: the server process running it (pid:start time, see
+   * server/run/owner.ts), saved with the record when the run starts, so a
+   * server that finds the record after a crash knows its owner is gone.
+   */
+  owner?: string;
 }
 
 /** Run state changes. 'progress' is a phase change (preparing, starting, running, finishing). */

@@ -138,7 +138,8 @@ export class LiveHub {
       }
     } else {
       const r = await runner.cancel(m.data.id);
-      if (r !== 'cancelled') this.sendTo(ws, { type: 'error', error: r === 'final' ? `run ${m.data.id} has already ended` : `no run ${m.data.id}` });
+      if (r !== 'cancelled')
+        this.sendTo(ws, { type: 'error', error: r === 'final' ? `run ${m.data.id} has ended ${runner.get(m.data.id)?.state ?? ''}: it was not cancelled`.replace(' :', ':') : `no run ${m.data.id}` });
     }
   }
 

@@ -14,7 +14,7 @@
 // run-end and the end always; the bytes of the run in flight at most 4 times
 // a second), and the transfer in flight streams ordinary sample frames (10 Hz)
 // so the live charts and the flow diagram show it.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ProbeSetup } from '../probes/select.js';
 import type { Snapshot } from '../probes/types.js';
@@ -241,19 +241,32 @@ export class ReportManager {
   }
 
   /**
-   * The file of a report a client may read: one of the four report files, in a
-   * report directory, a regular file. undefined otherwise.
+   * Opens the file of a report a client may read: one of the four report
+   * files, in a report directory, a regular file with one link; undefined
+   * otherwise. The caller reads from the fd and closes it.
    */
-  filePath(id: string, file: string): string | undefined {
+  openFile(id: string, file: string): { fd: number; size: number } | undefined {
     if (!ID.test(id) || !SERVABLE.has(file)) return undefined;
-    const dir = join(this.o.dir, id);
+    let dirFd: number | undefined;
+    let fd: number | undefined;
     try {
-      // Real directories and regular files only: a symbolic link is not followed.
-      if (!lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return undefined;
-      const st = lstatSync(join(dir, file), { throwIfNoEntry: false });
-      return st?.isFile() ? join(dir, file) : undefined;
+      // The report's directory, not a link to one; then the file inside that very
+      // directory (through its fd: no swap between the check and the open), not
+      // a symbolic link, a regular file with no other name (a hard link to a
+      // file elsewhere has two).
+      dirFd = openSync(join(this.o.dir, id), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      fd = openSync(`/proc/self/fd/${dirFd}/${file}`, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      const st = fstatSync(fd);
+      if (!st.isFile() || st.nlink !== 1) {
+        closeSync(fd);
+        return undefined;
+      }
+      return { fd, size: st.size };
     } catch {
+      if (fd !== undefined) closeSync(fd);
       return undefined;
+    } finally {
+      if (dirFd !== undefined) closeSync(dirFd);
     }
   }
 
@@ -294,14 +307,19 @@ export class ReportManager {
     return this.view(record);
   }
 
-  /** Cancels the running report; resolves when its run in flight has cleaned up and the report of what is done is written. */
+  /**
+   * Cancels the running report; resolves when its run in flight has cleaned up
+   * and the report of what is done is written. 'cancelled' only when it ended
+   * cancelled; 'final' when it had ended, or ended otherwise meanwhile.
+   */
   async cancel(id: string): Promise<'cancelled' | 'final' | 'unknown' | 'external'> {
     const a = this.active;
     if (a && a.record.id === id) {
       a.reason ??= 'cancelled';
       a.ac.abort();
       await a.done;
-      return 'cancelled';
+      // What really happened: a report whose last run was past cancelling ends complete (or failed).
+      return a.record.status === 'cancelled' ? 'cancelled' : 'final';
     }
     const r = this.get(id);
     if (!r) return 'unknown';

@@ -9,6 +9,7 @@ import { CancelledError, runTransfer } from '../run/orchestrate.js';
 import type { ProbeSetup } from '../probes/select.js';
 import type { Snapshot } from '../probes/types.js';
 import type { RunSpec } from '../schema/run-spec.js';
+import { ownerMark } from '../run/owner.js';
 import { endTime, type ResultStore } from './store.js';
 import { sampleFrame, type Phase, type RunEvent, type RunFrame, type RunRecord } from './frames.js';
 
@@ -25,6 +26,8 @@ export interface RunnerOptions {
   /** Why no run may start now (e.g. a report is running: the probes are shared), or undefined; then submit throws BusyError. */
   busy?(): string | undefined;
   log?(line: string): void;
+  /** Stands in for runTransfer (tests). */
+  runTransfer?: typeof runTransfer;
 }
 
 export class QueueFullError extends Error {
@@ -64,11 +67,14 @@ export class Runner {
     this.maxQueued = o.maxQueued ?? 8;
   }
 
-  /** Loads the saved runs (newest first); returns the files it skipped. */
-  load(): { file: string; reason: string }[] {
-    const { records, skipped } = this.o.store.load();
+  /**
+   * Loads the saved runs (newest first); runs that a server which is gone was
+   * running are marked interrupted. Returns the files it skipped, and those runs.
+   */
+  load(): { skipped: { file: string; reason: string }[]; interrupted: RunRecord[] } {
+    const { records, skipped, interrupted } = this.o.store.load();
     this.history = records;
-    return skipped;
+    return { skipped, interrupted };
   }
 
   /** Where finished runs are saved. */
@@ -128,7 +134,8 @@ export class Runner {
 
   /**
    * Cancels a queued or running run; waits until a running one has cleaned up.
-   * Returns what happened: 'cancelled', 'final' (it had already ended) or 'unknown'.
+   * Returns what happened: 'cancelled', 'final' (it had already ended, or it
+   * ended otherwise than cancelled: a run past its last byte finishes) or 'unknown'.
    */
   async cancel(id: string): Promise<'cancelled' | 'final' | 'unknown'> {
     const qi = this.queue.findIndex((r) => r.id === id);
@@ -138,9 +145,10 @@ export class Runner {
       return 'cancelled';
     }
     if (this.active?.record.id === id) {
+      const record = this.active.record;
       this.active.ac.abort();
       await this.whenSettled(id);
-      return 'cancelled';
+      return record.state === 'cancelled' ? 'cancelled' : 'final';
     }
     return this.history.some((r) => r.id === id) ? 'final' : 'unknown';
   }
@@ -173,11 +181,19 @@ export class Runner {
     record.state = 'running';
     record.startedAt = new Date().toISOString();
     record.progress = { bytes: 0, total: record.spec.sizeBytes };
+    // Saved now, with this server's mark: if the server dies during the run, the
+    // next one finds the record and marks it interrupted (see ResultStore.load).
+    record.owner = ownerMark();
+    try {
+      this.o.store.save(record);
+    } catch (e) {
+      this.o.log?.(`cannot save run ${record.id}: ${(e as Error).message}`);
+    }
     this.emit('started', record);
     const probes = typeof this.o.probes === 'function' ? this.o.probes(record.spec) : this.o.probes;
     const withProbes = 'engine' in probes;
     try {
-      const result = await runTransfer(record.spec, {
+      const result = await (this.o.runTransfer ?? runTransfer)(record.spec, {
         signal: a.ac.signal,
         probes,
         onPhase: (phase: Phase) => {
@@ -223,6 +239,7 @@ export class Runner {
     record.state = state;
     record.endedAt = new Date().toISOString();
     delete record.phase;
+    delete record.owner;
     try {
       this.o.store.save(record);
     } catch (e) {

@@ -166,6 +166,7 @@ export function parseMatrix(input: unknown, source = 'matrix'): Matrix {
     );
   }
   const m = shape.data;
+  checkSize(m, source);
   const issues: Issue[] = [];
 
   const base = checkFields(m.base, ['base'], issues);
@@ -270,6 +271,33 @@ export function parseMatrix(input: unknown, source = 'matrix'): Matrix {
     warmup: m.warmup,
     cells,
   };
+}
+
+/**
+ * Refuses a matrix past the limits from the lengths of its lists alone, before
+ * any cell is built (a 2 KB matrix can name millions of cells): the cross
+ * product of the axes plus the include entries, counted before exclude (which
+ * can only be applied cell by cell). Runs (cells x (repetitions + warmup)) are
+ * checked here too when nothing is excluded; with exclude, after the cells are
+ * built (then at most maxCells of them).
+ */
+function checkSize(m: z.infer<typeof MatrixFileSchema>, source: string): void {
+  const lengths = Object.values(m.axes).map((v) => v.length);
+  const product = lengths.length ? lengths.reduce((a, n) => a * n, 1) : 0;
+  const cells = product + m.include.length;
+  const count = (n: number) => (Number.isSafeInteger(n) ? String(n) : `about ${n.toPrecision(3)}`);
+  const how = [lengths.length ? lengths.join(' x ') : '', m.include.length ? `${m.include.length} include` : ''].filter(Boolean).join(' + ');
+  if (cells > MATRIX_LIMITS.maxCells)
+    throw new InputError(
+      [{ field: 'axes', message: `make ${count(cells)} cells (${how}${m.exclude.length ? ', before exclude' : ''}); allowed: at most ${MATRIX_LIMITS.maxCells}` }],
+      source,
+    );
+  const runs = cells * (m.repetitions + m.warmup);
+  if (!m.exclude.length && runs > MATRIX_LIMITS.maxRuns)
+    throw new InputError(
+      [{ field: 'repetitions', message: `${cells} cells x (${m.repetitions} repetitions + ${m.warmup} warmup) = ${runs} runs; allowed: at most ${MATRIX_LIMITS.maxRuns}` }],
+      source,
+    );
 }
 
 function valueAt(input: unknown, path: Path): unknown {
