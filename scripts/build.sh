@@ -14,3 +14,4 @@ node-gyp build --silent >/dev/null
 node scripts/gen-schema.mjs
 tsc -p tsconfig.json
 tsc -p dashboard/tsconfig.json  # type-checks the dashboard (plain ES modules with JSDoc types; emits nothing)
+tsc -p tsconfig.test.json     # type-checks the tests too (vitest does not)

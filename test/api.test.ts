@@ -11,7 +11,7 @@ import { CACHE_NAMES, ENGINE_NAMES, MODE_NAMES, PATH_NAMES, SINK_NAMES } from '.
 import { startServer, type LabServer } from '../server/api/server.js';
 import type { RunRecord } from '../server/live/frames.js';
 import { COUNTER_NAMES } from '../server/probes/schema.generated.js';
-import { probesAbsent } from '../server/probes/session.js';
+import { probesAbsent } from '../server/probes/result.js';
 import { labHome } from '../server/project.js';
 import { alive, MiB, ourNamespaces } from './helpers.js';
 import { http } from './http.js';
@@ -164,11 +164,10 @@ describe('API on loopback', () => {
   });
 
   it('concurrent starts: the first runs, the others queue in order; a queued run can be cancelled', async () => {
-    const [a, b, c] = await Promise.all([
-      http(s.url, 'POST', '/api/runs', { body: SLOW }),
-      new Promise<Res>((res) => setTimeout(() => res(http(s.url, 'POST', '/api/runs', { body: { mode: 'splice', sizeBytes: '2MiB' } })), 20)),
-      new Promise<Res>((res) => setTimeout(() => res(http(s.url, 'POST', '/api/runs', { body: { mode: 'mmap-write', sizeBytes: '2MiB' } })), 40)),
-    ]);
+    // One after the other (each answered before the next is sent), while the first still runs.
+    const a = await http(s.url, 'POST', '/api/runs', { body: SLOW });
+    const b = await http(s.url, 'POST', '/api/runs', { body: { mode: 'splice', sizeBytes: '2MiB' } });
+    const c = await http(s.url, 'POST', '/api/runs', { body: { mode: 'mmap-write', sizeBytes: '2MiB' } });
     expect([a.status, b.status, c.status]).toEqual([202, 202, 202]);
     expect([a.body.position, b.body.position, c.body.position]).toEqual([0, 1, 2]);
     expect([a.body.run.state, b.body.run.state, c.body.run.state]).toEqual(['running', 'queued', 'queued']);

@@ -17,11 +17,13 @@ import { COUNTER_NAMES, COUNTERS, PROBE_SYSCALLS, ROLES } from '../server/probes
 import { libbpfEngine } from '../server/probes/select.js';
 import type { ProbeTarget, Snapshot } from '../server/probes/types.js';
 import { DIST, ROOT } from '../server/project.js';
-import { CancelledError, runTransfer, type RunContext, type RunHooks } from '../server/run/orchestrate.js';
+import { CancelledError } from '../server/core/errors.js';
+import { runTransfer } from '../server/session/session.js';
+import type { ProbeEngine } from '../server/probes/types.js';
 import type { RunResult } from '../server/run/result.js';
 import { parseRunSpec, type RunSpecInput } from '../server/schema/run-spec.js';
 import { alive, CHUNK, coldSize, MiB, ODD_SIZE } from './helpers.js';
-import { probeTarget } from '../server/probes/session.js';
+import { probeTarget } from '../server/probes/result.js';
 
 const script = readFileSync(BPFTRACE_SCRIPT, 'utf8');
 const zcl = join(DIST, 'server', 'cli', 'zcl.js');
@@ -50,7 +52,6 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
-const targetOf = probeTarget;
 
 const spec = (s: RunSpecInput) => parseRunSpec({ sizeBytes: ODD_SIZE, chunkBytes: CHUNK, ...s });
 
@@ -204,24 +205,29 @@ describe('bpftrace engine on this kernel', () => {
   async function both(s: RunSpecInput): Promise<{ r: RunResult; libbpf: Snapshot; bpftrace: Snapshot }> {
     let libbpf: Snapshot | undefined;
     let bpftrace: Snapshot | undefined;
-    const hooks: RunHooks = {
-      async beforeGo(ctx) {
-        // bpftrace first (it takes a second or more to attach), libbpf right after its BEGIN line.
-        await bt.begin(targetOf(ctx));
-        await lib.begin(targetOf(ctx));
+    // One engine for the session that is both: bpftrace first (it takes a second
+    // or more to attach), libbpf right after its BEGIN line; at the end libbpf's
+    // counts (in memory) are read right after bpftrace's last event.
+    const pair: ProbeEngine = {
+      name: 'both',
+      capabilities: () => bt.capabilities(),
+      async begin(t) {
+        await bt.begin(t);
+        await lib.begin(t);
       },
-      async afterDone() {
-        // libbpf's counts are in memory: read right after bpftrace's last event.
+      read: () => lib.read(),
+      async final() {
         bpftrace = await bt.stop();
         libbpf = lib.read();
         await lib.end();
+        return bpftrace!;
       },
-      async finally() {
+      async end() {
         await bt.end().catch(() => undefined);
         await lib.end();
       },
     };
-    const r = await runTransfer(spec(s), { hooks });
+    const r = await runTransfer(spec(s), { probes: { engine: pair } });
     return { r, libbpf: libbpf!, bpftrace: bpftrace! };
   }
 
@@ -335,7 +341,16 @@ describe('bpftrace engine failures', () => {
     writeFileSync(p, text);
     return p;
   };
-  const run = (engine: BpftraceEngine, s: RunSpecInput = { mode: 'sendfile' }, hooks?: RunHooks) => runTransfer(spec(s), { probes: { engine }, hooks });
+  const run = (engine: ProbeEngine, s: RunSpecInput = { mode: 'sendfile' }) => runTransfer(spec(s), { probes: { engine } });
+  /** The engine, with a step of the test's before its begin() or its final(). */
+  const withSteps = (engine: BpftraceEngine, steps: { beforeBegin?(): void; beforeFinal?(): Promise<void> }): ProbeEngine => ({
+    name: engine.name,
+    capabilities: () => engine.capabilities(),
+    begin: (t) => (steps.beforeBegin?.(), engine.begin(t)),
+    read: () => engine.read(),
+    final: async () => (await steps.beforeFinal?.(), engine.final()),
+    end: () => engine.end(),
+  });
 
   it('a script that does not compile fails the run before it starts, with bpftrace\'s error', async () => {
     const engine = new BpftraceEngine({ script: write('broken.bt', 'BEGIN { printf("zcl attached\\n"); @x = no_such_function(); }\n') });
@@ -346,8 +361,8 @@ describe('bpftrace engine failures', () => {
   it('a bpftrace that exits early fails the run, saying so', async () => {
     const engine = new BpftraceEngine({ script: write('early.bt', '// @section base\n// says it attached, then leaves\nBEGIN { printf("zcl attached\\n"); exit(); }\n') });
     // Let it leave before the run ends (it would anyway; this makes it certain).
-    const hooks: RunHooks = { afterDone: async () => void (await until(() => engine.exited, 10_000)) };
-    await expect(run(engine, { mode: 'sendfile' }, hooks)).rejects.toThrow(/the bpftrace probe engine failed: bpftrace \(pid \d+\) exited with code 0 during the run, before its final counts/);
+    const waits = withSteps(engine, { beforeFinal: async () => void (await until(() => engine.exited, 10_000)) });
+    await expect(run(waits, { mode: 'sendfile' })).rejects.toThrow(/the bpftrace probe engine failed: bpftrace \(pid \d+\) exited with code 0 during the run, before its final counts/);
   });
 
   it('a bpftrace killed mid-run fails the run, saying so', async () => {
@@ -355,8 +370,8 @@ describe('bpftrace engine failures', () => {
     let killed: number | undefined;
     const r = runTransfer(parseRunSpec({ mode: 'read-write', path: 'veth-nosg', sizeBytes: 32 * MiB, chunkBytes: 4096 }), {
       probes: { engine },
-      onProgress: (b) => {
-        if (b > 0 && killed === undefined && engine.pid) process.kill((killed = engine.pid), 'SIGKILL');
+      onEvent: (e) => {
+        if (e.type === 'progress' && e.bytes > 0 && killed === undefined && engine.pid) process.kill((killed = engine.pid), 'SIGKILL');
       },
     });
     // (A killed bpftrace takes a while to die: its exit detaches every probe. It may still be dying when the run ends.)
@@ -405,11 +420,9 @@ describe('bpftrace engine failures', () => {
     const engine = new BpftraceEngine();
     const ac = new AbortController();
     let pid: number | undefined;
-    const hooks: RunHooks = {
-      // Runs just before the engine's begin(): cancel while bpftrace compiles and attaches.
-      beforeGo: async () => void setTimeout(() => ((pid = engine.pid), ac.abort()), 200),
-    };
-    await expect(runTransfer(spec({ mode: 'sendfile' }), { signal: ac.signal, probes: { engine }, hooks })).rejects.toBeInstanceOf(CancelledError);
+    // Just before the engine's begin(): cancel while bpftrace compiles and attaches.
+    const cancels = withSteps(engine, { beforeBegin: () => void setTimeout(() => ((pid = engine.pid), ac.abort()), 200) });
+    await expect(runTransfer(spec({ mode: 'sendfile' }), { signal: ac.signal, probes: { engine: cancels } })).rejects.toBeInstanceOf(CancelledError);
     expect(pid).toBeGreaterThan(0);
     expect(await until(() => !alive(pid!) && engine.pid === undefined, 15_000)).toBe(true);
     const r = await runTransfer(spec({ mode: 'sendfile' }), { probes: { engine } });

@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type LabServer } from '../server/api/server.js';
 import type { ServerFrame } from '../server/live/frames.js';
-import { runTransfer } from '../server/run/orchestrate.js';
+import { Session, type SessionOptions } from '../server/session/session.js';
+import type { RunSpec } from '../server/schema/run-spec.js';
 import { labHome } from '../server/project.js';
 import { ourNamespaces } from './helpers.js';
 import { http } from './http.js';
@@ -21,10 +22,10 @@ afterAll(async () => {
 });
 
 /** The real transfer, deaf to the cancel: it always runs to its end. */
-const uncancellable: typeof runTransfer = (spec, o = {}) => runTransfer(spec, { ...o, signal: undefined });
+const uncancellable = (spec: RunSpec, o: SessionOptions) => new Session(spec, { ...o, signal: undefined });
 
 async function serve(): Promise<LabServer> {
-  const s = await startServer({ port: 0, probes: false, resultsDir: tempDir('results'), reportsDir: tempDir('reports'), runTransfer: uncancellable });
+  const s = await startServer({ port: 0, probes: false, resultsDir: tempDir('results'), reportsDir: tempDir('reports'), session: uncancellable });
   servers.push(s);
   return s;
 }

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { labProcesses } from '../server/run/owner.js';
+import { labProcesses } from '../server/core/owner.js';
 import { labHome } from '../server/project.js';
 import { http } from './http.js';
 import { serveChild, type ChildServer } from './serve-child.js';

@@ -1,6 +1,8 @@
 // A cancel or a crashing child leaves nothing behind and says what happened.
 import { describe, expect, it } from 'vitest';
-import { CancelledError, runTransfer, StallError, type RunPids } from '../server/run/orchestrate.js';
+import { CancelledError, StallError } from '../server/core/errors.js';
+import type { RunPids } from '../server/run/orchestrate.js';
+import { runTransfer, type SessionEvent } from '../server/session/session.js';
 import { parseRunSpec } from '../server/schema/run-spec.js';
 import { alive, MiB, ourNamespaces, tempFilesInDataDir } from './helpers.js';
 
@@ -12,8 +14,10 @@ function interrupted(act: (pids: RunPids, ac: AbortController) => void) {
   let pids: RunPids | undefined;
   const run = runTransfer(slow, {
     signal: ac.signal,
-    hooks: { beforeGo: async (ctx) => void (pids = ctx.pids) },
-    onProgress: (b) => b > 0 && pids && act(pids, ac),
+    onEvent: (e: SessionEvent) => {
+      if (e.type === 'phase' && e.targets) pids = e.targets.pids;
+      if (e.type === 'progress' && e.bytes > 0 && pids) act(pids, ac);
+    },
   });
   return { run, pids: () => pids! };
 }
@@ -51,11 +55,13 @@ describe('run lifecycle', () => {
     let stopped = false;
     const run = runTransfer(slow, {
       stallSeconds: 2,
-      hooks: { beforeGo: async (ctx) => void (pids = ctx.pids) },
-      // A stopped sink reads nothing: the sender fills the socket buffer and blocks.
-      onProgress: (b) => {
-        if (b > 0 && pids && !stopped) process.kill(pids.sink, 'SIGSTOP');
-        stopped = true;
+      onEvent: (e) => {
+        if (e.type === 'phase' && e.targets) pids = e.targets.pids;
+        // A stopped sink reads nothing: the sender fills the socket buffer and blocks.
+        if (e.type === 'progress' && e.bytes > 0 && pids && !stopped) {
+          process.kill(pids.sink, 'SIGSTOP');
+          stopped = true;
+        }
       },
     });
     await expect(run).rejects.toBeInstanceOf(StallError);

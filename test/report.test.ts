@@ -13,7 +13,7 @@ import { runMatrix } from '../server/session/matrix.js';
 import { ResultsFileSchema, type ResultsFile } from '../server/report/schema.js';
 import { readRuns } from '../server/report/store.js';
 import { csvColumns } from '../server/report/write-data.js';
-import { runTransfer } from '../server/session/session.js';
+import { runTransfer, startRun } from '../server/session/session.js';
 import { loadMatrixFile, parseMatrix, RUN_SPEC_FIELDS } from '../server/schema/matrix.js';
 
 const zclPath = join(DIST, 'server', 'cli', 'zcl.js');
@@ -249,7 +249,7 @@ describe('runMatrix: a failed cell is recorded and the rest go on', () => {
       outDir,
       probes,
       onProgress: (p) => p.event === 'run-end' && events.push(`${p.cell!.spec.mode} ${p.warmup ? 'w' : 'r'}${p.rep} ${p.error ? 'failed' : 'ok'} ${p.done}/${p.total}`),
-      runTransfer: (spec, o) => (spec.mode === 'splice' ? Promise.reject(new Error('the splice engine broke')) : runTransfer(spec, o)),
+      startRun: (spec, o) => (spec.mode === 'splice' ? { result: Promise.reject(new Error('the splice engine broke')), on: () => () => true } : startRun(spec, o)),
     });
     expect(outcome.status).toBe('failed');
     expect(events).toEqual(['read-write w1 ok 1/6', 'splice w1 failed 2/4', 'read-write r1 ok 3/4', 'read-write r2 ok 4/4']);

@@ -52,7 +52,9 @@ import { LiveHub, type HubOptions } from '../live/hub.js';
 import { ReportBusyError, ReportManager } from '../live/reports.js';
 import { BusyError, QueueFullError, Runner, SAMPLE_HZ } from '../live/runner.js';
 import { ResultStore } from '../live/store.js';
-import type { runTransfer } from '../run/orchestrate.js';
+import type { SessionFactory } from '../live/runner.js';
+import type { SessionOptions } from '../session/session.js';
+import type { RunSpec } from '../schema/run-spec.js';
 import { Access, COOKIE, isLoopbackHost } from './access.js';
 import { capabilities, type Capabilities } from './capabilities.js';
 import { modesDocument } from './modes.js';
@@ -75,8 +77,8 @@ export interface ServeOptions {
   maxQueued?: number;
   hub?: HubOptions;
   log?(line: string): void;
-  /** Stands in for runTransfer in runs and reports (tests). */
-  runTransfer?: typeof runTransfer;
+  /** Stands in for `new Session` in runs and reports (tests). */
+  session?: SessionFactory;
 }
 
 export interface LabServer {
@@ -164,7 +166,7 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     store,
     probes: (spec) => setupFor(spec.engine),
     maxQueued: o.maxQueued,
-    runTransfer: o.runTransfer,
+    session: o.session,
     broadcast: (d, k) => hub.broadcast(d, k),
     // Runs and reports share the probes and the machine: no run starts while a report runs.
     busy: () => {
@@ -183,7 +185,15 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
         : `a run is ${runner.current ? 'running' : 'queued'}${runner.queued.length ? ` (${runner.queued.length} waiting)` : ''}: a report cannot start beside runs (the probes and the machine are shared); wait until they end, or cancel them`,
     broadcast: (d, k) => hub.broadcast(d, k),
     log,
-    runTransfer: o.runTransfer,
+    ...(o.session
+      ? {
+          startRun: (spec: RunSpec, opts: SessionOptions) => {
+            const session = o.session!(spec, opts);
+            session.start();
+            return session;
+          },
+        }
+      : {}),
   });
   const loaded = runner.load();
   for (const s of loaded.skipped) log(`results: skipped ${s.file}: ${s.reason}`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // zcl: the lab's command line.
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../schema/run-spec.js';
+import { CancelledError, exitCodeOf } from '../core/errors.js';
 import { registerRun } from './cmd-run.js';
 import { registerCompare } from './cmd-compare.js';
 import { registerReport } from './cmd-report.js';
@@ -10,6 +10,7 @@ import { registerServe } from './cmd-serve.js';
 import { registerClean } from './cmd-clean.js';
 import { sweepStalePaths } from '../run/netpath.js';
 import { sweepOrphans } from '../core/owner.js';
+import { installInterrupt } from './progress.js';
 
 const program = new Command('zcl')
   .description('zerocopy-lab: moves a file to a TCP socket in several ways and measures, with eBPF, what each costs the kernel')
@@ -23,8 +24,9 @@ registerDoctor(program);
 registerServe(program);
 registerClean(program);
 
-/** Exit codes: 0 ok, 1 the run failed, 2 bad input (nothing was started), 130 interrupted. */
+/** Exit codes (core/errors.ts): 0 ok, 1 the run failed, 2 bad input (nothing was started), 130 interrupted. */
 async function main(): Promise<void> {
+  installInterrupt();
   // What a killed zcl left running (its children, their namespaces) goes first.
   if (process.getuid?.() === 0) {
     try {
@@ -38,12 +40,8 @@ async function main(): Promise<void> {
     await program.parseAsync(process.argv);
   } catch (e) {
     if (e instanceof CommanderError) process.exit(e.exitCode === 1 ? 2 : e.exitCode);
-    if (e instanceof InputError) {
-      process.stderr.write(`zcl: ${e.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`zcl: ${(e as Error).message}\n`);
-    process.exit(1);
+    process.stderr.write(`zcl: ${e instanceof CancelledError ? 'cancelled; nothing left behind' : (e as Error).message}\n`);
+    process.exit(exitCodeOf(e));
   }
 }
 

@@ -1,6 +1,7 @@
 // What the server keeps per run and sends on the WebSocket /live. The same
 // record is what GET /api/runs/:id answers and what a results file holds.
-import type { Counters, Snapshot } from '../probes/types.js';
+import type { Counters } from '../probes/types.js';
+import type { Phase, SessionEvent } from '../session/session.js';
 import type { Role } from '../probes/schema.generated.js';
 import type { RunResult } from '../run/result.js';
 import type { RunSpec } from '../schema/run-spec.js';
@@ -9,7 +10,7 @@ import type { Capabilities } from '../api/capabilities.js';
 /** 'interrupted': the server that ran it stopped during the run (found so by the next server). */
 export type RunState = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';
 export const FINAL_STATES: readonly RunState[] = ['finished', 'failed', 'cancelled', 'interrupted'];
-export type Phase = 'preparing' | 'starting' | 'running' | 'finishing';
+export type { Phase };
 
 export interface RunRecord {
   /** The run's id everywhere (its RunResult's id is set to the same). */
@@ -25,7 +26,7 @@ export interface RunRecord {
   error?: { name: string; message: string };
   /**
    * While it runs: the server process running it (pid:start time, see
-   * server/run/owner.ts), saved with the record when the run starts, so a
+   * server/core/owner.ts), saved with the record when the run starts, so a
    * server that finds the record after a crash knows its owner is gone.
    */
   owner?: string;
@@ -52,7 +53,7 @@ export interface SampleFrame {
   type: 'sample';
   runId: string;
   seq: number;
-  /** Seconds since the probes began counting this run (monotonic clock). */
+  /** Seconds on the session's clock: since the transfer began (monotonic). */
   t: number;
   /** Wall-clock time of the tick in ms since the epoch, sub-ms (performance.timeOrigin + now): for latency measurement. */
   wall: number;
@@ -175,27 +176,19 @@ export interface ReportFrame {
 export type ServerFrame = HelloFrame | RunFrame | SampleFrame | ErrorFrame | AcceptedFrame | ReportFrame;
 
 /**
- * A sample frame for a transfer in flight (a live run's, or a report's): the
- * probes' snapshot at `tMs` after "go", and the progress last reported at
- * `progressAt` (performance.now() times).
+ * The sample frame of a session's sample event (a live run's, or a report's
+ * transfer in flight): every time on the session's one clock.
  */
-export function sampleFrame(
-  x: { runId: string; seq: number; tMs: number; bytes: number; total: number; runningAt?: number; progressAt?: number },
-  snap: Snapshot | null,
-): SampleFrame {
-  const now = performance.now();
-  const origin = now - x.tMs;
-  const pt = x.progressAt === undefined ? x.tMs : x.progressAt - origin;
-  const elapsed = x.progressAt !== undefined && x.runningAt !== undefined ? (x.progressAt - x.runningAt) / 1000 : 0;
+export function sampleFrame(runId: string, seq: number, e: Extract<SessionEvent, { type: 'sample' }>): SampleFrame {
   return {
     type: 'sample',
-    runId: x.runId,
-    seq: x.seq,
-    t: x.tMs / 1000,
-    wall: performance.timeOrigin + now,
-    progress: { bytes: x.bytes, total: x.total, t: Math.max(0, pt) / 1000 },
-    throughputMiBps: elapsed > 0 ? x.bytes / 2 ** 20 / elapsed : 0,
-    counters: snap ? { sender: snap.sender.counters, sink: snap.sink.counters } : null,
-    syscalls: snap ? { sender: snap.sender.syscalls, sink: snap.sink.syscalls } : null,
+    runId,
+    seq,
+    t: e.t,
+    wall: performance.timeOrigin + performance.now(),
+    progress: { bytes: e.bytes, total: e.total, t: e.progressT },
+    throughputMiBps: e.progressT > 0 ? e.bytes / 2 ** 20 / e.progressT : 0,
+    counters: e.snapshot ? { sender: e.snapshot.sender.counters, sink: e.snapshot.sink.counters } : null,
+    syscalls: e.snapshot ? { sender: e.snapshot.sender.syscalls, sink: e.snapshot.sink.syscalls } : null,
   };
 }

@@ -17,14 +17,13 @@
 import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ProbeSetup } from '../probes/select.js';
-import type { Snapshot } from '../probes/types.js';
-import { loadMatrixFile, parseMatrix, plannedRuns, REPORT_FILES, runMatrix, type Matrix, type MatrixProgress } from '../report/index.js';
-import { CancelledError, runTransfer, type RunOptions } from '../run/orchestrate.js';
+import { loadMatrixFile, parseMatrix, plannedRuns, REPORT_FILES, type Matrix } from '../report/index.js';
+import { runMatrix, type MatrixProgress, type RunMatrixOptions } from '../session/matrix.js';
+import { CancelledError } from '../core/errors.js';
 import type { RunResult } from '../run/result.js';
 import { privilegeProblems } from '../core/machine.js';
 import { InputError, type RunSpec } from '../schema/run-spec.js';
 import { REPORT_FINAL_STATES, type ReportEvent, type ReportFileLinks, type ReportFrame, type ReportProgress, type ReportRecord, sampleFrame } from './frames.js';
-import { SAMPLE_HZ } from './runner.js';
 import { isAlive } from '../core/process.js';
 
 /** 'progress' report frames per second at most (the transfer reports its bytes at 10 Hz). */
@@ -69,8 +68,8 @@ export interface ReportManagerOptions {
   busy(): string | undefined;
   broadcast(data: string, kind: 'sample' | 'run'): void;
   log?(line: string): void;
-  /** Stands in for runTransfer (tests). */
-  runTransfer?: (spec: RunSpec, opts: RunOptions) => Promise<RunResult>;
+  /** Stands in for startRun (tests). */
+  startRun?: RunMatrixOptions['startRun'];
 }
 
 /** A report refused because something else has the machine, or another report runs. */
@@ -88,14 +87,10 @@ export interface ReportRequest {
   resumeId?: string;
 }
 
+/** The report's transfer in flight, as the live charts see it. */
 interface Live {
   runId: string;
   seq: number;
-  runningAt?: number;
-  progressAt?: number;
-  bytes: number;
-  total: number;
-  ticker?: NodeJS.Timeout;
 }
 
 interface Active {
@@ -348,7 +343,6 @@ export class ReportManager {
 
   private async execute(a: Active, matrix: Matrix, resume: boolean): Promise<void> {
     const { record } = a;
-    const transfer = this.o.runTransfer ?? runTransfer;
     try {
       const outcome = await runMatrix(matrix, {
         outDir: join(this.o.dir, record.id),
@@ -357,7 +351,14 @@ export class ReportManager {
         probes: (spec) => this.o.probes(spec),
         onProgress: (p) => this.onProgress(a, p),
         // The transfer in flight streams sample frames for the live charts, as a live run does.
-        runTransfer: (spec, opts) => transfer(spec, this.liveOptions(a, spec, opts)),
+        onSession: (session) => {
+          const live = a.live;
+          if (!live) return;
+          session.on((e) => {
+            if (e.type === 'sample' && this.active === a && a.live === live) this.o.broadcast(JSON.stringify(sampleFrame(live.runId, live.seq++, e)), 'sample');
+          });
+        },
+        startRun: this.o.startRun,
       });
       record.status = outcome.status === 'interrupted' ? (a.reason ?? 'interrupted') : outcome.status;
       record.runs = outcome.runs;
@@ -367,8 +368,6 @@ export class ReportManager {
       record.status = e instanceof CancelledError ? (a.reason ?? 'interrupted') : 'error';
       if (record.status === 'error') record.error = (e as Error).message ?? String(e);
       this.o.log?.(`report ${record.id}: ${record.error ?? record.status}`);
-    } finally {
-      this.stopTicker(a.live);
     }
     record.finishedAt = new Date().toISOString();
     if (record.status === 'cancelled') record.error = 'cancelled; the report shows the runs done before';
@@ -390,15 +389,8 @@ export class ReportManager {
       ...(p.label !== undefined ? { label: p.label, spec: p.cell?.spec, rep: p.rep, warmup: p.warmup } : {}),
       ...(p.bytes !== undefined ? { bytes: p.bytes, bytesTotal: p.bytesTotal } : {}),
     };
-    if (p.event === 'run-start') {
-      this.stopTicker(a.live);
-      a.live = { runId: `${rec.id}#${++a.runs}`, seq: 0, bytes: 0, total: p.bytesTotal ?? 0 };
-    }
+    if (p.event === 'run-start') a.live = { runId: `${rec.id}#${++a.runs}`, seq: 0 };
     if (p.event !== 'end' && p.event !== 'run-end' && a.live) progress.runId = a.live.runId;
-    if (p.event === 'transfer' && a.live) {
-      a.live.bytes = p.bytes ?? 0;
-      a.live.progressAt = performance.now();
-    }
     if (p.event === 'end') return; // the outcome follows
     rec.progress = progress;
     if (p.event === 'run-start') this.emit('run-start', rec);
@@ -410,49 +402,6 @@ export class ReportManager {
       a.lastProgress = now;
       this.emit('progress', rec, 'sample');
     }
-  }
-
-  /** The run's options with live sampling added (the report's own onProgress kept). */
-  private liveOptions(a: Active, spec: RunSpec, opts: RunOptions): RunOptions {
-    const live = a.live;
-    if (!live) return opts;
-    const withProbes = !!opts.probes && 'engine' in opts.probes;
-    return {
-      ...opts,
-      onPhase: (phase) => {
-        opts.onPhase?.(phase);
-        if (phase === 'running') {
-          live.runningAt = performance.now();
-          if (!withProbes) live.ticker = setInterval(() => this.tick(a, live, null, performance.now() - live.runningAt!), 1000 / SAMPLE_HZ);
-        }
-        if (phase === 'finishing') this.stopTicker(live);
-      },
-      onSample: (snap, tMs) => {
-        opts.onSample?.(snap, tMs);
-        this.tick(a, live, snap, tMs);
-      },
-      onProgress: (bytes, total) => {
-        live.bytes = bytes;
-        live.total = total || spec.sizeBytes;
-        live.progressAt = performance.now();
-        opts.onProgress?.(bytes, total);
-      },
-    };
-  }
-
-  private stopTicker(live: Live | undefined): void {
-    if (live?.ticker) clearInterval(live.ticker);
-    if (live) live.ticker = undefined;
-  }
-
-  /** One sample frame of the report's transfer in flight: the same shape as a live run's. */
-  private tick(a: Active, live: Live, snap: Snapshot | null, tMs: number): void {
-    if (this.active !== a || a.live !== live) return;
-    const frame = sampleFrame(
-      { runId: live.runId, seq: live.seq++, tMs, bytes: live.bytes, total: live.total, runningAt: live.runningAt, progressAt: live.progressAt },
-      snap,
-    );
-    this.o.broadcast(JSON.stringify(frame), 'sample');
   }
 
   private emit(event: ReportEvent, record: ReportRecord, kind: 'sample' | 'run' = 'run'): void {

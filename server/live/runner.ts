@@ -1,19 +1,24 @@
 // The server's runs: one at a time, the others queued (first come, first
 // served, at most `maxQueued` waiting; past that a submit is refused). Each
-// run goes through runTransfer with the server's probes; during a run the
-// kernel maps are read once per tick (runTransfer's onSample, 10 Hz) and the
-// tick becomes one serialized frame for every client. Finished, failed and
-// cancelled runs are saved to the results directory.
+// run is an observation session (session/session.ts), made when it is
+// submitted (so the privilege check runs there) and started when its turn
+// comes; the runner subscribes to its events: phases become run frames, each
+// sample (10 Hz, on the session's clock, probes or not) one serialized frame
+// for every client. Finished, failed and cancelled runs are saved to the
+// results directory.
 import { randomUUID } from 'node:crypto';
-import { CancelledError, runTransfer } from '../run/orchestrate.js';
+import { BusyError, CancelledError, QueueFullError } from '../core/errors.js';
 import type { ProbeSetup } from '../probes/select.js';
-import type { Snapshot } from '../probes/types.js';
 import type { RunSpec } from '../schema/run-spec.js';
-import { ownerMark } from '../run/owner.js';
+import { ownerMark } from '../core/owner.js';
+import { SAMPLE_HZ, Session, type SessionEvent, type SessionOptions } from '../session/session.js';
 import { endTime, type ResultStore } from './store.js';
-import { sampleFrame, type Phase, type RunEvent, type RunFrame, type RunRecord } from './frames.js';
+import { sampleFrame, type RunEvent, type RunFrame, type RunRecord } from './frames.js';
 
-export const SAMPLE_HZ = 10;
+export { BusyError, QueueFullError, SAMPLE_HZ };
+
+/** Makes a session for a submitted spec (tests stand in for it). */
+export type SessionFactory = (spec: RunSpec, opts: SessionOptions) => Session;
 
 export interface RunnerOptions {
   store: ResultStore;
@@ -26,38 +31,24 @@ export interface RunnerOptions {
   /** Why no run may start now (e.g. a report is running: the probes are shared), or undefined; then submit throws BusyError. */
   busy?(): string | undefined;
   log?(line: string): void;
-  /** Stands in for runTransfer (tests). */
-  runTransfer?: typeof runTransfer;
+  /** Stands in for `new Session` (tests). */
+  session?: SessionFactory;
 }
 
-export class QueueFullError extends Error {
-  constructor(readonly running: string | undefined, readonly queued: number) {
-    super(`${queued} runs are already waiting (the limit); wait for one to finish or cancel one`);
-    this.name = 'QueueFullError';
-  }
-}
-
-/** A submit refused because something else has the machine (see RunnerOptions.busy). */
-export class BusyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BusyError';
-  }
-}
-
-interface Active {
+interface Queued {
   record: RunRecord;
+  session: Session;
   ac: AbortController;
+}
+
+interface Active extends Queued {
   done: Promise<void>;
   seq: number;
-  runningAt?: number;
-  progressAt?: number;
-  ticker?: NodeJS.Timeout;
 }
 
 export class Runner {
   private history: RunRecord[] = [];
-  private queue: RunRecord[] = [];
+  private queue: Queued[] = [];
   private active: Active | undefined;
   private settled = new Map<string, { promise: Promise<void>; resolve(): void }>();
   private closed = false;
@@ -87,7 +78,7 @@ export class Runner {
   }
 
   get queued(): RunRecord[] {
-    return [...this.queue];
+    return this.queue.map((q) => q.record);
   }
 
   /** Nothing running and nothing waiting. */
@@ -102,25 +93,31 @@ export class Runner {
 
   /** Every run the server knows, newest first: waiting, running, then the history. */
   list(limit: number): RunRecord[] {
-    return [...[...this.queue].reverse(), ...(this.active ? [this.active.record] : []), ...this.history].slice(0, limit);
+    return [...this.queued.reverse(), ...(this.active ? [this.active.record] : []), ...this.history].slice(0, limit);
   }
 
   get(id: string): RunRecord | undefined {
     if (this.active?.record.id === id) return this.active.record;
-    return this.queue.find((r) => r.id === id) ?? this.history.find((r) => r.id === id);
+    return this.queue.find((q) => q.record.id === id)?.record ?? this.history.find((r) => r.id === id);
   }
 
-  /** Queues a validated spec; it starts at once when nothing runs. Throws QueueFullError, or BusyError (see `busy`). */
+  /**
+   * Submits a validated spec as a session; it starts at once when nothing runs.
+   * Throws InputError (the machine cannot run it), QueueFullError, or BusyError (see `busy`).
+   */
   submit(spec: RunSpec): { run: RunRecord; position: number } {
-    if (this.closed) throw new Error('the server is shutting down');
+    if (this.closed) throw new BusyError('the server is shutting down');
     const busy = this.o.busy?.();
     if (busy) throw new BusyError(busy);
     if (this.active && this.queue.length >= this.maxQueued) throw new QueueFullError(this.active.record.id, this.queue.length);
+    const ac = new AbortController();
+    const probes = typeof this.o.probes === 'function' ? this.o.probes(spec) : this.o.probes;
+    const session = (this.o.session ?? ((sp, op) => new Session(sp, op)))(spec, { probes, signal: ac.signal });
     const record: RunRecord = { id: randomUUID(), spec, state: 'queued', queuedAt: new Date().toISOString() };
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
     this.settled.set(record.id, { promise, resolve });
-    this.queue.push(record);
+    this.queue.push({ record, session, ac });
     const position = this.active ? this.queue.length : 0;
     this.emit('queued', record);
     this.pump();
@@ -138,10 +135,10 @@ export class Runner {
    * ended otherwise than cancelled: a run past its last byte finishes) or 'unknown'.
    */
   async cancel(id: string): Promise<'cancelled' | 'final' | 'unknown'> {
-    const qi = this.queue.findIndex((r) => r.id === id);
+    const qi = this.queue.findIndex((q) => q.record.id === id);
     if (qi >= 0) {
-      const [r] = this.queue.splice(qi, 1);
-      this.finish(r, 'cancelled');
+      const [q] = this.queue.splice(qi, 1);
+      this.finish(q.record, 'cancelled');
       return 'cancelled';
     }
     if (this.active?.record.id === id) {
@@ -156,7 +153,7 @@ export class Runner {
   /** Cancels everything and waits for the running run to clean up. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const r of this.queue.splice(0)) this.finish(r, 'cancelled');
+    for (const q of this.queue.splice(0)) this.finish(q.record, 'cancelled');
     if (this.active) {
       this.active.ac.abort();
       await this.active.done;
@@ -165,10 +162,9 @@ export class Runner {
 
   private pump(): void {
     if (this.active || this.closed) return;
-    const record = this.queue.shift();
-    if (!record) return;
-    const ac = new AbortController();
-    const a: Active = { record, ac, seq: 0, done: Promise.resolve() };
+    const q = this.queue.shift();
+    if (!q) return;
+    const a: Active = { ...q, seq: 0, done: Promise.resolve() };
     this.active = a;
     a.done = this.execute(a).finally(() => {
       this.active = undefined;
@@ -177,7 +173,7 @@ export class Runner {
   }
 
   private async execute(a: Active): Promise<void> {
-    const { record } = a;
+    const { record, session } = a;
     record.state = 'running';
     record.startedAt = new Date().toISOString();
     record.progress = { bytes: 0, total: record.spec.sizeBytes };
@@ -190,28 +186,9 @@ export class Runner {
       this.o.log?.(`cannot save run ${record.id}: ${(e as Error).message}`);
     }
     this.emit('started', record);
-    const probes = typeof this.o.probes === 'function' ? this.o.probes(record.spec) : this.o.probes;
-    const withProbes = 'engine' in probes;
+    const off = session.on((e) => this.onSessionEvent(a, e));
     try {
-      const result = await (this.o.runTransfer ?? runTransfer)(record.spec, {
-        signal: a.ac.signal,
-        probes,
-        onPhase: (phase: Phase) => {
-          record.phase = phase;
-          if (phase === 'running') {
-            a.runningAt = performance.now();
-            // Without probes there is no onSample: tick on our own so progress still streams at the same rate.
-            if (!withProbes) a.ticker = setInterval(() => this.tick(a, null, performance.now() - a.runningAt!), 1000 / SAMPLE_HZ);
-          }
-          if (phase === 'finishing' && a.ticker) clearInterval(a.ticker);
-          this.emit('progress', record);
-        },
-        onProgress: (bytes, total) => {
-          record.progress = { bytes, total };
-          a.progressAt = performance.now();
-        },
-        onSample: (snap, tMs) => this.tick(a, snap, tMs),
-      });
+      const result = await session.start();
       result.id = record.id;
       record.result = result;
       record.progress = { bytes: result.bytes, total: record.spec.sizeBytes };
@@ -223,16 +200,18 @@ export class Runner {
         this.finish(record, 'failed');
       }
     } finally {
-      if (a.ticker) clearInterval(a.ticker);
+      off();
     }
   }
 
-  /** One tick: one frame, serialized once. */
-  private tick(a: Active, snap: Snapshot | null, tMs: number): void {
+  /** A session event: a phase is a run frame; a sample is one frame, serialized once. */
+  private onSessionEvent(a: Active, e: SessionEvent): void {
     if (this.active !== a) return;
-    const p = a.record.progress ?? { bytes: 0, total: a.record.spec.sizeBytes };
-    const frame = sampleFrame({ runId: a.record.id, seq: a.seq++, tMs, ...p, runningAt: a.runningAt, progressAt: a.progressAt }, snap);
-    this.o.broadcast(JSON.stringify(frame), 'sample');
+    if (e.type === 'phase') {
+      a.record.phase = e.phase;
+      this.emit('progress', a.record);
+    } else if (e.type === 'progress') a.record.progress = { bytes: e.bytes, total: e.total };
+    else if (e.type === 'sample') this.o.broadcast(JSON.stringify(sampleFrame(a.record.id, a.seq++, e)), 'sample');
   }
 
   private finish(record: RunRecord, state: 'finished' | 'failed' | 'cancelled'): void {

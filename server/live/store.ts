@@ -7,7 +7,7 @@
 // 'interrupted' and saved back. One whose server still runs is another live
 // server's, and is left alone (skipped).
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { ownerAlive } from '../run/owner.js';
+import { ownerAlive } from '../core/owner.js';
 import { join } from 'node:path';
 import type { RunResult } from '../run/result.js';
 import { RUN_SPEC_FIELDS, type RunSpec } from '../schema/run-spec.js';

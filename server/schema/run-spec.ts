@@ -78,7 +78,7 @@ export const RunSpecSchema = z.preprocess(withDependentDefaults, RunSpecObject).
       });
   });
 
-export type RunSpecInput = z.input<typeof RunSpecSchema>;
+export type RunSpecInput = z.input<typeof RunSpecObject>;
 /** A validated run: inferred from the schema, never written out by hand. */
 export type RunSpec = z.output<typeof RunSpecObject>;
 /** The RunSpec's fields, in schema order: the one field list. */
