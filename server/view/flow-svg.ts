@@ -100,6 +100,12 @@ export function flowLegend(): string {
 
 /** The dashboard's diagrams: per mode, a template and the arrows it binds; the run facts the subtitles say; the legend. */
 export function flowDocument() {
+  return (document ??= buildDocument());
+}
+
+let document: ReturnType<typeof buildDocument> | undefined;
+
+function buildDocument() {
   const layouts = modeLayouts();
   return {
     modes: Object.fromEntries(
