@@ -145,13 +145,14 @@ export function flowLayout(ctx: FlowContext): FlowLayout {
     specs.push({ id: 'file-to-user', from: 'pagecache', to: 'user', measure: measure('sender', 'copy_file_to_user_bytes'), label: 'CPU copy', detail: 'CPU copy: page cache -> user buffer (read() of the file)', slot: 0 });
   if (info.mapsFile)
     specs.push({ id: 'file-mapped', from: 'pagecache', to: 'user', kind: 'ref', label: 'mapped,', fixed: 'no copy', detail: 'the mapping is the page cache: its pages appear in the sender\'s address space, nothing is copied', slot: 0, dashed: true });
-  // Bottom to top above the hop: the last drawn line is the one seen, so the copy that spoils zero-copy goes last.
+  // Slots bottom to top above a hop, the arrow a mode expects lowest (so an arrow hidden for carrying nothing
+  // leaves no gap under another); the last drawn line is the one seen, so a copy is drawn over pages by reference.
   if (info.pinsUserPages)
     specs.push({ id: 'zerocopy-ref', from: 'user', to: 'socket', measure: measure('sender', 'zerocopy_bytes'), label: 'pinned, by ref.', detail: 'by reference: user pages pinned and sent (MSG_ZEROCOPY)', slot: 0 });
-  if (user)
-    specs.push({ id: 'user-to-socket', from: 'user', to: 'socket', measure: measure('sender', 'copy_user_to_socket_bytes'), label: 'CPU copy', detail: 'CPU copy: user buffer (or mapping) -> socket buffer (write()/send())', slot: info.pinsUserPages ? 1 : 0 });
   if (info.pinsUserPages)
-    specs.push({ id: 'zerocopy-copied', from: 'user', to: 'socket', measure: measure('sender', 'zerocopy_copied_bytes'), label: 'copied after all', detail: 'CPU copy: MSG_ZEROCOPY bytes the kernel reported copied after all (SO_EE_CODE_ZEROCOPY_COPIED)', slot: 2 });
+    specs.push({ id: 'zerocopy-copied', from: 'user', to: 'socket', measure: measure('sender', 'zerocopy_copied_bytes'), label: 'copied after all', detail: 'CPU copy: MSG_ZEROCOPY bytes the kernel reported copied after all (SO_EE_CODE_ZEROCOPY_COPIED)', slot: 1 });
+  if (user)
+    specs.push({ id: 'user-to-socket', from: 'user', to: 'socket', measure: measure('sender', 'copy_user_to_socket_bytes'), label: 'CPU copy', detail: 'CPU copy: user buffer (or mapping) -> socket buffer (write()/send())', slot: info.pinsUserPages ? 2 : 0 });
   if (info.passesPages)
     specs.push({ id: 'splice-ref', from: 'pagecache', to: 'socket', measure: measure('sender', 'splice_ref_bytes'), label: 'pages by reference', detail: 'by reference: page-cache pages handed to the socket (sendfile, splice)', slot: 0, arc: true });
   specs.push({ id: 'dev-xmit', from: 'socket', to: 'device', measure: measure('sender', 'dev_xmit_bytes'), label: 'to device', detail: 'the device transmits the payload (a real NIC reads it by DMA, gathering fragments when it can; lo and veth pass it on in memory)', slot: 0 });
