@@ -67,7 +67,7 @@ async function main() {
     else showFatal(`cannot reach the lab's API: ${/** @type {Error} */ (e).message}`);
     return;
   }
-  const flow = new FlowDiagram($('flow-diagram'), doc.flow);
+  const flow = new FlowDiagram($('flow-diagram'), doc.flow, doc.defaults.mode);
   const charts = new LiveCharts($('charts'), doc.charts, doc.chartWindowSeconds);
   const modeNote = (/** @type {string} */ mode) => doc.modes.find((m) => m.name === mode)?.textbook;
 
@@ -110,8 +110,8 @@ async function main() {
 
   /** @param {RunRecord | null} run @param {string} how */
   const showFlowTitle = (run, how) => {
-    const dev = run?.result?.device;
-    flow.setWire(run ? `network path: ${run.spec.path}` : 'network path', dev ? `${dev.name}, scatter-gather ${dev.scatterGather ? 'on' : 'off'}` : '');
+    // The diagram of the run's mode (a new mode: a new diagram, its amounts pending).
+    if (run) flow.setRun(run);
     const t = run ? modeNote(run.spec.mode) : undefined;
     $('flow-title').textContent = run ? `${run.spec.mode} over ${run.spec.path}, ${fmtBytes(run.spec.sizeBytes)} in ${fmtBytes(run.spec.chunkBytes)} chunks, ${run.spec.cache} cache, ${run.spec.sink} sink: ${how}` : 'no run yet';
     $('flow-textbook').textContent = t ? `textbook: ${t.note} (${t.cpuCopies} CPU ${t.cpuCopies === 1 ? 'copy' : 'copies'} per byte, ${t.modeSwitchesPerChunk} mode switches per chunk)` : '';
@@ -121,6 +121,7 @@ async function main() {
   const showFinal = (r, how = 'measured') => {
     state.shown = r;
     const probes = r.result?.probes;
+    flow.setRun(r);
     flow.show(probes?.sender && probes.sink ? { sender: probes.sender.counters, sink: probes.sink.counters } : null, r.result?.bytes);
     showFlowTitle(r, probes?.status === 'ok' ? how : `probes ${probes?.status ?? 'absent'}${probes?.reason ? `: ${probes.reason}` : ''}`);
   };

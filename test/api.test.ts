@@ -86,7 +86,15 @@ describe('API on loopback', () => {
     expect(fields.sizeBytes).toMatchObject({ kind: 'size', default: 256 * MiB });
     expect(r.body.modes.find((m: { name: string }) => m.name === 'sendfile').textbook.cpuCopies).toBe(0);
     expect(r.body.limits.maxChunks).toBeGreaterThan(0);
-    for (const a of r.body.flow.arrows) expect(COUNTER_NAMES).toContain(a.counter);
+    // The flow diagram: one per mode, each arrow showing a real counter, drawn in the mode's SVG.
+    expect(Object.keys(r.body.flow.modes)).toEqual(MODE_NAMES);
+    for (const m of Object.values(r.body.flow.modes) as { svg: string; arrows: { id: string; counter: string }[] }[]) {
+      expect(m.arrows.length).toBeGreaterThan(0);
+      for (const a of m.arrows) {
+        expect(COUNTER_NAMES).toContain(a.counter);
+        expect(m.svg).toContain(`data-arrow="${a.id}"`);
+      }
+    }
     expect(JSON.stringify(r.body)).not.toMatch(/https?:\/\//);
   });
 

@@ -10,7 +10,7 @@
 /** @typedef {import('../../server/api/capabilities.js').Capabilities} Capabilities */
 /** @typedef {ReturnType<typeof import('../../server/api/modes.js').modesDocument>} ModesDoc */
 /** @typedef {import('../../server/live/view.js').ChartDef} ChartDef */
-/** @typedef {import('../../server/live/view.js').FlowArrow} FlowArrow */
+/** @typedef {import('../../server/view/flow.js').FlowKind} FlowKind */
 /** @typedef {import('../../server/run/result.js').RunResult} RunResult */
 /** @typedef {Record<string, Record<string, number | null>>} CountersByRole */
 export {};

@@ -7,7 +7,8 @@ import { CACHES, DEFAULTS, ENGINES, LIMITS, MODES, PATHS, SINKS } from '../../sc
 import { COUNTERS, ROLES } from '../probes/schema.generated.js';
 import { RunSpecSchema } from '../schema/run-spec.js';
 import { formatSize, SIZE_SYNTAX } from '../schema/units.js';
-import { CHART_WINDOW_SECONDS, CHARTS, COPY_COUNTERS, FLOW } from '../live/view.js';
+import { CHART_WINDOW_SECONDS, CHARTS, COPY_COUNTERS } from '../live/view.js';
+import { flowDocument } from '../view/flow-svg.js';
 
 export type FormField =
   | { name: string; kind: 'choice'; values: { value: string; summary?: string }[]; default?: string }
@@ -71,7 +72,7 @@ export function modesDocument() {
     counters: COUNTERS,
     roles: ROLES,
     copyCounters: COPY_COUNTERS,
-    flow: FLOW,
+    flow: flowDocument(),
     charts: CHARTS,
     chartWindowSeconds: CHART_WINDOW_SECONDS,
   };
