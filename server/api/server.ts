@@ -56,7 +56,7 @@ import type { SessionFactory } from '../live/runner.js';
 import type { SessionOptions } from '../session/session.js';
 import type { RunSpec } from '../schema/run-spec.js';
 import { Access, COOKIE, isLoopbackHost } from './access.js';
-import { capabilities, type Capabilities } from './capabilities.js';
+import { capabilities, type Capabilities } from '../session/capabilities.js';
 import { modesDocument } from './modes.js';
 
 export const BODY_LIMIT = '16kb';

@@ -5,7 +5,7 @@ import type { Phase, SessionEvent } from '../session/session.js';
 import type { Role } from '../probes/schema.generated.js';
 import type { RunResult } from '../run/result.js';
 import type { RunSpec } from '../schema/run-spec.js';
-import type { Capabilities } from '../api/capabilities.js';
+import type { Capabilities } from '../session/capabilities.js';
 
 /** 'interrupted': the server that ran it stopped during the run (found so by the next server). */
 export type RunState = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';

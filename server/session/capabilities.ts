@@ -1,10 +1,10 @@
-// GET /api/capabilities (and the `hello` frame): the kernel, the probe engine
+// What this machine can measure (GET /api/capabilities and the `hello` frame): the kernel, the probe engine
 // and its tier, the programs attached, each counter's source, and what is
 // missing with how to fix it. Built from the probe setup the server's runs
 // really use; probes that failed to load are reported with their reason,
 // never a crash.
 import { arch, release } from 'node:os';
-import { diagnose } from '../cli/cmd-doctor.js';
+import { diagnose } from './doctor.js';
 import { COUNTERS } from '../probes/schema.generated.js';
 import type { ProbeSetup } from '../probes/select.js';
 
