@@ -3,7 +3,8 @@
 // plots as rates). Counter names are typed against the generated schema, so a
 // renamed or removed counter is a compile error here, not a blank arrow in the
 // browser; the dashboard itself never names a counter.
-import { COUNTER_NAMES, COUNTERS, ROLES, type CounterName, type Role } from '../probes/schema.generated.js';
+import { COPY_COUNTERS } from '../probes/derive.js';
+import { counterInfo, ROLES, type CounterName, type Role } from '../probes/schema.generated.js';
 
 /** How the bytes on an arrow moved: a device's DMA, a CPU copy, or pages passed by reference (no copy). */
 export type ArrowKind = 'dma' | 'cpu' | 'ref';
@@ -76,18 +77,8 @@ export const FLOW = {
   legend: { x: 215, y: 330 },
 };
 
-/** The copy counters: every copy_* counter plus the MSG_ZEROCOPY bytes copied after all (as in probes/derive.ts). */
-export const COPY_COUNTERS: CounterName[] = [...COUNTER_NAMES.filter((n) => n.startsWith('copy_')), 'zerocopy_copied_bytes'];
-
-const SHORT: Partial<Record<CounterName, string>> = {
-  copy_file_to_user_bytes: 'file -> user',
-  copy_user_to_socket_bytes: 'user -> socket',
-  copy_linearize_bytes: 'linearize at device',
-  copy_socket_to_user_bytes: 'socket -> user (receive)',
-  zerocopy_copied_bytes: 'MSG_ZEROCOPY copied',
-  ctx_switches_voluntary: 'voluntary',
-  ctx_switches_involuntary: 'involuntary',
-};
+/** The copy counters (kind cpu in bpf/counters.h; their sum is probes/derive.ts's cpu_copy_bytes). */
+export { COPY_COUNTERS };
 
 /** A series is either the transfer's progress (bytes moved) or one role's counter, both plotted as a rate. */
 export type SeriesSource = { progress: true } | { role: Role; counter: CounterName };
@@ -104,7 +95,8 @@ export interface ChartDef {
   series: ChartSeries[];
 }
 
-const unitOf = (c: CounterName) => COUNTERS.find((x) => x.name === c)!.unit;
+const unitOf = (c: CounterName) => counterInfo(c).unit;
+const labelOf = (c: CounterName) => counterInfo(c).label;
 const perRole = (counter: CounterName, label = ''): ChartSeries[] =>
   ROLES.map((role) => ({ label: `${role}${label ? ': ' + label : ''}`, source: { role, counter } }));
 
@@ -116,7 +108,7 @@ export const CHARTS: ChartDef[] = [
     unit: 'MiB/s',
     scale: 2 ** -20,
     stacked: true,
-    series: COPY_COUNTERS.flatMap((c) => perRole(c, SHORT[c] ?? c)),
+    series: COPY_COUNTERS.flatMap((c) => perRole(c, labelOf(c))),
   },
   { id: 'syscalls', title: 'Syscalls/s (each is 2 mode switches)', unit: `${unitOf('syscalls')}/s`, scale: 1, series: perRole('syscalls') },
   {
@@ -124,7 +116,7 @@ export const CHARTS: ChartDef[] = [
     title: 'Context switches/s',
     unit: `${unitOf('ctx_switches')}/s`,
     scale: 1,
-    series: (['ctx_switches_voluntary', 'ctx_switches_involuntary'] as const).flatMap((c) => perRole(c, SHORT[c])),
+    series: (['ctx_switches_voluntary', 'ctx_switches_involuntary'] as const).flatMap((c) => perRole(c, labelOf(c))),
   },
   { id: 'faults', title: 'Page faults/s', unit: `${unitOf('page_faults')}/s`, scale: 1, series: perRole('page_faults') },
 ];
