@@ -1,30 +1,48 @@
 /* The counter schema: one list, shared by the BPF programs (bpf/X.bpf.c), the
- * probe host in the addon, and from there TypeScript (names, units and
- * descriptions are exported by the addon; server/probes/schema.generated.ts is
- * written from them at build time). Every probe engine (libbpf, bpftrace)
- * produces exactly these counters, per role, cumulative since the run began.
+ * probe host in the addon (what each counter needs, native/probes/probe_host.cc)
+ * and TypeScript: scripts/gen-schema.mjs reads this file's text and writes
+ * server/probes/schema.generated.ts (a test checks it against the addon's
+ * probes.schema). Every probe engine (libbpf, bpftrace) produces exactly these
+ * counters, per role, cumulative since the run began.
  *
- * X(name, unit, description)
+ * X(name, unit, kind, label, needs, description)
+ *   kind   what the bytes or events are (ZCL_KINDS below): cpu = a CPU copy
+ *          (summed into cpu_copy_bytes), dma = a device's DMA, ref = pages passed
+ *          by reference (no copy), event = a count of events (or bytes that are
+ *          not one step of the transfer's copies)
+ *   label  the short text tables and charts show for it
+ *   needs  the probe points it needs, all of them: tracepoint names, or "send",
+ *          the send decision, whose source the probe host chooses (tracepoints,
+ *          fentry or kprobe)
+ * Keep one counter per line, each argument a plain literal: the generator
+ * parses this text.
  */
 #ifndef ZCL_COUNTERS_H
 #define ZCL_COUNTERS_H
 
-#define ZCL_COUNTERS(X)                                                                                 \
-  X(syscalls, "calls", "every syscall the role's threads entered (each is two user/kernel mode switches)") \
-  X(ctx_switches, "switches", "times the scheduler switched one of the role's threads off a CPU")      \
-  X(ctx_switches_voluntary, "switches", "... because it blocked (waited for I/O, a lock, socket space)") \
-  X(ctx_switches_involuntary, "switches", "... because it was preempted while runnable")                \
-  X(page_faults, "faults", "page faults taken by the role's threads, in user or kernel mode")           \
-  X(copy_file_to_user_bytes, "bytes", "CPU copy: page cache to a user buffer (read() of a regular file)") \
-  X(copy_user_to_socket_bytes, "bytes", "CPU copy: data copied into the socket buffer (the kernel chose to copy, not reference pages)") \
-  X(copy_linearize_bytes, "bytes", "CPU copy: TCP payload copied into linear packets for a device without scatter-gather") \
-  X(retransmit_bytes, "bytes", "TCP payload retransmitted on the run's connection (copied again on a device without scatter-gather)") \
-  X(splice_ref_bytes, "bytes", "no copy: page-cache pages handed to the socket by reference (sendfile, splice)") \
-  X(copy_socket_to_user_bytes, "bytes", "CPU copy: socket buffer to a user buffer (the receive copy)")  \
-  X(zerocopy_bytes, "bytes", "no copy: user pages pinned and sent by reference (MSG_ZEROCOPY)")         \
-  X(zerocopy_copied_bytes, "bytes", "CPU copy: MSG_ZEROCOPY bytes the kernel reported as copied after all (SO_EE_CODE_ZEROCOPY_COPIED)") \
-  X(block_read_bytes, "bytes", "DMA: bytes read from the disk into the page cache for the run's file") \
-  X(dev_xmit_bytes, "bytes", "DMA: TCP payload the run's path device transmitted for the run's connection")
+#define ZCL_COUNTERS(X)                                                                                                                      \
+  X(syscalls, "calls", event, "syscalls", ("sys_enter"), "every syscall the role's threads entered (each is two user/kernel mode switches)") \
+  X(ctx_switches, "switches", event, "context switches (scheduler)", ("sched_switch"), "times the scheduler switched one of the role's threads off a CPU") \
+  X(ctx_switches_voluntary, "switches", event, "voluntary", ("sched_switch"), "... because it blocked (waited for I/O, a lock, socket space)") \
+  X(ctx_switches_involuntary, "switches", event, "involuntary", ("sched_switch"), "... because it was preempted while runnable") \
+  X(page_faults, "faults", event, "page faults", ("page_fault_user", "page_fault_kernel"), "page faults taken by the role's threads, in user or kernel mode") \
+  X(copy_file_to_user_bytes, "bytes", cpu, "file -> user", ("sys_enter", "sys_exit"), "CPU copy: page cache to a user buffer (read() of a regular file)") \
+  X(copy_user_to_socket_bytes, "bytes", cpu, "user -> socket", ("send"), "CPU copy: data copied into the socket buffer (the kernel chose to copy, not reference pages)") \
+  X(copy_linearize_bytes, "bytes", cpu, "linearize at device", ("net_dev_start_xmit"), "CPU copy: TCP payload copied into linear packets for a device without scatter-gather") \
+  X(retransmit_bytes, "bytes", event, "retransmit", ("tcp_retransmit_skb"), "TCP payload retransmitted on the run's connection (copied again on a device without scatter-gather)") \
+  X(splice_ref_bytes, "bytes", ref, "by reference (sendfile, splice)", ("send"), "no copy: page-cache pages handed to the socket by reference (sendfile, splice)") \
+  X(copy_socket_to_user_bytes, "bytes", cpu, "socket -> user (receive)", ("skb_copy_datagram_iovec"), "CPU copy: socket buffer to a user buffer (the receive copy)") \
+  X(zerocopy_bytes, "bytes", ref, "pinned (MSG_ZEROCOPY)", ("send"), "no copy: user pages pinned and sent by reference (MSG_ZEROCOPY)") \
+  X(zerocopy_copied_bytes, "bytes", cpu, "MSG_ZEROCOPY copied", ("sys_enter", "sys_exit", "send"), "CPU copy: MSG_ZEROCOPY bytes the kernel reported as copied after all (SO_EE_CODE_ZEROCOPY_COPIED)") \
+  X(block_read_bytes, "bytes", dma, "disk read (DMA)", ("mm_filemap_add_to_page_cache"), "DMA: bytes read from the disk into the page cache for the run's file") \
+  X(dev_xmit_bytes, "bytes", dma, "to device", ("net_dev_start_xmit"), "DMA: TCP payload the run's path device transmitted for the run's connection")
+
+/* The kinds of counter (see X above). X(kind) */
+#define ZCL_KINDS(X) \
+  X(cpu)             \
+  X(dma)             \
+  X(ref)             \
+  X(event)
 
 /* Syscalls counted by name: the ones the modes use, counted when they act on a
  * data fd (a regular file or a TCP socket), so the runtime's own reads and
@@ -50,10 +68,17 @@
   X(sink)
 
 enum zcl_counter {
-#define ZCL_X(name, unit, desc) ZCL_C_##name,
+#define ZCL_X(name, unit, kind, label, needs, desc) ZCL_C_##name,
   ZCL_COUNTERS(ZCL_X)
 #undef ZCL_X
   ZCL_NR_COUNTERS
+};
+
+enum zcl_counter_kind {
+#define ZCL_X(kind) ZCL_KIND_##kind,
+  ZCL_KINDS(ZCL_X)
+#undef ZCL_X
+  ZCL_NR_KINDS
 };
 
 enum zcl_syscall {

@@ -61,7 +61,13 @@ export interface Addon {
   listen(host: string, port: number): { fd: number; port: number };
   startSink(spec: { fd: number; mode: 'read' | 'discard'; buffer: number }, cb: Callback<NativeSinkResult>): LoopHandle;
   probes: {
-    schema: { counters: { name: string; unit: string; description: string }[]; syscalls: string[]; roles: string[] };
+    /** bpf/counters.h as the addon compiled it (server/probes/schema.generated.ts is generated from the header's text; a test compares them). */
+    schema: {
+      counters: { name: string; unit: string; kind: string; label: string; description: string; needs: string[] }[];
+      kinds: string[];
+      syscalls: string[];
+      roles: string[];
+    };
     open(): { tier: string; programs: { name: string; attached: boolean; error?: string }[]; counters: { name: string; available: boolean; source: string; missing?: string }[] };
     begin(t: { senderPid: number; sinkPid: number; ifindex: number; netnsInode: number; sinkPort: number; file: string }): void;
     end(): void;

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { MODE_NAMES, modeInfo, PATH_NAMES, type ModeName } from '../scenarios/catalog.js';
 import { COUNTER_NAMES } from '../server/probes/schema.generated.js';
-import { FLOW_COUNTER_KINDS, flowLayout, LINE, type FlowLayout } from '../server/view/flow.js';
+import { flowLayout, LINE, type FlowLayout } from '../server/view/flow.js';
+import { counterInfo } from '../server/probes/schema.generated.js';
 import { flowDocument, renderFlowSvg } from '../server/view/flow-svg.js';
 
 const ids = (l: FlowLayout) => l.arrows.map((a) => a.id);
@@ -81,7 +82,7 @@ describe('flow model', () => {
     for (const { mode } of contexts)
       for (const a of flowLayout({ mode }).arrows.filter((a) => a.measure)) {
         expect(COUNTER_NAMES).toContain(a.measure!.counter);
-        expect(a.kind).toBe(FLOW_COUNTER_KINDS[a.measure!.counter]);
+        expect(a.kind).toBe(counterInfo(a.measure!.counter).kind);
       }
   });
 

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { DIST } from '../server/project.js';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { MODE_NAMES, MODES, PATH_NAMES, type ModeName, type PathName } from '../scenarios/catalog.js';
+import { addon } from '../server/native.js';
+import { COUNTER_KINDS, COUNTERS, PROBE_SYSCALLS, ROLES } from '../server/probes/schema.generated.js';
 import { libbpfEngine } from '../server/probes/select.js';
 import { runTransfer } from '../server/session/session.js';
 import type { RunResult } from '../server/run/result.js';
@@ -23,6 +25,10 @@ const cells: [ModeName, PathName][] = MODE_NAMES.flatMap((m) => {
 });
 
 describe('probes, tracepoint tier', () => {
+  it('measures the counters of server/probes/schema.generated.ts: the addon compiled the same bpf/counters.h', () => {
+    expect(addon().probes.schema).toEqual({ counters: COUNTERS, kinds: COUNTER_KINDS, syscalls: PROBE_SYSCALLS, roles: ROLES });
+  });
+
   it('attaches every program and has a source for every counter on this kernel', () => {
     const caps = engine.capabilities();
     expect(caps.programs.filter((p) => !p.attached)).toEqual([]);

@@ -1,5 +1,7 @@
 #include "probe_binding.h"
 
+#include <initializer_list>
+
 #include "probe_host.h"
 
 namespace zcl::probes {
@@ -11,21 +13,44 @@ Napi::Value throw_unavailable(Napi::Env env, const ProbeUnavailable& e) {
   throw err;
 }
 
-// probes.schema: the counter schema of bpf/counters.h, for TypeScript.
+// probes.schema: the counter schema of bpf/counters.h, for TypeScript (a test
+// checks server/probes/schema.generated.ts, generated from the header's text,
+// against it).
+const char* const kKindNames[] = {
+#define ZCL_X(kind) #kind,
+    ZCL_KINDS(ZCL_X)
+#undef ZCL_X
+};
+
+Napi::Array strings(Napi::Env env, std::initializer_list<const char*> list) {
+  Napi::Array a = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (const char* s : list) a.Set(i++, s);
+  return a;
+}
+
 Napi::Object schema(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
   Napi::Array counters = Napi::Array::New(env);
   uint32_t i = 0;
-#define ZCL_X(name, unit, desc)                       \
+#define ZCL_STRINGS(...) strings(env, {__VA_ARGS__})
+#define ZCL_X(name, unit, kind, label, needs, desc)    \
   {                                                   \
     Napi::Object c = Napi::Object::New(env);          \
     c.Set("name", #name);                             \
     c.Set("unit", unit);                              \
+    c.Set("kind", kKindNames[ZCL_KIND_##kind]);       \
+    c.Set("label", label);                            \
     c.Set("description", desc);                       \
+    c.Set("needs", ZCL_STRINGS needs);                \
     counters.Set(i++, c);                             \
   }
   ZCL_COUNTERS(ZCL_X)
 #undef ZCL_X
+#undef ZCL_STRINGS
+  Napi::Array kinds = Napi::Array::New(env);
+  i = 0;
+  for (const char* k : kKindNames) kinds.Set(i++, k);
   Napi::Array syscalls = Napi::Array::New(env);
   i = 0;
 #define ZCL_X(name, nr) syscalls.Set(i++, #name);
@@ -37,6 +62,7 @@ Napi::Object schema(Napi::Env env) {
   ZCL_ROLES(ZCL_X)
 #undef ZCL_X
   o.Set("counters", counters);
+  o.Set("kinds", kinds);
   o.Set("syscalls", syscalls);
   o.Set("roles", roles);
   return o;

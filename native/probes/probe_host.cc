@@ -44,54 +44,21 @@ const char* tracefs() {
   return nullptr;
 }
 
-// A tracepoint the programs use. BTF-typed ones have a tp_btf program and a
-// raw_tp twin; classic ones (stable format fields) have one program.
-struct Tracepoint {
-  const char* category;
-  const char* name;
-  bool btf_pair;  // btf_<name> + raw_<name>; else a classic program
-  const char* classic_prog;
-};
+// ---- predicates: what the running kernel offers (each a real look-up) ----
 
-const Tracepoint kTracepoints[] = {
-    {"raw_syscalls", "sys_enter", true, nullptr},
-    {"raw_syscalls", "sys_exit", true, nullptr},
-    {"sched", "sched_switch", true, nullptr},
-    {"tcp", "tcp_sendmsg_locked", true, nullptr},
-    {"sock", "sock_send_length", true, nullptr},
-    {"net", "net_dev_start_xmit", true, nullptr},
-    {"tcp", "tcp_retransmit_skb", true, nullptr},
-    {"skb", "skb_copy_datagram_iovec", true, nullptr},
-    {"exceptions", "page_fault_user", false, "tp_page_fault_user"},
-    {"exceptions", "page_fault_kernel", false, "tp_page_fault_kernel"},
-    {"filemap", "mm_filemap_add_to_page_cache", false, "tp_filemap_add"},
-};
+// A classic tracepoint, listed in tracefs.
+bool tracepoint_exists(const std::string& tracefs_root, const char* category, const char* name) {
+  return exists(tracefs_root + "/events/" + category + "/" + name);
+}
 
-// What each counter needs (all of it): tracepoint names, or "send", the send
-// decision group, whose source is chosen below (tracepoints, fentry or kprobe).
-const std::map<std::string, std::vector<std::string>> kNeeds = {
-    {"syscalls", {"sys_enter"}},
-    {"ctx_switches", {"sched_switch"}},
-    {"ctx_switches_voluntary", {"sched_switch"}},
-    {"ctx_switches_involuntary", {"sched_switch"}},
-    {"page_faults", {"page_fault_user", "page_fault_kernel"}},
-    {"copy_file_to_user_bytes", {"sys_enter", "sys_exit"}},
-    {"copy_user_to_socket_bytes", {"send"}},
-    {"splice_ref_bytes", {"send"}},
-    {"zerocopy_bytes", {"send"}},
-    {"zerocopy_copied_bytes", {"sys_enter", "sys_exit", "send"}},
-    {"copy_linearize_bytes", {"net_dev_start_xmit"}},
-    {"dev_xmit_bytes", {"net_dev_start_xmit"}},
-    {"retransmit_bytes", {"tcp_retransmit_skb"}},
-    {"copy_socket_to_user_bytes", {"skb_copy_datagram_iovec"}},
-    {"block_read_bytes", {"mm_filemap_add_to_page_cache"}},
-};
+// A BTF-typed tracepoint (tp_btf): the kernel's BTF has its btf_trace_<name> typedef.
+bool tp_btf_exists(btf* vmlinux, const char* name) {
+  return vmlinux && btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + name).c_str(), BTF_KIND_TYPEDEF) > 0;
+}
 
-const char* kCounterNames[] = {
-#define ZCL_X(name, unit, desc) #name,
-    ZCL_COUNTERS(ZCL_X)
-#undef ZCL_X
-};
+bool kernel_has_func(btf* vmlinux, const char* func) {
+  return vmlinux && btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC) > 0;
+}
 
 // A real attach attempt, as bcc's fentry_can_attach: a two-instruction fexit
 // program loaded against the function's BTF id and attached.
@@ -121,8 +88,72 @@ bool fentry_can_attach(btf* vmlinux, const char* func, std::string* why) {
   return true;
 }
 
-bool kernel_has_func(btf* vmlinux, const char* func) {
-  return vmlinux && btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC) > 0;
+// kprobes are configured (the kprobe PMU exists) and the kernel has the function.
+bool kprobe_exists(btf* vmlinux, const char* func) {
+  return exists("/sys/bus/event_source/devices/kprobe/type") && kernel_has_func(vmlinux, func);
+}
+
+// ---- the programs, through the skeleton's typed members ----
+
+// A tracepoint the programs use. BTF-typed ones have a tp_btf program and a
+// raw_tp twin (ZCL_TRACE in the BPF source); classic ones (stable format
+// fields) have one tracepoint program.
+struct Tracepoint {
+  const char* category;
+  const char* name;
+  bpf_program* btf;      // tp_btf/<name>, or null for a classic one
+  bpf_program* raw;      // raw_tp/<name>, its fallback
+  bpf_program* classic;  // tracepoint/<category>/<name>
+};
+
+#define ZCL_TP_PAIR(s, category, name) Tracepoint{#category, #name, (s)->progs.btf_##name, (s)->progs.raw_##name, nullptr}
+#define ZCL_TP_CLASSIC(s, category, name, prog) Tracepoint{#category, #name, nullptr, nullptr, (s)->progs.prog}
+
+std::vector<Tracepoint> tracepoints(zcl_probes* s) {
+  return {
+      ZCL_TP_PAIR(s, raw_syscalls, sys_enter),
+      ZCL_TP_PAIR(s, raw_syscalls, sys_exit),
+      ZCL_TP_PAIR(s, sched, sched_switch),
+      ZCL_TP_PAIR(s, tcp, tcp_sendmsg_locked),
+      ZCL_TP_PAIR(s, sock, sock_send_length),
+      ZCL_TP_PAIR(s, net, net_dev_start_xmit),
+      ZCL_TP_PAIR(s, tcp, tcp_retransmit_skb),
+      ZCL_TP_PAIR(s, skb, skb_copy_datagram_iovec),
+      ZCL_TP_CLASSIC(s, exceptions, page_fault_user, tp_page_fault_user),
+      ZCL_TP_CLASSIC(s, exceptions, page_fault_kernel, tp_page_fault_kernel),
+      ZCL_TP_CLASSIC(s, filemap, mm_filemap_add_to_page_cache, tp_filemap_add),
+  };
+}
+
+#undef ZCL_TP_PAIR
+#undef ZCL_TP_CLASSIC
+
+// The tracepoints the send decision's tracepoint source is made of.
+const char* const kSendTracepoints[] = {"sys_enter", "tcp_sendmsg_locked", "sock_send_length"};
+
+// What the send source predicates look at.
+struct KernelView {
+  btf* vmlinux;
+  const std::map<std::string, bpf_program*>& chosen_tracepoints;
+};
+
+bool send_tracepoints_chosen(const KernelView& k, std::string* why) {
+  for (const char* tp : kSendTracepoints)
+    if (!k.chosen_tracepoints.count(tp)) {
+      *why = "no tcp:tcp_sendmsg_locked / sock:sock_send_length tracepoints (they arrived in 6.14 / 6.3)";
+      return false;
+    }
+  return true;
+}
+
+bool send_fentry_can_attach(const KernelView& k, std::string* why) {
+  return fentry_can_attach(k.vmlinux, "tcp_sendmsg_locked", why);
+}
+
+bool send_kprobe_exists(const KernelView& k, std::string* why) {
+  if (kprobe_exists(k.vmlinux, "tcp_sendmsg_locked")) return true;
+  *why = "kprobes are not available (CONFIG_KPROBES) or the kernel has no tcp_sendmsg_locked";
+  return false;
 }
 
 // The send decision's candidate sources, best first: the tracepoints (a stable
@@ -130,26 +161,215 @@ bool kernel_has_func(btf* vmlinux, const char* func) {
 // (functions older kernels have) are attached when the kernel has them.
 struct SendSource {
   const char* kind;
-  std::vector<std::string> programs;           // all needed
-  std::vector<std::pair<std::string, const char*>> optional;  // program, function it needs
+  bool (*available)(const KernelView&, std::string* why);
+  std::vector<bpf_program*> programs;                          // all needed
+  std::vector<std::pair<bpf_program*, const char*>> optional;  // program, function it needs
 };
 
-const SendSource kSendSources[] = {
-    {"tracepoint", {}, {}},  // btf_/raw_ tcp_sendmsg_locked + sock_send_length, chosen with the tracepoints
-    {"fentry", {"fexit_tcp_sendmsg_locked"}, {{"fexit_do_tcp_sendpages", "do_tcp_sendpages"}}},
-    {"kprobe", {"kprobe_tcp_sendmsg_locked", "kretprobe_tcp_sendmsg_locked"}, {{"kretprobe_do_tcp_sendpages", "do_tcp_sendpages"}}},
+std::vector<SendSource> send_sources(zcl_probes* s) {
+  return {
+      // The tracepoint pair tcp_sendmsg_locked + sock_send_length (with sys_enter), chosen with the tracepoints.
+      {"tracepoint", send_tracepoints_chosen, {}, {}},
+      {"fentry", send_fentry_can_attach, {s->progs.fexit_tcp_sendmsg_locked}, {{s->progs.fexit_do_tcp_sendpages, "do_tcp_sendpages"}}},
+      {"kprobe", send_kprobe_exists, {s->progs.kprobe_tcp_sendmsg_locked, s->progs.kretprobe_tcp_sendmsg_locked},
+       {{s->progs.kretprobe_do_tcp_sendpages, "do_tcp_sendpages"}}},
+  };
+}
+
+// What each counter needs (all of it), from bpf/counters.h: tracepoint names,
+// or "send", the send decision group, whose source is chosen below.
+struct CounterNeeds {
+  const char* name;
+  std::vector<std::string> needs;
 };
+
+#define ZCL_NEEDS_LIST(...) std::vector<std::string>{__VA_ARGS__}
+const CounterNeeds kCounters[] = {
+#define ZCL_X(name, unit, kind, label, needs, desc) {#name, ZCL_NEEDS_LIST needs},
+    ZCL_COUNTERS(ZCL_X)
+#undef ZCL_X
+};
+#undef ZCL_NEEDS_LIST
+
+// Appends the parts of "a + b" that `joined` ("x + y") lacks: each program once.
+void add_sources(std::string* joined, const std::string& src) {
+  size_t start = 0;
+  while (start <= src.size()) {
+    size_t end = src.find(" + ", start);
+    std::string part = src.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if ((" + " + *joined + " + ").find(" + " + part + " + ") == std::string::npos)
+      *joined += (joined->empty() ? "" : " + ") + part;
+    if (end == std::string::npos) break;
+    start = end + 3;
+  }
+}
+
+// The machine can load the probes at all: root, BTF, tracefs (mounted if need
+// be), a supported number of CPUs. Throws ProbeUnavailable with the fix.
+int check_machine() {
+  if (geteuid() != 0)
+    throw ProbeUnavailable("loading eBPF programs needs root (or CAP_BPF and CAP_PERFMON); run as root");
+  if (!exists("/sys/kernel/btf/vmlinux"))
+    throw ProbeUnavailable("the kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
+  if (!tracefs()) {
+    // Tracepoint ids come from tracefs; mount it if we may.
+    mkdir("/sys/kernel/tracing", 0755);
+    if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, nullptr) != 0 || !tracefs())
+      throw ProbeUnavailable(std::string("tracefs is not mounted and mounting it failed (") + strerror(errno) +
+                             "): mount -t tracefs nodev /sys/kernel/tracing");
+  }
+  int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0 || ncpus > ZCL_MAX_CPUS)
+    throw ProbeUnavailable("this machine has " + std::to_string(ncpus) + " possible CPUs; the probes support up to " +
+                           std::to_string(ZCL_MAX_CPUS));
+  return ncpus;
+}
 
 }  // namespace
+
+// Which program loads for each probe point, decided before loading.
+struct Sources {
+  std::map<std::string, bpf_program*> tracepoints;  // tracepoint -> its program (attached in name order)
+  std::string send_kind;                            // "tracepoint", "fentry", "kprobe"; empty: none
+  std::vector<bpf_program*> send_programs;          // the function source's programs (not the tracepoint one's)
+  std::map<std::string, std::string> why_not;       // probe point -> why it has no source
+};
 
 struct Host::Impl {
   zcl_probes* skel = nullptr;
   std::vector<bpf_link*> links;
-  std::map<std::string, std::string> source_of;  // tracepoint -> "tp_btf/x" etc, if attached
+  std::map<std::string, std::string> source_of;  // probe point -> "tp_btf/x" etc (or "a + b"), if attached
   int ncpus = 0;
   int stats_fd = -1;
   std::string send_kind;  // which source the send decision got
+
+  Sources choose_sources(btf* vmlinux) const;
+  void set_autoload(const Sources& src) const;
+  std::vector<ProgramStatus> attach(Sources& src);
+  std::vector<CounterStatus> counter_status(const Sources& src) const;
 };
+
+// One program per tracepoint, the best the kernel has; then the send decision's
+// source: the first candidate the kernel offers, unless ZCL_PROBES_SEND=fentry|kprobe
+// asks for another one, and ZCL_PROBES_RAW_TP=1 takes the raw_tp fallbacks even
+// where tp_btf works (both to test them).
+Sources Host::Impl::choose_sources(btf* vmlinux) const {
+  Sources src;
+  const bool force_raw = getenv("ZCL_PROBES_RAW_TP") && strcmp(getenv("ZCL_PROBES_RAW_TP"), "1") == 0;
+  const std::string tfs = tracefs();
+  for (const auto& tp : tracepoints(skel)) {
+    bool in_tracefs = tracepoint_exists(tfs, tp.category, tp.name);
+    bpf_program* prog = nullptr;
+    if (!tp.btf) prog = in_tracefs ? tp.classic : nullptr;
+    else if (!force_raw && tp_btf_exists(vmlinux, tp.name)) prog = tp.btf;
+    else if (in_tracefs) prog = tp.raw;
+    if (prog) src.tracepoints[tp.name] = prog;
+    else src.why_not[tp.name] = std::string("the kernel has no tracepoint ") + tp.category + ":" + tp.name;
+  }
+
+  const char* prefer = getenv("ZCL_PROBES_SEND");
+  const KernelView view{vmlinux, src.tracepoints};
+  std::string send_why;
+  for (const auto& candidate : send_sources(skel)) {
+    if (prefer && *prefer && strcmp(prefer, candidate.kind) != 0) continue;
+    std::string why;
+    if (!candidate.available(view, &why)) {
+      send_why += (send_why.empty() ? "" : "; ") + std::string(candidate.kind) + ": " + why;
+      continue;
+    }
+    src.send_kind = candidate.kind;
+    src.send_programs = candidate.programs;
+    for (const auto& [prog, func] : candidate.optional)
+      if (kernel_has_func(vmlinux, func)) src.send_programs.push_back(prog);
+    break;
+  }
+  if (src.send_kind.empty()) src.why_not["send"] = send_why;  // completed in attach()
+  // Only the chosen send source loads; the tracepoint pair stays off if another source won.
+  if (src.send_kind != "tracepoint")
+    for (const char* tp : {"tcp_sendmsg_locked", "sock_send_length"}) src.tracepoints.erase(tp);
+  return src;
+}
+
+// Exactly the chosen programs load.
+void Host::Impl::set_autoload(const Sources& src) const {
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
+  for (const auto& [tp, p] : src.tracepoints) bpf_program__set_autoload(p, true);
+  for (bpf_program* p : src.send_programs) bpf_program__set_autoload(p, true);
+}
+
+// A real attach attempt decides what each probe point gets (source_of), and
+// what the programs report.
+std::vector<ProgramStatus> Host::Impl::attach(Sources& src) {
+  std::vector<ProgramStatus> programs;
+  // Attaches one program; returns its section name, or null (and records why) if it did not attach.
+  auto attach_one = [&](bpf_program* prog, std::string* why) -> const char* {
+    const char* sec = bpf_program__section_name(prog);
+    bpf_link* link = bpf_program__attach(prog);
+    if (!link) {
+      int err = errno;
+      programs.push_back({sec, false, strerror(err)});
+      *why = std::string(sec) + " did not attach: " + strerror(err);
+      return nullptr;
+    }
+    links.push_back(link);
+    programs.push_back({sec, true, ""});
+    return sec;
+  };
+  for (auto& [tp, prog] : src.tracepoints)
+    if (const char* sec = attach_one(prog, &src.why_not[tp])) {
+      source_of[tp] = sec;
+      src.why_not.erase(tp);
+    }
+
+  std::string send_source;
+  std::string send_why = src.why_not["send"];
+  bool send_ok = !src.send_kind.empty();
+  if (src.send_kind == "tracepoint") {
+    for (const char* tp : kSendTracepoints) {
+      auto it = source_of.find(tp);
+      if (it == source_of.end()) send_ok = false;
+      else send_source += (send_source.empty() ? "" : " + ") + it->second;
+    }
+    if (!send_ok) send_why = "the send tracepoints did not attach";
+  } else if (send_ok) {
+    for (bpf_program* prog : src.send_programs) {
+      if (const char* sec = attach_one(prog, &send_why)) send_source += std::string(send_source.empty() ? "" : " + ") + sec;
+      else send_ok = false;
+    }
+  }
+  if (send_ok) {
+    source_of["send"] = send_source;
+    src.why_not.erase("send");
+    send_kind = src.send_kind;
+  } else {
+    src.why_not["send"] = "no source for the send decision: " + send_why;
+    send_kind.clear();
+  }
+  return programs;
+}
+
+// Per counter (bpf/counters.h order): available when every probe point it needs
+// attached; its source the programs that measure it, each once.
+std::vector<CounterStatus> Host::Impl::counter_status(const Sources& src) const {
+  std::vector<CounterStatus> out;
+  for (const auto& c : kCounters) {
+    CounterStatus cs{c.name, true, "", ""};
+    for (const auto& need : c.needs) {
+      auto it = source_of.find(need);
+      if (it != source_of.end()) {
+        add_sources(&cs.source, it->second);
+        continue;
+      }
+      cs.available = false;
+      auto why = src.why_not.find(need);
+      cs.missing += (cs.missing.empty() ? "" : "; ") + (why == src.why_not.end() ? std::string() : why->second);
+    }
+    if (!cs.available) cs.source.clear();
+    out.push_back(cs);
+  }
+  return out;
+}
 
 // "tracepoint", or the mix, e.g. "tracepoint+fentry"; "(partial)" when a counter has no source.
 std::string Host::tier() const {
@@ -177,91 +397,16 @@ Host& Host::instance() {
 
 Host::Host() : impl_(new Impl) {
   libbpf_set_print(on_libbpf_print);
-  if (geteuid() != 0)
-    throw ProbeUnavailable("loading eBPF programs needs root (or CAP_BPF and CAP_PERFMON); run as root");
-  if (!exists("/sys/kernel/btf/vmlinux"))
-    throw ProbeUnavailable("the kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
-  if (!tracefs()) {
-    // Tracepoint ids come from tracefs; mount it if we may.
-    mkdir("/sys/kernel/tracing", 0755);
-    if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, nullptr) != 0 || !tracefs())
-      throw ProbeUnavailable(std::string("tracefs is not mounted and mounting it failed (") + strerror(errno) +
-                             "): mount -t tracefs nodev /sys/kernel/tracing");
-  }
-  impl_->ncpus = libbpf_num_possible_cpus();
-  if (impl_->ncpus <= 0 || impl_->ncpus > ZCL_MAX_CPUS)
-    throw ProbeUnavailable("this machine has " + std::to_string(impl_->ncpus) + " possible CPUs; the probes support up to " +
-                           std::to_string(ZCL_MAX_CPUS));
+  impl_->ncpus = check_machine();
 
   zcl_probes* skel = zcl_probes__open();
   if (!skel) throw ProbeUnavailable("cannot open the BPF object: " + libbpf_log());
   impl_->skel = skel;
 
   btf* vmlinux = btf__load_vmlinux_btf();
-  // ZCL_PROBES_RAW_TP=1 takes the raw_tp fallbacks even where tp_btf works (to test them).
-  const bool force_raw = getenv("ZCL_PROBES_RAW_TP") && strcmp(getenv("ZCL_PROBES_RAW_TP"), "1") == 0;
-  const std::string tfs = tracefs();
-  // Choose one program per tracepoint, the best the kernel has, before loading.
-  std::map<std::string, bpf_program*> chosen;
-  std::map<std::string, std::string> why_not;
-  for (const auto& tp : kTracepoints) {
-    bool in_tracefs = exists(tfs + "/events/" + tp.category + "/" + tp.name);
-    if (tp.btf_pair) {
-      bpf_program* btf_prog = bpf_object__find_program_by_name(skel->obj, (std::string("btf_") + tp.name).c_str());
-      bpf_program* raw_prog = bpf_object__find_program_by_name(skel->obj, (std::string("raw_") + tp.name).c_str());
-      bool has_btf = !force_raw && vmlinux && btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + tp.name).c_str(), BTF_KIND_TYPEDEF) > 0;
-      bpf_program__set_autoload(btf_prog, has_btf);
-      bpf_program__set_autoload(raw_prog, !has_btf && in_tracefs);
-      if (has_btf) chosen[tp.name] = btf_prog;
-      else if (in_tracefs) chosen[tp.name] = raw_prog;
-      else why_not[tp.name] = std::string("the kernel has no tracepoint ") + tp.category + ":" + tp.name;
-    } else {
-      bpf_program* prog = bpf_object__find_program_by_name(skel->obj, tp.classic_prog);
-      bpf_program__set_autoload(prog, in_tracefs);
-      if (in_tracefs) chosen[tp.name] = prog;
-      else why_not[tp.name] = std::string("the kernel has no tracepoint ") + tp.category + ":" + tp.name;
-    }
-  }
-  // The send decision: the first candidate source the kernel offers, unless
-  // ZCL_PROBES_SEND=fentry|kprobe asks for another one (to test them).
-  const char* prefer = getenv("ZCL_PROBES_SEND");
-  std::vector<std::string> send_programs;
-  std::string send_why;
-  for (const auto& src : kSendSources) {
-    if (prefer && *prefer && strcmp(prefer, src.kind) != 0) continue;
-    std::string why;
-    bool ok;
-    if (strcmp(src.kind, "tracepoint") == 0) {
-      ok = chosen.count("tcp_sendmsg_locked") && chosen.count("sock_send_length") && chosen.count("sys_enter");
-      if (!ok) why = "no tcp:tcp_sendmsg_locked / sock:sock_send_length tracepoints (they arrived in 6.14 / 6.3)";
-    } else if (strcmp(src.kind, "fentry") == 0) {
-      ok = fentry_can_attach(vmlinux, "tcp_sendmsg_locked", &why);
-    } else {
-      ok = exists("/sys/bus/event_source/devices/kprobe/type") && kernel_has_func(vmlinux, "tcp_sendmsg_locked");
-      if (!ok) why = "kprobes are not available (CONFIG_KPROBES) or the kernel has no tcp_sendmsg_locked";
-    }
-    if (ok) {
-      impl_->send_kind = src.kind;
-      for (const auto& p : src.programs) send_programs.push_back(p);
-      for (const auto& [p, func] : src.optional)
-        if (kernel_has_func(vmlinux, func)) send_programs.push_back(p);
-      break;
-    }
-    send_why += (send_why.empty() ? "" : "; ") + std::string(src.kind) + ": " + why;
-  }
-  // Only the chosen send source loads; the tracepoint pair stays off if another source won.
-  if (impl_->send_kind != "tracepoint")
-    for (const char* tp : {"tcp_sendmsg_locked", "sock_send_length"}) {
-      for (const char* prefix : {"btf_", "raw_"})
-        bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, (std::string(prefix) + tp).c_str()), false);
-      chosen.erase(tp);
-    }
-  for (const auto& src : kSendSources)
-    for (const auto& p : src.programs) bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, p.c_str()), false);
-  for (const auto& src : kSendSources)
-    for (const auto& [p, func] : src.optional) bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, p.c_str()), false);
-  for (const auto& p : send_programs) bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, p.c_str()), true);
+  Sources src = impl_->choose_sources(vmlinux);
   btf__free(vmlinux);
+  impl_->set_autoload(src);
 
   if (zcl_probes__load(skel) != 0) {
     std::string log = libbpf_log();
@@ -269,76 +414,8 @@ Host::Host() : impl_(new Impl) {
     impl_->skel = nullptr;
     throw ProbeUnavailable("the kernel refused the BPF programs: " + log.substr(log.size() > 2000 ? log.size() - 2000 : 0));
   }
-  // A real attach attempt decides what each counter gets.
-  for (auto& [tp, prog] : chosen) {
-    const char* sec = bpf_program__section_name(prog);
-    bpf_link* link = bpf_program__attach(prog);
-    if (!link) {
-      int err = errno;
-      programs_.push_back({sec, false, strerror(err)});
-      why_not[tp] = std::string(sec) + " did not attach: " + strerror(err);
-      continue;
-    }
-    impl_->links.push_back(link);
-    impl_->source_of[tp] = sec;
-    programs_.push_back({sec, true, ""});
-  }
-  std::string send_source;
-  bool send_ok = !impl_->send_kind.empty();
-  if (impl_->send_kind == "tracepoint") {
-    for (const char* tp : {"sys_enter", "tcp_sendmsg_locked", "sock_send_length"}) {
-      auto it = impl_->source_of.find(tp);
-      if (it == impl_->source_of.end()) send_ok = false;
-      else send_source += (send_source.empty() ? "" : " + ") + it->second;
-    }
-    if (!send_ok) send_why = "the send tracepoints did not attach";
-  } else if (send_ok) {
-    for (const auto& name : send_programs) {
-      bpf_program* prog = bpf_object__find_program_by_name(skel->obj, name.c_str());
-      const char* sec = bpf_program__section_name(prog);
-      bpf_link* link = bpf_program__attach(prog);
-      if (!link) {
-        int err = errno;
-        programs_.push_back({sec, false, strerror(err)});
-        send_ok = false;
-        send_why = std::string(sec) + " did not attach: " + strerror(err);
-        continue;
-      }
-      impl_->links.push_back(link);
-      programs_.push_back({sec, true, ""});
-      send_source += std::string(send_source.empty() ? "" : " + ") + sec;
-    }
-  }
-  if (send_ok) impl_->source_of["send"] = send_source;
-  else {
-    why_not["send"] = "no source for the send decision: " + send_why;
-    impl_->send_kind.clear();
-  }
-
-  for (const char* name : kCounterNames) {
-    CounterStatus cs{name, true, "", ""};
-    for (const auto& tp : kNeeds.at(name)) {
-      auto it = impl_->source_of.find(tp);
-      if (it == impl_->source_of.end()) {
-        cs.available = false;
-        cs.missing += (cs.missing.empty() ? "" : "; ") + why_not[tp];
-      } else {
-        // Each program once, however many needs share it (e.g. sys_enter).
-        size_t start = 0;
-        const std::string& src = it->second;
-        while (start <= src.size()) {
-          size_t end = src.find(" + ", start);
-          std::string part = src.substr(start, end == std::string::npos ? std::string::npos : end - start);
-          if ((" + " + cs.source + " + ").find(" + " + part + " + ") == std::string::npos)
-            cs.source += (cs.source.empty() ? "" : " + ") + part;
-          if (end == std::string::npos) break;
-          start = end + 3;
-        }
-      }
-    }
-    if (!cs.available) cs.source.clear();
-    counters_.push_back(cs);
-  }
+  programs_ = impl_->attach(src);
+  counters_ = impl_->counter_status(src);
 }
 
 void Host::begin(const RunTarget& t) {

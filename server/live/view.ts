@@ -3,20 +3,10 @@
 // typed against the generated schema, so a
 // renamed or removed counter is a compile error here, not a blank arrow in the
 // browser; the dashboard itself never names a counter.
-import { COUNTER_NAMES, COUNTERS, ROLES, type CounterName, type Role } from '../probes/schema.generated.js';
+import { COPY_COUNTERS } from '../probes/derive.js';
+import { counterInfo, ROLES, type CounterName, type Role } from '../probes/schema.generated.js';
 
-/** The copy counters: every copy_* counter plus the MSG_ZEROCOPY bytes copied after all (as in probes/derive.ts). */
-export const COPY_COUNTERS: CounterName[] = [...COUNTER_NAMES.filter((n) => n.startsWith('copy_')), 'zerocopy_copied_bytes'];
-
-const SHORT: Partial<Record<CounterName, string>> = {
-  copy_file_to_user_bytes: 'file -> user',
-  copy_user_to_socket_bytes: 'user -> socket',
-  copy_linearize_bytes: 'linearize at device',
-  copy_socket_to_user_bytes: 'socket -> user (receive)',
-  zerocopy_copied_bytes: 'MSG_ZEROCOPY copied',
-  ctx_switches_voluntary: 'voluntary',
-  ctx_switches_involuntary: 'involuntary',
-};
+export { COPY_COUNTERS };
 
 /** A series is either the transfer's progress (bytes moved) or one role's counter, both plotted as a rate. */
 export type SeriesSource = { progress: true } | { role: Role; counter: CounterName };
@@ -33,7 +23,8 @@ export interface ChartDef {
   series: ChartSeries[];
 }
 
-const unitOf = (c: CounterName) => COUNTERS.find((x) => x.name === c)!.unit;
+const unitOf = (c: CounterName) => counterInfo(c).unit;
+const labelOf = (c: CounterName) => counterInfo(c).label;
 const perRole = (counter: CounterName, label = ''): ChartSeries[] =>
   ROLES.map((role) => ({ label: `${role}${label ? ': ' + label : ''}`, source: { role, counter } }));
 
@@ -45,7 +36,7 @@ export const CHARTS: ChartDef[] = [
     unit: 'MiB/s',
     scale: 2 ** -20,
     stacked: true,
-    series: COPY_COUNTERS.flatMap((c) => perRole(c, SHORT[c] ?? c)),
+    series: COPY_COUNTERS.flatMap((c) => perRole(c, labelOf(c))),
   },
   { id: 'syscalls', title: 'Syscalls/s (each is 2 mode switches)', unit: `${unitOf('syscalls')}/s`, scale: 1, series: perRole('syscalls') },
   {
@@ -53,7 +44,7 @@ export const CHARTS: ChartDef[] = [
     title: 'Context switches/s',
     unit: `${unitOf('ctx_switches')}/s`,
     scale: 1,
-    series: (['ctx_switches_voluntary', 'ctx_switches_involuntary'] as const).flatMap((c) => perRole(c, SHORT[c])),
+    series: (['ctx_switches_voluntary', 'ctx_switches_involuntary'] as const).flatMap((c) => perRole(c, labelOf(c))),
   },
   { id: 'faults', title: 'Page faults/s', unit: `${unitOf('page_faults')}/s`, scale: 1, series: perRole('page_faults') },
 ];

@@ -1,13 +1,14 @@
 // Figures derived from the raw counters: CPU-copied bytes, per-MiB costs,
 // syscalls and mode switches per chunk.
-import { COUNTER_NAMES } from './schema.generated.js';
+import { COUNTER_NAMES, countersOfKind } from './schema.generated.js';
 import type { Derived, RoleCounts } from './types.js';
 
-const COPY_COUNTERS = [...COUNTER_NAMES.filter((n) => n.startsWith('copy_')), 'zerocopy_copied_bytes'] as const;
+/** The CPU copies (kind cpu in bpf/counters.h): cpu_copy_bytes is their sum. */
+export const COPY_COUNTERS = countersOfKind('cpu');
 
 export function derive(role: RoleCounts, bytes: number, chunks: number): Derived {
   const mib = bytes / 2 ** 20;
-  const copies = COPY_COUNTERS.map((n) => role.counters[n as keyof typeof role.counters]);
+  const copies = COPY_COUNTERS.map((n) => role.counters[n]);
   const cpu_copy_bytes = copies.some((v) => v === null) ? null : (copies as number[]).reduce((a, b) => a + b, 0);
   const per_mib: Record<string, number | null> = {};
   for (const n of COUNTER_NAMES) per_mib[n] = role.counters[n] === null ? null : role.counters[n]! / mib;

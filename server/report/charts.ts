@@ -3,6 +3,8 @@
 // seconds per GiB, and, for every numeric axis (chunk size, file size), sweeps
 // as lines.
 import { MODE_NAMES } from '../../scenarios/catalog.js';
+import { COPY_COUNTERS } from '../probes/derive.js';
+import { counterInfo, type CounterName, type CounterOfKind, type Role } from '../probes/schema.generated.js';
 import { formatSize } from '../schema/units.js';
 import { fieldValue, fieldTitle } from './format.js';
 import type { CellReport, ReportModel } from './model.js';
@@ -21,6 +23,27 @@ export interface ChartSpec {
 const MODE_COLORS = ['#d62728', '#ff7f0e', '#2ca02c', '#8c564b', '#1f77b4', '#9467bd', '#e377c2'];
 export const modeColor = (mode: string) => MODE_COLORS[Math.max(0, MODE_NAMES.indexOf(mode as (typeof MODE_NAMES)[number])) % MODE_COLORS.length];
 const SERIES_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+/**
+ * The copies chart's stacks: each CPU copy (kind cpu in bpf/counters.h) with the
+ * role whose stack shows it, its legend (longer than the counter's label: it says
+ * where the CPU copied) and colour. Typed over the cpu counters, so a new one
+ * needs an entry here; the chart lists them in the header's order, sender first.
+ */
+const COPY_STACKS: Record<CounterOfKind<'cpu'>, { role: Role; legend: string; color: string }> = {
+  copy_file_to_user_bytes: { role: 'sender', legend: 'page cache → user buffer (read)', color: '#d62728' },
+  copy_user_to_socket_bytes: { role: 'sender', legend: 'user buffer → socket buffer (write/send)', color: '#ff7f0e' },
+  copy_linearize_bytes: { role: 'sender', legend: 'linearize for a device without scatter-gather', color: '#8c564b' },
+  zerocopy_copied_bytes: { role: 'sender', legend: 'MSG_ZEROCOPY copied after all', color: '#e377c2' },
+  copy_socket_to_user_bytes: { role: 'sink', legend: 'receiver: socket buffer → user buffer', color: '#7f7f7f' },
+};
+
+/** The events chart: the sender's event counters, labelled as in bpf/counters.h. */
+const EVENT_BARS: [CounterName, string][] = [
+  ['syscalls', '#1f77b4'],
+  ['ctx_switches', '#ff7f0e'],
+  ['page_faults', '#2ca02c'],
+];
 
 /** Four significant digits: enough to read, short in tooltips. */
 const r4 = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? Number(v.toPrecision(4)) : null);
@@ -74,13 +97,9 @@ export function buildCharts(m: ReportModel): ChartSpec[] {
     const s = c.summary.perMiB[role][k];
     return s ? r4(s.median / 2 ** 20) : null;
   };
-  const copyKinds: [string, string, 'sender' | 'sink', string][] = [
-    ['copy_file_to_user_bytes', 'page cache → user buffer (read)', 'sender', '#d62728'],
-    ['copy_user_to_socket_bytes', 'user buffer → socket buffer (write/send)', 'sender', '#ff7f0e'],
-    ['copy_linearize_bytes', 'linearize for a device without scatter-gather', 'sender', '#8c564b'],
-    ['zerocopy_copied_bytes', 'MSG_ZEROCOPY copied after all', 'sender', '#e377c2'],
-    ['copy_socket_to_user_bytes', 'receiver: socket buffer → user buffer', 'sink', '#7f7f7f'],
-  ];
+  const copyKinds = (['sender', 'sink'] as const).flatMap((r) =>
+    COPY_COUNTERS.filter((k) => COPY_STACKS[k].role === r).map((k) => [k, COPY_STACKS[k].legend, r, COPY_STACKS[k].color] as const),
+  );
   charts.push({
     id: 'chart-copies',
     title: 'CPU copies per byte moved, by where the CPU copied',
@@ -115,11 +134,7 @@ export function buildCharts(m: ReportModel): ChartSpec[] {
       type: 'bar',
       data: {
         labels: cells.map((c) => c.label),
-        datasets: [
-          ['syscalls', 'syscalls', '#1f77b4'],
-          ['ctx_switches', 'context switches (scheduler)', '#ff7f0e'],
-          ['page_faults', 'page faults', '#2ca02c'],
-        ].map(([k, label, color]) => ({ label, data: cells.map((c) => med(c.summary.perMiB.sender[k])), backgroundColor: color })),
+        datasets: EVENT_BARS.map(([k, color]) => ({ label: counterInfo(k).label, data: cells.map((c) => med(c.summary.perMiB.sender[k])), backgroundColor: color })),
       },
       // Syscalls per MiB run from a few to hundreds (small chunks): a log scale keeps the other two readable.
       options: baseOptions('per MiB moved (log scale)', {

@@ -1,6 +1,6 @@
 // The report's tables and texts, once, for both the Markdown and the HTML.
 import { MODES, type ModeName } from '../../scenarios/catalog.js';
-import { COUNTERS } from '../probes/schema.generated.js';
+import { counterInfo, COUNTERS, type CounterName, type CounterOfKind, type Role } from '../probes/schema.generated.js';
 import { formatSize } from '../schema/units.js';
 import { duration, fieldShort, fieldTitle, num, statText } from './format.js';
 import type { CellReport, ReportModel } from './model.js';
@@ -124,19 +124,26 @@ export function resultsTable(m: ReportModel): Table {
   };
 }
 
+/**
+ * The copies table's columns: the counters of bytes moved (kinds cpu, dma and ref
+ * in bpf/counters.h), in the order of the seeds' diagram, each headed by its label;
+ * the CPU copies by where the CPU copied, marked (CPU).
+ */
+const COPY_COLUMNS: { counter: Exclude<CounterName, CounterOfKind<'event'>>; role: Role; header?: string }[] = [
+  { counter: 'block_read_bytes', role: 'sender' },
+  { counter: 'copy_file_to_user_bytes', role: 'sender', header: 'page cache → user (CPU)' },
+  { counter: 'copy_user_to_socket_bytes', role: 'sender', header: 'user → socket (CPU)' },
+  { counter: 'splice_ref_bytes', role: 'sender' },
+  { counter: 'zerocopy_bytes', role: 'sender' },
+  { counter: 'zerocopy_copied_bytes', role: 'sender', header: 'copied after all (MSG_ZEROCOPY)' },
+  { counter: 'copy_linearize_bytes', role: 'sender', header: 'linearize (CPU)' },
+  { counter: 'dev_xmit_bytes', role: 'sender' },
+  { counter: 'copy_socket_to_user_bytes', role: 'sink', header: 'receiver copy (CPU)' },
+];
+
 export function copiesTable(m: ReportModel): Table {
   const ids = idFields(m);
-  const cols: [string, 'sender' | 'sink', string][] = [
-    ['disk read (DMA)', 'sender', 'block_read_bytes'],
-    ['page cache → user (CPU)', 'sender', 'copy_file_to_user_bytes'],
-    ['user → socket (CPU)', 'sender', 'copy_user_to_socket_bytes'],
-    ['by reference (sendfile, splice)', 'sender', 'splice_ref_bytes'],
-    ['pinned (MSG_ZEROCOPY)', 'sender', 'zerocopy_bytes'],
-    ['copied after all (MSG_ZEROCOPY)', 'sender', 'zerocopy_copied_bytes'],
-    ['linearize (CPU)', 'sender', 'copy_linearize_bytes'],
-    ['to device', 'sender', 'dev_xmit_bytes'],
-    ['receiver copy (CPU)', 'sink', 'copy_socket_to_user_bytes'],
-  ];
+  const cols = COPY_COLUMNS.map(({ counter, role, header }) => [header ?? counterInfo(counter).label, role, counter] as const);
   return {
     headers: [...ids.map(fieldTitle), ...cols.map(([t]) => t)],
     numeric: [...ids.map(() => false), ...cols.map(() => true)],

@@ -13,7 +13,7 @@
 //
 // Pure: no imports from live/, api/ or report/.
 import { MODE_NAMES, modeInfo, type CacheName, type ModeName, type PathName, type SinkName } from '../../scenarios/catalog.js';
-import type { CounterName, Role } from '../probes/schema.generated.js';
+import { counterInfo, type CounterName, type CounterOfKind, type Role } from '../probes/schema.generated.js';
 
 /** How the bytes on an arrow moved: a CPU copy, a device (DMA, or handed to it), or pages passed by reference (no copy). */
 export type FlowKind = 'cpu' | 'dma' | 'ref';
@@ -22,18 +22,9 @@ export type FlowKind = 'cpu' | 'dma' | 'ref';
  * The kind of each counter the diagram draws. Here until the counter catalog
  * (bpf/counters.h) carries kinds of its own; then this table derives from it.
  */
-export const FLOW_COUNTER_KINDS = {
-  block_read_bytes: 'dma',
-  copy_file_to_user_bytes: 'cpu',
-  copy_user_to_socket_bytes: 'cpu',
-  zerocopy_bytes: 'ref',
-  zerocopy_copied_bytes: 'cpu',
-  splice_ref_bytes: 'ref',
-  copy_linearize_bytes: 'cpu',
-  dev_xmit_bytes: 'dma',
-  copy_socket_to_user_bytes: 'cpu',
-} as const satisfies Partial<Record<CounterName, FlowKind>>;
-export type FlowCounter = keyof typeof FLOW_COUNTER_KINDS;
+/** The counters the diagram draws: every counter of bytes moved (a CPU copy, DMA, or by reference); its kind is the catalog's. */
+export type FlowCounter = CounterOfKind<'cpu' | 'dma' | 'ref'>;
+const kindOf = (c: FlowCounter) => counterInfo(c).kind as FlowKind;
 
 export type BoxId = 'disk' | 'pagecache' | 'user' | 'socket' | 'device' | 'receiver';
 export type ArrowId =
@@ -175,7 +166,7 @@ export function flowLayout(ctx: FlowContext): FlowLayout {
   const top = Y - BOX_H / 2;
 
   const arrows: FlowArrow[] = kept.map(({ slot, arc, dashed, kind, ...s }) => {
-    const k = kind ?? FLOW_COUNTER_KINDS[s.measure!.counter];
+    const k = kind ?? kindOf(s.measure!.counter);
     if (arc) {
       const x1 = bx(COLUMN[s.from]) + BOX_W / 2;
       const x2 = bx(COLUMN[s.to]) + BOX_W / 2;
