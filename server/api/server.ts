@@ -252,11 +252,24 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
   api.get('/modes', (_req, res) => {
     res.json(modesDocument());
   });
-  const Limit = z.coerce.number().int().min(1).max(500).default(50);
+  // ?limit= is a decimal whole number as written (not 0x10, 1e2, " 5", limit[]=1 or limit twice); ?token= is the access token.
+  const RUNS_QUERY = ['limit', 'token'];
+  const Limit = z
+    .string()
+    .regex(/^[1-9][0-9]{0,2}$/)
+    .transform(Number)
+    .pipe(z.number().max(500))
+    .default(50);
   api.get('/runs', (req, res) => {
-    const limit = Limit.safeParse(req.query.limit);
+    const query = req.query as Record<string, unknown>;
+    const unknown = Object.keys(query).filter((k) => !RUNS_QUERY.includes(k));
+    if (unknown.length) {
+      res.status(400).json({ error: 'invalid query', issues: unknown.slice(0, 5).map((k) => ({ field: k.slice(0, 40), message: `unknown query parameter; allowed: limit` })) });
+      return;
+    }
+    const limit = Limit.safeParse(query.limit);
     if (!limit.success) {
-      res.status(400).json({ error: 'invalid query', issues: [{ field: 'limit', message: 'must be a whole number from 1 to 500' }] });
+      res.status(400).json({ error: 'invalid query', issues: [{ field: 'limit', message: 'must be a whole number from 1 to 500, written in decimal digits' }] });
       return;
     }
     res.json({ runs: runner.list(limit.data) });

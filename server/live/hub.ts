@@ -124,15 +124,30 @@ export class LiveHub {
       return this.sendTo(ws, {
         type: 'error',
         error: 'invalid message',
-        issues: m.error.issues.map((i) => ({ field: i.path.join('.') || 'type', message: i.message + (i.path[0] === 'type' || !i.path.length ? '; allowed: start, cancel' : '') })),
+        issues: m.error.issues.map((i) => ({
+          field: i.path.join('.') || 'type',
+          message:
+            i.path.length === 1 && i.path[0] === 'spec'
+              ? 'is required: {RunSpec field: value}, {} for the defaults'
+              : i.message + (i.path[0] === 'type' || !i.path.length ? '; allowed: start, cancel' : ''),
+        })),
       });
     const runner = this.runner();
     if (m.data.type === 'start') {
+      // The spec is an object of RunSpec fields ({} for the defaults): null, a
+      // list, a string or nothing is a mistake, not a request for the defaults.
+      const spec = m.data.spec;
+      if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+        return this.sendTo(ws, {
+          type: 'error',
+          error: 'invalid run spec',
+          issues: [{ field: 'spec', message: `${spec === undefined ? 'is required' : `must be an object, not ${spec === null ? 'null' : Array.isArray(spec) ? 'a list' : `a ${typeof spec}`}`}: {RunSpec field: value}, {} for the defaults` }],
+        });
       try {
-        const { run } = runner.submit(parseRunSpec(m.data.spec ?? {}, 'run spec'));
+        const { run } = runner.submit(parseRunSpec(spec, 'run spec'));
         this.sendTo(ws, { type: 'accepted', run });
       } catch (e) {
-        if (e instanceof InputError) this.sendTo(ws, { type: 'error', error: 'invalid run spec', issues: e.issues.map((i) => ({ field: `spec.${i.field}`, message: i.message })) });
+        if (e instanceof InputError) this.sendTo(ws, { type: 'error', error: 'invalid run spec', issues: e.issues.map((i) => ({ field: i.field === '(root)' ? 'spec' : `spec.${i.field}`, message: i.message })) });
         else if (e instanceof QueueFullError) this.sendTo(ws, { type: 'error', error: e.message });
         else this.sendTo(ws, { type: 'error', error: (e as Error).message });
       }
