@@ -41,7 +41,13 @@ lab_packages=(
   iperf3         # the benchmark's peer
   make           # node-gyp and the BPF build
   g++            # the native addon
-  python3        # node-gyp
+  python3        # node-gyp; the python-sendfile app, the nginx apps' wrapper, apps/client.py
+  # The real programs of the app scenarios (apps/, issue 13):
+  openjdk-17-jdk-headless # java-transferto, java-stream, netty-fileregion: the JVM, and javac for apps/java (scripts/build.sh)
+  libnetty-java  # netty-fileregion: Netty 4.1's jars in /usr/share/java (its epoll transport ships without the JNI library)
+  nginx          # nginx-sendfile, nginx-copy: the nginx binary alone (nginx-light/-core only add modules); run with its own prefix and config
+  strace         # writes down what those programs do (apps/strace-ground-truth.sh), and the apps test checks it
+  curl           # the HTTP client of the nginx and node apps' ground-truth runs
 )
 test_packages=(
   chromium        # the dashboard's browser tests (Playwright drives it)
