@@ -84,6 +84,11 @@ elif [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || die "apt-get update failed: is a Debian/Ubuntu mirror reachable?"
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || die "apt-get install failed for: ${missing[*]}"
+  # The lab runs nginx with its own prefix and config, on the run's port; Debian's package
+  # starts and enables a system nginx on port 80 where systemd runs: stop what we just started.
+  if printf '%s\n' "${missing[@]}" | grep -qx nginx && [ -d /run/systemd/system ]; then
+    systemctl disable --now nginx >/dev/null 2>&1 && say "stopped and disabled the system nginx the package started (the lab starts its own)"
+  fi
 else
   say "system packages: all present"
 fi
