@@ -9,7 +9,7 @@
 /** @typedef {import('../../server/report/scenarios.js').ScenarioInfo} ScenarioInfo */
 /** @typedef {import('../../server/session/capabilities.js').Capabilities} Capabilities */
 /** @typedef {ReturnType<typeof import('../../server/api/modes.js').modesDocument>} ModesDoc */
-/** @typedef {import('../../server/live/view.js').ChartDef} ChartDef */
+/** @typedef {import('../../server/view/charts.js').ChartDef} ChartDef */
 /** @typedef {import('../../server/view/flow.js').FlowKind} FlowKind */
 /** @typedef {import('../../server/run/result.js').RunResult} RunResult */
 /** @typedef {Record<string, Record<string, number | null>>} CountersByRole */

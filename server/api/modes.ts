@@ -7,7 +7,7 @@ import { CACHES, DEFAULTS, ENGINES, LIMITS, MODES, PATHS, SINKS } from '../../sc
 import { COUNTERS, ROLES } from '../probes/schema.generated.js';
 import { RunSpecSchema } from '../schema/run-spec.js';
 import { formatSize, SIZE_SYNTAX } from '../schema/units.js';
-import { CHART_WINDOW_SECONDS, CHARTS, COPY_COUNTERS } from '../live/view.js';
+import { CHART_WINDOW_SECONDS, CHARTS, COPY_COUNTERS } from '../view/charts.js';
 import { flowDocument } from '../view/flow-svg.js';
 
 export type FormField =
