@@ -41,7 +41,11 @@ function zclRun(args: string[]): { proc: ChildProcess; exited: Promise<{ code: n
 }
 
 const started: ChildProcess[] = [];
+/** `zcl clean` in a lab home of its own: the suite's shared data files are other tests' (clean removes every file not in use). */
+const cleanHome = mkdtempSync('/var/tmp/zcl-clean-home-');
+const zclClean = () => spawnSync(process.execPath, [zcl, 'clean', '--json'], { encoding: 'utf8', env: { ...process.env, ZCL_HOME: cleanHome } });
 afterAll(() => {
+  rmSync(cleanHome, { recursive: true, force: true });
   for (const p of started)
     if (p.exitCode === null && p.signalCode === null)
       try {
@@ -61,7 +65,7 @@ describe('children die with their parent (item 2)', () => {
     await r.exited;
     await until('the orphans to die', () => childrenOf(pid).length === 0, 3000);
     // The namespaces of a killed zcl are the next zcl's to delete.
-    spawnSync(process.execPath, [zcl, 'clean', '--json'], { encoding: 'utf8' });
+    zclClean();
     expect(namespacesOf(pid)).toEqual([]);
   });
 
@@ -80,7 +84,7 @@ describe('children die with their parent (item 2)', () => {
     started.push(orphan, ours);
     await until('both sleepers to start', () => labProcesses().some((p) => p.pid === orphan.pid) && labProcesses().some((p) => p.pid === ours.pid));
     // Any zcl sweeps at start; clean says so too.
-    const r = spawnSync(process.execPath, [zcl, 'clean', '--json'], { encoding: 'utf8' });
+    const r = zclClean();
     expect(r.status).toBe(0);
     await until('the orphan to die', () => !alive(orphan.pid!));
     expect(alive(ours.pid!)).toBe(true);

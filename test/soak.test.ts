@@ -7,7 +7,7 @@ import { CAMPAIGNS, runSoak, soakNotes, soakTable, type SoakResult } from '../be
 let soak: SoakResult;
 
 beforeAll(async () => {
-  soak = await runSoak({ quick: true, maxMinutes: 4, log: (l) => process.stderr.write(`soak: ${l}\n`) });
+  soak = await runSoak({ quick: true, maxMinutes: 6, log: (l) => process.stderr.write(`soak: ${l}\n`) });
   process.stdout.write(`\n${soakTable(soak.rows)}\n\n${soakNotes(soak.rows)}\n`);
 }, 15 * 60_000);
 

@@ -125,7 +125,7 @@ export async function killRun(ctx: Ctx, n: number): Promise<CampaignResult> {
   const row = new Row('kill -9 zcl run');
   const progs0 = new Set(bpfProgs().map((p) => p.id));
   let early = 0;
-  for (let i = 0; i < n && Date.now() < ctx.deadline; i++) {
+  for (let i = 0; i < n && (i === 0 || Date.now() < ctx.deadline); i++) {
     const { args, label } = runArgs(ctx, i);
     const z = zcl(ctx.scope, ['run', ...args]);
     const at = Math.floor(ctx.rand() * 2000);
@@ -148,7 +148,7 @@ export async function sigintRun(ctx: Ctx, n: number): Promise<CampaignResult> {
   const row = new Row('Ctrl-C / double Ctrl-C zcl run');
   const progs0 = new Set(bpfProgs().map((p) => p.id));
   let early = 0;
-  for (let i = 0; i < n && Date.now() < ctx.deadline; i++) {
+  for (let i = 0; i < n && (i === 0 || Date.now() < ctx.deadline); i++) {
     const double = i % 2 === 1;
     const { args, label } = runArgs(ctx, i + 1);
     const z = zcl(ctx.scope, ['run', ...args]);
@@ -224,7 +224,7 @@ export async function postDelete(ctx: Ctx, n: number): Promise<CampaignResult> {
   const progs0 = new Set(bpfProgs().map((p) => p.id));
   const { s, base } = await warmServer(ctx, row, join(ctx.tmp, 'results-pd'));
   try {
-    for (let i = 0; i < n && Date.now() < ctx.deadline; i++) {
+    for (let i = 0; i < n && (i === 0 || Date.now() < ctx.deadline); i++) {
       const spec = specOf(ctx, i);
       const r = await api(s, 'POST', '/api/runs', spec);
       if (r.status >= 500) row.r.fivexx++;
@@ -276,7 +276,7 @@ export async function killChild(ctx: Ctx, n: number): Promise<CampaignResult> {
   const progs0 = new Set(bpfProgs().map((p) => p.id));
   const { s, base } = await warmServer(ctx, row, join(ctx.tmp, 'results-kc'));
   try {
-    for (let i = 0; i < n && Date.now() < ctx.deadline; i++) {
+    for (let i = 0; i < n && (i === 0 || Date.now() < ctx.deadline); i++) {
       const spec = { ...specOf(ctx, i), sizeBytes: ctx.sizes[ctx.sizes.length - 1] };
       const r = await api(s, 'POST', '/api/runs', spec);
       if (r.status >= 500) row.r.fivexx++;
@@ -319,7 +319,7 @@ export async function killServer(ctx: Ctx, n: number): Promise<CampaignResult> {
   const row = new Row('kill -9 zcl serve mid-run');
   const progs0 = new Set(bpfProgs().map((p) => p.id));
   const results = join(ctx.tmp, 'results-ks');
-  for (let i = 0; i < n && Date.now() < ctx.deadline; i++) {
+  for (let i = 0; i < n && (i === 0 || Date.now() < ctx.deadline); i++) {
     const s = await startServer(ctx.scope, results);
     const spec = { ...specOf(ctx, i + 1), sizeBytes: ctx.sizes[ctx.sizes.length - 1] };
     const what = `cycle ${i} (${Object.values(spec).join('/')})`;
@@ -414,8 +414,8 @@ export async function fuzzHttp(ctx: Ctx, n: number, bomb: boolean): Promise<Camp
   await srv.start(row);
   const cases: HttpCase[] = httpCases(n, Math.floor(ctx.rand() * 2 ** 31), { bomb });
   try {
-    for (const c of cases) {
-      if (Date.now() >= ctx.deadline) break;
+    for (const [i, c] of cases.entries()) {
+      if (i > 0 && Date.now() >= ctx.deadline) break;
       const s = srv.get(c.server);
       const headers = [...(c.headers ?? [])];
       if (c.server === 'token' && c.expect === 'no5xx') headers.push(['Authorization', `Bearer ${TOKEN}`]);
@@ -492,8 +492,8 @@ export async function fuzzWs(ctx: Ctx, n: number): Promise<CampaignResult> {
   const srv = new Servers(ctx, join(ctx.tmp, 'fuzz-ws'));
   await srv.start(row);
   try {
-    for (const c of wsCases(n, Math.floor(ctx.rand() * 2 ** 31))) {
-      if (Date.now() >= ctx.deadline) break;
+    for (const [i, c] of wsCases(n, Math.floor(ctx.rand() * 2 ** 31)).entries()) {
+      if (i > 0 && Date.now() >= ctx.deadline) break;
       const s = srv.get(c.server);
       const a = await wsOne(s, c);
       row.r.cycles++;
@@ -534,7 +534,7 @@ export async function fuzzMatrix(ctx: Ctx, n: number, bomb: boolean, parallel = 
   const cases: MatrixCase[] = matrixCases(n, Math.floor(ctx.rand() * 2 ** 31), { bomb });
   let next = 0;
   const worker = async () => {
-    while (next < cases.length && Date.now() < ctx.deadline) {
+    while (next < cases.length && (next === 0 || Date.now() < ctx.deadline)) {
       const i = next++;
       const c = cases[i];
       const file = join(dir, `m${i}.json`);

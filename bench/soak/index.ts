@@ -79,8 +79,11 @@ export async function runSoak(o: SoakOptions = {}): Promise<SoakResult> {
       ['fuzz-ws', () => fuzzWs(ctx, quick ? 10 : 5 * n)],
       ['fuzz-matrix', () => fuzzMatrix(ctx, quick ? 10 : 4 * n, o.bomb ?? true)],
     ];
-    for (const [name, run] of plan) {
-      if (!which.has(name)) continue;
+    // The time budget is shared: each campaign gets an equal part of what is left (at least one cycle each).
+    const end = ctx.deadline;
+    const todo = plan.filter(([name]) => which.has(name));
+    for (const [k, [name, run]] of todo.entries()) {
+      ctx.deadline = Date.now() + Math.max(0, end - Date.now()) / (todo.length - k);
       log(`campaign ${name}`);
       const r = await run();
       rows.push(r);

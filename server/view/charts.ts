@@ -1,8 +1,7 @@
-// What the dashboard draws, as data: the live charts (which counters each one
-// plots as rates; the flow diagram is server/view/flow.ts's). Counter names are
-// typed against the generated schema, so a
-// renamed or removed counter is a compile error here, not a blank arrow in the
-// browser; the dashboard itself never names a counter.
+// The live charts, as data (which counters each one plots as rates, with the
+// catalog's labels; the flow diagram is flow.ts's). Counter names are typed
+// against the generated schema, so a renamed or removed counter is a compile
+// error here, not a blank chart in the browser; the dashboard never names a counter.
 import { COPY_COUNTERS } from '../probes/derive.js';
 import { counterInfo, ROLES, type CounterName, type Role } from '../probes/schema.generated.js';
 
