@@ -219,3 +219,67 @@ describe('origins and report files (in process)', () => {
     }
   });
 });
+
+describe('strict parsing of requests (in process)', () => {
+  let s: LabServer;
+  beforeAll(async () => {
+    s = await startServer({ port: 0, probes: false, resultsDir: tempDir('results'), reportsDir: tempDir('reports') });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+  const json = { 'content-type': 'application/json' };
+
+  it('a Host that is not a host name is refused: `[::1` is not loopback, nor an unbracketed IPv6 address', async () => {
+    for (const host of ['[::1', '::1]', '[::1:80', '::1', `127.0.0.1:1:2`, '[::1]:x', '127.0.0.1:123456', '[127.0.0.1'])
+      expect((await http(s.url, 'GET', '/api/runs', { headers: { host } })).status, host).toBe(403);
+    for (const host of ['[::1]', `[::1]:${s.port}`, '127.0.0.1', `127.0.0.1:${s.port}`, 'localhost', `LOCALHOST:${s.port}`])
+      expect((await http(s.url, 'GET', '/api/runs', { headers: { host } })).status, host).toBe(200);
+    expect(await wsOutcome(`ws://127.0.0.1:${s.port}/live`, { host: '[::1' })).toBe(403);
+  });
+
+  it('?limit= is a decimal whole number: 0x10, 1e1, " 5", limit[]=1 and unknown parameters are a 400 naming them', async () => {
+    expect((await http(s.url, 'GET', '/api/runs?limit=16')).status).toBe(200);
+    expect((await http(s.url, 'GET', '/api/runs?limit=500')).status).toBe(200);
+    expect((await http(s.url, 'GET', '/api/runs')).status).toBe(200);
+    for (const q of ['limit=0x10', 'limit=1e1', 'limit=%205', 'limit=016', 'limit=0b1', 'limit=16.0', 'limit=501', 'limit=', 'limit=1&limit=2', 'limit=%EF%BC%91']) {
+      const r = await http(s.url, 'GET', `/api/runs?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.body.issues, q).toEqual([{ field: 'limit', message: expect.stringMatching(/decimal/) }]);
+    }
+    for (const [q, field] of [['limit[]=1', 'limit[]'], ['limit[a]=1', 'limit[a]'], ['limt=5', 'limt'], ['__proto__=1', '__proto__']]) {
+      const r = await http(s.url, 'GET', `/api/runs?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.body.issues, q).toEqual([{ field, message: 'unknown query parameter; allowed: limit' }]);
+    }
+  });
+
+  it('POST /api/reports: a prototype key in the matrix is a 400 naming it (it was dropped: 202, a report started)', async () => {
+    for (const [body, field] of [
+      ['{"matrix":{"name":"x","base":{"__proto__":{"mode":"nope"}},"axes":{"mode":["read-write"]},"repetitions":1,"warmup":0}}', 'matrix.base.__proto__'],
+      ['{"matrix":{"name":"x","axes":{"__proto__":["read-write"],"mode":["read-write"]},"repetitions":1,"warmup":0}}', 'matrix.axes.__proto__'],
+      ['{"matrix":{"name":"x","axes":{"mode":["read-write"]},"include":[{"__proto__":{}}],"repetitions":1,"warmup":0}}', 'matrix.include[0].__proto__'],
+      ['{"matrix":{"name":"x","axes":{"mode":["read-write","sendfile"]},"exclude":[{"__proto__":{"mode":"sendfile"}}],"repetitions":1,"warmup":0}}', 'matrix.exclude[0].__proto__'],
+      ['{"matrix":{"name":"x","axes":{"mode":["read-write"]},"base":{"constructor":{"prototype":{}}},"repetitions":1,"warmup":0}}', 'matrix.base.constructor'],
+    ]) {
+      const r = await http(s.url, 'POST', '/api/reports', { body, headers: json });
+      expect(r.status, body).toBe(400);
+      expect(r.body.issues, body).toEqual([{ field, message: expect.stringMatching(/^unknown (field|axis) '(__proto__|constructor)'; allowed: /) }]);
+    }
+    const top = await http(s.url, 'POST', '/api/reports', { body: '{"__proto__":{"scenario":"x"},"scenario":"test-small"}', headers: json });
+    expect(top.status).toBe(400);
+    expect(top.body.issues[0]).toMatchObject({ field: '__proto__' });
+    expect(s.reports.current).toBeUndefined();
+  });
+
+  it('POST /api/reports and /api/runs: nesting past the depth limit is a 400 naming the limit, never a 500', async () => {
+    const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    const r = await http(s.url, 'POST', '/api/reports', { body: `{"matrix":{"name":"x","axes":{"mode":${deep(5000)}}}}`, headers: json });
+    expect(r.status).toBe(400);
+    expect(r.body.issues).toEqual([{ field: 'matrix.axes.mode[0][0]…', message: expect.stringMatching(/more than 32 levels deep; allowed: at most 32 levels \(the depth limit\)/) }]);
+    const run = await http(s.url, 'POST', '/api/runs', { body: `{"mode":${deep(8000)}}`, headers: json });
+    expect(run.status).toBe(400);
+    expect(run.body.issues).toEqual([{ field: 'mode.0.0.0…', message: expect.stringMatching(/the depth limit/) }]);
+    expect(s.runner.idle).toBe(true);
+  });
+});

@@ -166,6 +166,34 @@ describe('WebSocket /live', () => {
     c.ws.close();
   });
 
+  it('a start whose spec is null, not an object or missing is refused naming spec, and starts nothing (null started a default run)', async () => {
+    const c = client(s);
+    await c.next((f) => f.type === 'hello');
+    const cases: [string, string][] = [
+      ['{"type":"start","spec":null}', 'must be an object, not null'],
+      ['{"type":"start","spec":[]}', 'must be an object, not a list'],
+      ['{"type":"start","spec":"read-write"}', 'must be an object, not a string'],
+      ['{"type":"start","spec":123}', 'must be an object, not a number'],
+      ['{"type":"start"}', 'is required'],
+    ];
+    for (const [text, message] of cases) {
+      c.got.length = 0;
+      c.send(text);
+      const e = await c.next<ErrorFrame>((f) => f.type === 'error' || f.type === 'accepted');
+      expect(e.type, text).toBe('error');
+      expect(e.issues, text).toEqual([{ field: 'spec', message: expect.stringContaining(message) }]);
+    }
+    // Prototype keys are named where they are.
+    c.got.length = 0;
+    c.send('{"type":"start","spec":{"__proto__":{"mode":"nope"}}}');
+    const e = await c.next<ErrorFrame>((f) => f.type === 'error' || f.type === 'accepted');
+    expect(e.issues).toEqual([{ field: 'spec.__proto__', message: expect.stringMatching(/^unknown field '__proto__'; allowed: mode, /) }]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.got.filter((g) => g.frame.type === 'accepted' || g.frame.type === 'run')).toEqual([]);
+    expect(s.runner.idle).toBe(true);
+    c.ws.close();
+  });
+
   it('a message over maxPayload closes the connection (1009)', async () => {
     const c = client(s);
     await c.opened;

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MODE_NAMES, PATH_NAMES } from '../scenarios/catalog.js';
 import { DIST, ROOT } from '../server/project.js';
 import { cellId, loadMatrixFile, MATRIX_LIMITS, parseMatrix, plannedRuns, RUN_SPEC_FIELDS } from '../server/schema/matrix.js';
+import { MAX_JSON_DEPTH } from '../server/schema/json-guard.js';
 import { InputError, parseRunSpec, RunSpecSchema } from '../server/schema/run-spec.js';
 
 const MODES = MODE_NAMES.join(', ');
@@ -155,6 +156,56 @@ describe('matrix schema', () => {
     expect(issues(absurd)).toEqual([{ field: 'axes', message: expect.stringMatching(/^make about \d\.\d\de\+\d+ cells \(300 x 300 x .*\); allowed: at most 10000$/) }]);
   });
 
+  it('a prototype key anywhere is refused naming where, never dropped (JSON.parse keeps __proto__ as an own key; a zod record drops it)', () => {
+    const parsed = JSON.parse('{"__proto__":{"mode":"nope"}}');
+    expect(Object.keys(parsed)).toEqual(['__proto__']);
+    const m = (extra: string) => JSON.parse(`{"name":"x","axes":{"mode":["read-write","sendfile"]},${extra}}`);
+    expect(issues(m('"base":{"__proto__":{"mode":"nope"}}'))).toEqual([{ field: 'base.__proto__', message: `unknown field '__proto__'; allowed: ${FIELDS}` }]);
+    expect(issues(m('"base":{"sizeBytes":"1MiB","__proto__":{}}'))).toEqual([{ field: 'base.__proto__', message: `unknown field '__proto__'; allowed: ${FIELDS}` }]);
+    expect(issues(JSON.parse('{"name":"x","axes":{"__proto__":["read-write"],"mode":["sendfile"]}}'))).toEqual([
+      { field: 'axes.__proto__', message: `unknown axis '__proto__'; allowed: ${FIELDS}` },
+    ]);
+    expect(issues(m('"include":[{"mode":"splice"},{"__proto__":{"mode":"splice"}}]'))).toEqual([{ field: 'include[1].__proto__', message: `unknown field '__proto__'; allowed: ${FIELDS}` }]);
+    expect(issues(m('"exclude":[{"__proto__":{"mode":"sendfile"}}]'))).toEqual([{ field: 'exclude[0].__proto__', message: "unknown field '__proto__'; allowed: mode" }]);
+    expect(issues(JSON.parse('{"name":"x","axes":{"mode":["sendfile"]},"__proto__":{"repetitions":1}}'))).toEqual([
+      { field: '__proto__', message: "unknown field '__proto__'; allowed: name, description, base, axes, include, exclude, repetitions, warmup" },
+    ]);
+    for (const key of ['constructor', 'prototype']) {
+      expect(issues(m(`"base":{"${key}":{"mode":"nope"}}`)), key).toEqual([{ field: `base.${key}`, message: `unknown field '${key}'; allowed: ${FIELDS}` }]);
+      expect(issues(m(`"include":[{"${key}":1}]`)), key).toEqual([{ field: `include[0].${key}`, message: `unknown field '${key}'; allowed: ${FIELDS}` }]);
+    }
+    // Deeper, inside a value: named too.
+    expect(issues(m('"base":{"mode":{"__proto__":"x"}}'))).toEqual([{ field: 'base.mode.__proto__', message: "unknown field '__proto__'; a prototype key is never a field" }]);
+  });
+
+  it('nesting past the depth limit is refused naming the limit, without recursing (100,000 deep)', () => {
+    const deep = (n: number) => JSON.parse('['.repeat(n) + ']'.repeat(n));
+    const message = `nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep; allowed: at most ${MAX_JSON_DEPTH} levels (the depth limit)`;
+    expect(issues({ name: 'x', axes: { mode: deep(100_000) } })).toEqual([{ field: 'axes.mode[0][0]…', message }]);
+    expect(issues({ name: 'x', axes: { mode: ['read-write'] }, base: { mode: JSON.parse('{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000)) } })).toEqual([{ field: 'base.mode.a.a…', message }]);
+    expect(issues({ name: 'x', axes: { mode: [deep(MAX_JSON_DEPTH)] } })).toEqual([{ field: 'axes.mode[0][0]…', message }]);
+    // At the limit it is a plain schema error.
+    expect(issues({ name: 'x', axes: { mode: [deep(MAX_JSON_DEPTH - 3)] } })[0]).toMatchObject({ field: 'axes.mode[0]' });
+    // A run spec too.
+    expect(() => parseRunSpec({ mode: deep(10_000) })).toThrow(/mode\.0\.0\.0…: nests objects and arrays more than 32 levels deep/);
+    expect(() => parseRunSpec(JSON.parse('{"__proto__":{"mode":"nope"}}'))).toThrow(/__proto__: unknown field '__proto__'; allowed: mode, path/);
+  });
+
+  it('a file that starts with a UTF-8 byte-order mark is read without it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zcl-bom-'));
+    try {
+      const file = join(dir, 'bom.json');
+      writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(ok))]));
+      expect(loadMatrixFile(file).cells).toHaveLength(2);
+      writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ ...ok, axes: { mode: ['nope'] } }))]));
+      expect(() => loadMatrixFile(file)).toThrow(/axes\.mode\[0\]: 'nope' is not allowed/);
+      writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify(ok), 'utf16le')]));
+      expect(() => loadMatrixFile(file)).toThrow(/\(file\): starts with a UTF-16 byte-order mark: matrix files are UTF-8/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('every shipped scenario is valid', () => {
     const dir = join(ROOT, 'scenarios');
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -214,6 +265,48 @@ describe('zcl report with a bad matrix', () => {
     expect(r.err).toContain(`invalid ${r.file}`);
     expect(r.err).toMatch(/\(json\): not valid JSON \(line 3, column \d+\)/);
     expect(existsSync(r.outDir)).toBe(false);
+  });
+
+  it('prototype keys exit 2 naming the field, and run nothing (they were silently dropped: exit 0)', () => {
+    for (const [name, text, field] of [
+      ['proto-base.json', '{"name":"x","base":{"__proto__":{"mode":"nope"}},"axes":{"mode":["read-write"]}}', 'base.__proto__'],
+      ['proto-axes.json', '{"name":"x","axes":{"__proto__":["read-write"],"mode":["sendfile"]}}', 'axes.__proto__'],
+      ['proto-include.json', '{"name":"x","axes":{"mode":["read-write"]},"include":[{"__proto__":{"mode":"nope"}}]}', 'include[0].__proto__'],
+      ['proto-exclude.json', '{"name":"x","axes":{"mode":["read-write","sendfile"]},"exclude":[{"__proto__":{"mode":"sendfile"}}]}', 'exclude[0].__proto__'],
+    ]) {
+      const r = report(name, text);
+      expect(r.code, name).toBe(2);
+      expect(r.err, name).toContain(`${field}: unknown `);
+      expect(r.err, name).toContain("'__proto__'; allowed: ");
+      expect(existsSync(r.outDir), name).toBe(false);
+    }
+    const dry = spawnSync(process.execPath, [zcl, 'report', '--dry-run', join(dir, 'proto-base.json')], { encoding: 'utf8' });
+    expect(dry.status).toBe(2);
+  });
+
+  it('a file nested 100,000 deep exits 2 naming the depth limit (it overflowed the stack: exit 1)', () => {
+    const n = 100_000;
+    const valid = report('deep.json', `{"name":"x","axes":{"mode":${'['.repeat(n)}${']'.repeat(n)}}}`);
+    expect(valid.code).toBe(2);
+    expect(valid.err).toContain(`axes.mode[0][0]…: nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep`);
+    expect(valid.err).not.toMatch(/call stack/);
+    const broken = report('deep-broken.json', `{"name":"x","axes":{"mode":${'['.repeat(n)}}}`);
+    expect(broken.code).toBe(2);
+    expect(broken.err).toMatch(new RegExp(`\\(json\\): not valid JSON: it nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep \\(line 1, column \\d+\\); allowed: at most ${MAX_JSON_DEPTH}`));
+    const objects = report('deep-objects.json', `{"name":"x","base":${'{"a":'.repeat(n / 2)}1${'}'.repeat(n / 2)},"axes":{"mode":["read-write"]}}`);
+    expect(objects.code).toBe(2);
+    expect(objects.err).toContain('base.a.a.a…: nests objects and arrays');
+  });
+
+  it('a UTF-8 byte-order mark at the start is not a JSON error', () => {
+    const r = spawnSync(process.execPath, [zcl, 'report', '--dry-run', (() => {
+      const file = join(dir, 'bom.json');
+      writeFileSync(file, '\ufeff' + JSON.stringify(ok));
+      return file;
+    })()], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('m: 2 cells');
   });
 
   it('a missing file exits 2', () => {

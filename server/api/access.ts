@@ -16,6 +16,8 @@ import type { RequestHandler } from 'express';
 export const COOKIE = 'zcl_token';
 
 export function isLoopbackHost(host: string): boolean {
+  // An IPv6 address in brackets, both or neither: `[::1` is no host at all.
+  if (host.startsWith('[') !== host.endsWith(']')) return false;
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
   if (isIP(h) === 4) return h.startsWith('127.');
@@ -23,10 +25,14 @@ export function isLoopbackHost(host: string): boolean {
   return false;
 }
 
-/** The host name of a Host header ("127.0.0.1:8080" -> "127.0.0.1", "[::1]:80" -> "::1"). */
-function hostName(hostHeader: string): string {
-  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(hostHeader) ?? /^([^:]+)(?::\d+)?$/.exec(hostHeader);
-  return m ? m[1] : hostHeader;
+/**
+ * The host name of a Host header ("127.0.0.1:8080" -> "127.0.0.1", "[::1]:80"
+ * -> "::1"), or undefined when it is not one: an IPv6 address without its
+ * brackets or with one of them, a port that is not 1 to 5 digits, anything else.
+ */
+export function hostName(hostHeader: string): string | undefined {
+  const m = /^\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?$/.exec(hostHeader) ?? /^([^:[\]]+)(?::\d{1,5})?$/.exec(hostHeader);
+  return m ? m[1] : undefined;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -50,7 +56,8 @@ export class Access {
   /** Checks a request to /api or /live; undefined when it may pass. */
   check(req: IncomingMessage): { status: number; error: string } | undefined {
     const host = req.headers.host ?? '';
-    if (!this.tokenRequired && !isLoopbackHost(hostName(host)))
+    const name = hostName(host);
+    if (!this.tokenRequired && (name === undefined || !isLoopbackHost(name)))
       return { status: 403, error: `Host '${host}' is not allowed: this server listens on loopback only; open it as http://127.0.0.1:PORT/` };
     const origin = req.headers.origin;
     if (origin === 'null') return { status: 403, error: 'requests from opaque origins are refused' };

@@ -29,7 +29,14 @@ export interface RunService {
   cancel(id: string): Promise<object>;
 }
 
-const Limit = z.coerce.number().int().min(1).max(500).default(50);
+// ?limit= is a decimal whole number as written (not 0x10, 1e2, " 5", limit[]=1 or limit twice); ?token= is the access token.
+const RUNS_QUERY = ['limit', 'token'];
+const Limit = z
+  .string()
+  .regex(/^[1-9][0-9]{0,2}$/)
+  .transform(Number)
+  .pipe(z.number().max(500))
+  .default(50);
 
 export function runRoutes(o: { runner: RunService; capabilities(refresh: boolean): Promise<Capabilities> }): Router {
   const { runner } = o;
@@ -41,8 +48,12 @@ export function runRoutes(o: { runner: RunService; capabilities(refresh: boolean
     res.json(modesDocument());
   });
   r.get('/runs', (req, res) => {
-    const limit = Limit.safeParse(req.query.limit);
-    if (!limit.success) throw new InputError([{ field: 'limit', message: 'must be a whole number from 1 to 500' }], 'query');
+    const query = req.query as Record<string, unknown>;
+    const unknown = Object.keys(query).filter((k) => !RUNS_QUERY.includes(k));
+    if (unknown.length)
+      throw new InputError(unknown.slice(0, 5).map((k) => ({ field: k.slice(0, 40), message: 'unknown query parameter; allowed: limit' })), 'query');
+    const limit = Limit.safeParse(query.limit);
+    if (!limit.success) throw new InputError([{ field: 'limit', message: 'must be a whole number from 1 to 500, written in decimal digits' }], 'query');
     res.json({ runs: runner.list(limit.data) });
   });
   r.get('/runs/:id', (req, res) => {

@@ -15,6 +15,17 @@ import { installInterrupt } from './progress.js';
 const program = new Command('zcl')
   .description('zerocopy-lab: moves a file to a TCP socket in several ways and measures, with eBPF, what each costs the kernel')
   .showHelpAfterError('(add --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Environment:
+  ZCL_HOME      the lab's data files, results and reports (default /var/lib/zerocopy-lab)
+  ZCL_DATA_MAX  bound of the data files kept for reuse (default 16GiB; least recently used go first)
+  ZCL_TOKEN     the token of \`zcl serve\` (as --token, without showing it to \`ps\`)
+
+Exit codes: 0 ok, 1 the run or command failed, 2 bad input (nothing started), 130 interrupted.
+Everything needs root (eBPF, network namespaces). Start with: zcl doctor; zcl run --help.`,
+  )
   .exitOverride();
 
 registerRun(program);

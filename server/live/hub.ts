@@ -132,16 +132,30 @@ export class LiveHub {
       const m = ClientMessage.safeParse(json);
       if (!m.success)
         throw new InputError(
-          m.error.issues.map((i) => ({ field: i.path.join('.') || 'type', message: i.message + (i.path[0] === 'type' || !i.path.length ? '; allowed: start, cancel' : '') })),
+          m.error.issues.map((i) => ({
+            field: i.path.join('.') || 'type',
+            message:
+              i.path.length === 1 && i.path[0] === 'spec'
+                ? 'is required: {RunSpec field: value}, {} for the defaults'
+                : i.message + (i.path[0] === 'type' || !i.path.length ? '; allowed: start, cancel' : ''),
+          })),
           'message',
         );
       if (m.data.type === 'start') {
+        // The spec is an object of RunSpec fields ({} for the defaults): null, a
+        // list, a string or nothing is a mistake, not a request for the defaults.
+        const spec = m.data.spec;
+        if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+          throw new InputError(
+            [{ field: 'spec', message: `${spec === undefined ? 'is required' : `must be an object, not ${spec === null ? 'null' : Array.isArray(spec) ? 'a list' : `a ${typeof spec}`}`}: {RunSpec field: value}, {} for the defaults` }],
+            'run spec',
+          );
         try {
-          const { run } = runner.submit(parseRunSpec(m.data.spec ?? {}, 'run spec'));
+          const { run } = runner.submit(parseRunSpec(spec, 'run spec'));
           this.sendTo(ws, { type: 'accepted', run });
         } catch (e) {
           // The spec's fields (the privilege check's too), as the client wrote them: inside its message.
-          if (e instanceof InputError) throw new InputError(e.issues.map((i) => ({ field: `spec.${i.field}`, message: i.message })), e.source);
+          if (e instanceof InputError) throw new InputError(e.issues.map((i) => ({ field: i.field === '(root)' ? 'spec' : `spec.${i.field}`, message: i.message })), e.source);
           throw e;
         }
       } else await runner.cancel(m.data.id);

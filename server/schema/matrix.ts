@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEPTH_PATH_KEEP, depthMessage, jsonProblem, MAX_JSON_DEPTH, textDepthExceeded } from './json-guard.js';
 import { InputError, RUN_SPEC_FIELDS, RunSpecSchema, type RunSpec } from './run-spec.js';
 
 /** The RunSpec fields, from the schema itself (an `engine` field added there appears here). */
@@ -152,6 +153,7 @@ const describe = (o: Record<string, unknown>) => JSON.stringify(o).replace(/,/g,
  * names the file in the message.
  */
 export function parseMatrix(input: unknown, source = 'matrix'): Matrix {
+  guardMatrix(input, source);
   const shape = MatrixFileSchema.safeParse(input);
   if (!shape.success) {
     throw new InputError(
@@ -274,6 +276,37 @@ export function parseMatrix(input: unknown, source = 'matrix'): Matrix {
 }
 
 /**
+ * Before the schema: a matrix nested deeper than MAX_JSON_DEPTH (the schema's
+ * checks and messages recurse), and a prototype key anywhere (`__proto__` in
+ * base, axes, include or exclude would be dropped by the record schema, the
+ * matrix run as if it were not there), each refused naming where.
+ */
+function guardMatrix(input: unknown, source: string): void {
+  const p = jsonProblem(input);
+  if (!p) return;
+  if (p.kind === 'depth') {
+    const field = jsonPath(p.path.slice(0, DEPTH_PATH_KEEP)) + (p.path.length > DEPTH_PATH_KEEP ? '…' : '');
+    throw new InputError([{ field, message: depthMessage(MAX_JSON_DEPTH) }], source);
+  }
+  const where = p.path.slice(0, -1);
+  const axes = (input as { axes?: unknown }).axes;
+  const axisNames = axes && typeof axes === 'object' && !Array.isArray(axes) ? Object.keys(axes).filter((k) => RUN_SPEC_FIELDS.includes(k as keyof RunSpec)) : [];
+  const [top] = where;
+  const allowed =
+    where.length === 0
+      ? `allowed: ${MATRIX_KEYS.join(', ')}`
+      : where.length === 1 && (top === 'base' || top === 'axes')
+        ? `allowed: ${RUN_SPEC_FIELDS.join(', ')}`
+        : where.length === 2 && top === 'include'
+          ? `allowed: ${RUN_SPEC_FIELDS.join(', ')}`
+          : where.length === 2 && top === 'exclude'
+            ? `allowed: ${axisNames.join(', ') || '(none: the matrix has no axes)'}`
+            : 'a prototype key is never a field';
+  const what = where.length === 1 && top === 'axes' ? 'axis' : 'field';
+  throw new InputError([{ field: jsonPath(p.path), message: `unknown ${what} '${p.key}'; ${allowed}` }], source);
+}
+
+/**
  * Refuses a matrix past the limits from the lengths of its lists alone, before
  * any cell is built (a 2 KB matrix can name millions of cells): the cross
  * product of the axes plus the include entries, counted before exclude (which
@@ -315,6 +348,9 @@ function valueAt(input: unknown, path: Path): unknown {
  */
 export function jsonErrorOffset(text: string): number | undefined {
   let i = 0;
+  // It recurses per level: past this depth it says where that depth is reached.
+  let depth = 0;
+  const MAX_DEPTH = 1000;
   const ws = () => {
     while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
   };
@@ -348,6 +384,15 @@ export function jsonErrorOffset(text: string): number | undefined {
     i += m![0].length;
   };
   const value = (): void => {
+    if (depth >= MAX_DEPTH) fail();
+    depth++;
+    try {
+      one();
+    } finally {
+      depth--;
+    }
+  };
+  const one = (): void => {
     ws();
     const c = text[i];
     if (c === '{') {
@@ -418,22 +463,31 @@ export function loadMatrixFile(file: string): Matrix {
   } catch (e) {
     throw new InputError([{ field: '(file)', message: `cannot read it: ${(e as Error).message}` }], file);
   }
+  // A UTF-8 byte-order mark (some editors write one) is not JSON: skip it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  else if (text.startsWith('\ufffd\ufffd') && /^\ufffd\ufffd.?\0/su.test(text))
+    throw new InputError([{ field: '(file)', message: 'starts with a UTF-16 byte-order mark: matrix files are UTF-8; save it as UTF-8' }], file);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
+    // (Finding where it breaks recurses per level: not past the depth limit.)
+    const deep = textDepthExceeded(text);
+    if (deep !== undefined) throw new InputError([{ field: '(json)', message: `not valid JSON: it ${depthMessage(MAX_JSON_DEPTH, lineColumn(text, deep))}` }], file);
     const msg = (e as Error).message.replace(/\s+/g, ' ');
     const pos = jsonErrorOffset(text) ?? Number(/position (\d+)/.exec(msg)?.[1] ?? NaN);
-    let where = '';
-    if (Number.isFinite(pos)) {
-      const before = text.slice(0, pos);
-      const line = before.split('\n').length;
-      const col = pos - before.lastIndexOf('\n');
-      where = ` (line ${line}, column ${col})`;
-    }
+    const where = Number.isFinite(pos) ? lineColumn(text, pos) : '';
     throw new InputError([{ field: '(json)', message: `not valid JSON${where}: ${msg}` }], file);
   }
   return { ...parseMatrix(json, file), source: file };
+}
+
+/** ` (line L, column C)` of an offset in a text. */
+function lineColumn(text: string, pos: number): string {
+  const before = text.slice(0, pos);
+  let line = 1;
+  for (let i = before.indexOf('\n'); i !== -1; i = before.indexOf('\n', i + 1)) line++;
+  return ` (line ${line}, column ${pos - before.lastIndexOf('\n')})`;
 }
 
 /** The number of runs a matrix makes (warmup included). */

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import {
   CACHE_NAMES, DEFAULTS, ENGINE_NAMES, LIMITS, MODE_NAMES, MODES, PATH_NAMES, SINK_NAMES, type EngineName,
 } from '../../scenarios/catalog.js';
+import { DEPTH_PATH_KEEP, depthMessage, jsonProblem, MAX_JSON_DEPTH } from './json-guard.js';
 import { formatSize, parseSize, SIZE_SYNTAX } from './units.js';
 import { InputError } from '../core/errors.js';
 
@@ -96,6 +97,18 @@ export function issuesOf(error: z.ZodError, prefix: (string | number)[] = []): {
 }
 
 export function parseRunSpec(input: unknown, source = 'run spec'): RunSpec {
+  // Before the schema (its messages recurse into a value): nesting past the
+  // depth limit, and prototype keys, each named where it is.
+  const p = jsonProblem(input);
+  if (p?.kind === 'depth') {
+    const field = (p.path.slice(0, DEPTH_PATH_KEEP).join('.') || '(root)') + (p.path.length > DEPTH_PATH_KEEP ? '…' : '');
+    throw new InputError([{ field, message: depthMessage(MAX_JSON_DEPTH) }], source);
+  }
+  if (p?.kind === 'prototype-key')
+    throw new InputError(
+      [{ field: p.path.join('.'), message: `unknown field '${p.key}'; ${p.path.length === 1 ? `allowed: ${RUN_SPEC_FIELDS.join(', ')}` : 'a prototype key is never a field'}` }],
+      source,
+    );
   const r = RunSpecSchema.safeParse(input);
   if (!r.success) throw new InputError(issuesOf(r.error), source);
   return r.data;
