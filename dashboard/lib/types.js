@@ -6,7 +6,7 @@
 /** @typedef {import('../../server/live/frames.js').ServerFrame} ServerFrame */
 /** @typedef {import('../../server/live/frames.js').ReportRecord} ReportRecord */
 /** @typedef {import('../../server/live/frames.js').ReportFrame} ReportFrame */
-/** @typedef {import('../../server/live/reports.js').ScenarioInfo} ScenarioInfo */
+/** @typedef {import('../../server/report/scenarios.js').ScenarioInfo} ScenarioInfo */
 /** @typedef {import('../../server/session/capabilities.js').Capabilities} Capabilities */
 /** @typedef {ReturnType<typeof import('../../server/api/modes.js').modesDocument>} ModesDoc */
 /** @typedef {import('../../server/view/charts.js').ChartDef} ChartDef */

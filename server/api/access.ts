@@ -11,6 +11,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import type { RequestHandler } from 'express';
 
 export const COOKIE = 'zcl_token';
 
@@ -123,4 +124,20 @@ export function sameOrigin(origin: string, host: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The access check as express middleware (the API, report files): a request
+ * that may not pass is answered here, as JSON or text, with the status the
+ * check gives (401 with WWW-Authenticate, 403). Answers are never cached.
+ */
+export function requireAccess(access: Access, answer: 'json' | 'text'): RequestHandler {
+  return (req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    const denied = access.check(req);
+    if (!denied) return next();
+    if (denied.status === 401) res.set('WWW-Authenticate', 'Bearer realm="zerocopy-lab"');
+    if (answer === 'json') res.status(denied.status).json({ error: denied.error });
+    else res.status(denied.status).type('text').send(denied.error);
+  };
 }

@@ -9,6 +9,9 @@
 
 export const ERRORS = {
   ZCL_INPUT: { status: 400, exit: 2, what: 'bad input: the issues name each field and the allowed values' },
+  ZCL_REQUEST: { status: 400, exit: 2, what: 'a malformed request (URL, headers, body encoding): answered with the status the HTTP layer gave it' },
+  ZCL_TOO_LARGE: { status: 413, exit: 2, what: 'the request body is over the limit' },
+  ZCL_MEDIA_TYPE: { status: 415, exit: 2, what: 'the request body is not JSON' },
   ZCL_NOT_FOUND: { status: 404, exit: 2, what: 'no such run, report or route' },
   ZCL_CONFLICT: { status: 409, exit: 1, what: 'the state does not allow it (already ended, already running)' },
   ZCL_QUEUE_FULL: { status: 409, exit: 1, what: 'too many runs are waiting' },
@@ -43,11 +46,45 @@ export class LabError extends Error {
   }
 }
 
-/** A validation failure, with one line per bad field. */
+/**
+ * A validation failure, with one line per bad field. Clients are answered
+ * `invalid <source>` (e.g. 'invalid run spec'), or `headline` when given.
+ */
 export class InputError extends LabError {
-  constructor(readonly issues: Issue[], readonly source = 'input') {
+  constructor(readonly issues: Issue[], readonly source = 'input', readonly headline?: string) {
     super('ZCL_INPUT', `invalid ${source}:\n` + issues.map((i) => `  ${i.field}: ${i.message}`).join('\n'), { issues });
     this.name = 'InputError';
+  }
+
+  /** What a client is told (the issues go beside it). */
+  get summary(): string {
+    return this.headline ?? `invalid ${this.source}`;
+  }
+}
+
+/** A request the HTTP layer could not take (a URL that does not decode, a body it cannot read): its 4xx status and a message without paths. */
+export class RequestError extends LabError {
+  constructor(message: string, private readonly httpStatus = 400) {
+    super('ZCL_REQUEST', message);
+    this.name = 'RequestError';
+  }
+
+  override get status(): number {
+    return this.httpStatus;
+  }
+}
+
+export class TooLargeError extends LabError {
+  constructor(message: string) {
+    super('ZCL_TOO_LARGE', message);
+    this.name = 'TooLargeError';
+  }
+}
+
+export class MediaTypeError extends LabError {
+  constructor(message: string) {
+    super('ZCL_MEDIA_TYPE', message);
+    this.name = 'MediaTypeError';
   }
 }
 
@@ -139,11 +176,18 @@ export class ProbeEngineError extends LabError {
   }
 }
 
-/** What an API client gets for an error: its status, and a body without stack or paths of ours. */
-export function httpAnswer(e: unknown): { status: number; body: { error: string; code: string; issues?: Issue[] } & Record<string, unknown> } {
+export type ErrorBody = { error: string; code: string; issues?: Issue[] } & Record<string, unknown>;
+
+/**
+ * What a client gets for an error (an HTTP answer, a WebSocket error frame):
+ * its status, and a body without stack or paths of ours. A registry error says
+ * its message and its extra fields (issues, the run or report it is about);
+ * anything else is a 500 with a generic message (the caller logs the details).
+ */
+export function httpAnswer(e: unknown): { status: number; body: ErrorBody } {
   if (e instanceof LabError)
-    return { status: e.status, body: { ...(e.extra ?? {}), error: e instanceof InputError ? `invalid ${e.source}` : e.message, code: e.code } };
-  return { status: 500, body: { error: 'internal error (the server log has the details)', code: 'ZCL_INTERNAL' } };
+    return { status: e.status, body: { error: e instanceof InputError ? e.summary : e.message, ...(e.extra ?? {}), code: e.code } };
+  return { status: 500, body: { error: 'internal error (the server logged it)', code: 'ZCL_INTERNAL' } };
 }
 
 /** The CLI's exit code for an error. */

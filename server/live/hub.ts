@@ -6,9 +6,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
-import { InputError, parseRunSpec } from '../schema/run-spec.js';
+import { httpAnswer, InputError, LabError } from '../core/errors.js';
+import { parseRunSpec } from '../schema/run-spec.js';
 import type { ErrorFrame, HelloFrame } from './frames.js';
-import { QueueFullError, type Runner } from './runner.js';
+import type { Runner } from './runner.js';
 
 export interface HubOptions {
   /** Largest message a client may send (bytes). */
@@ -19,6 +20,8 @@ export interface HubOptions {
   hardCapBytes?: number;
   /** Ping interval; a client that has not answered the previous ping is terminated. */
   heartbeatMs?: number;
+  /** Where errors that are not the client's go (with their stack). */
+  log?(line: string): void;
 }
 
 interface ClientStats { sent: number; dropped: number; alive: boolean }
@@ -34,6 +37,7 @@ export class LiveHub {
   private heartbeat: NodeJS.Timeout;
   private readonly sampleCap: number;
   private readonly hardCap: number;
+  private readonly log: (line: string) => void;
   /** Samples not sent to a client because it was behind, over the hub's life. */
   droppedTotal = 0;
 
@@ -44,6 +48,7 @@ export class LiveHub {
   ) {
     this.sampleCap = o.sampleCapBytes ?? 64 * 1024;
     this.hardCap = o.hardCapBytes ?? 1024 * 1024;
+    this.log = o.log ?? (() => undefined);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload ?? 4096, perMessageDeflate: false, clientTracking: true });
     this.wss.on('connection', (ws) => this.onConnection(ws));
     this.heartbeat = setInterval(() => this.ping(), o.heartbeatMs ?? 15_000);
@@ -107,7 +112,10 @@ export class LiveHub {
     ws.on('message', (data, isBinary) => void this.onMessage(ws, isBinary ? null : data.toString()));
     this.hello().then(
       (h) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(h)),
-      (e) => this.sendTo(ws, { type: 'error', error: `hello failed: ${(e as Error).message}` }),
+      (e) => {
+        const f = this.errorFrame(e);
+        this.sendTo(ws, { ...f, error: `hello failed: ${f.error}` });
+      },
     );
   }
 
@@ -119,43 +127,48 @@ export class LiveHub {
     } catch {
       return this.sendTo(ws, { type: 'error', error: 'messages are JSON text: {"type":"start","spec":{...}} or {"type":"cancel","id":"..."}' });
     }
-    const m = ClientMessage.safeParse(json);
-    if (!m.success)
-      return this.sendTo(ws, {
-        type: 'error',
-        error: 'invalid message',
-        issues: m.error.issues.map((i) => ({
-          field: i.path.join('.') || 'type',
-          message:
-            i.path.length === 1 && i.path[0] === 'spec'
-              ? 'is required: {RunSpec field: value}, {} for the defaults'
-              : i.message + (i.path[0] === 'type' || !i.path.length ? '; allowed: start, cancel' : ''),
-        })),
-      });
     const runner = this.runner();
-    if (m.data.type === 'start') {
-      // The spec is an object of RunSpec fields ({} for the defaults): null, a
-      // list, a string or nothing is a mistake, not a request for the defaults.
-      const spec = m.data.spec;
-      if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
-        return this.sendTo(ws, {
-          type: 'error',
-          error: 'invalid run spec',
-          issues: [{ field: 'spec', message: `${spec === undefined ? 'is required' : `must be an object, not ${spec === null ? 'null' : Array.isArray(spec) ? 'a list' : `a ${typeof spec}`}`}: {RunSpec field: value}, {} for the defaults` }],
-        });
-      try {
-        const { run } = runner.submit(parseRunSpec(spec, 'run spec'));
-        this.sendTo(ws, { type: 'accepted', run });
-      } catch (e) {
-        if (e instanceof InputError) this.sendTo(ws, { type: 'error', error: 'invalid run spec', issues: e.issues.map((i) => ({ field: i.field === '(root)' ? 'spec' : `spec.${i.field}`, message: i.message })) });
-        else if (e instanceof QueueFullError) this.sendTo(ws, { type: 'error', error: e.message });
-        else this.sendTo(ws, { type: 'error', error: (e as Error).message });
-      }
-    } else {
-      const r = await runner.cancel(m.data.id);
-      if (r !== 'cancelled')
-        this.sendTo(ws, { type: 'error', error: r === 'final' ? `run ${m.data.id} has ended ${runner.get(m.data.id)?.state ?? ''}: it was not cancelled`.replace(' :', ':') : `no run ${m.data.id}` });
+    try {
+      const m = ClientMessage.safeParse(json);
+      if (!m.success)
+        throw new InputError(
+          m.error.issues.map((i) => ({
+            field: i.path.join('.') || 'type',
+            message:
+              i.path.length === 1 && i.path[0] === 'spec'
+                ? 'is required: {RunSpec field: value}, {} for the defaults'
+                : i.message + (i.path[0] === 'type' || !i.path.length ? '; allowed: start, cancel' : ''),
+          })),
+          'message',
+        );
+      if (m.data.type === 'start') {
+        // The spec is an object of RunSpec fields ({} for the defaults): null, a
+        // list, a string or nothing is a mistake, not a request for the defaults.
+        const spec = m.data.spec;
+        if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+          throw new InputError(
+            [{ field: 'spec', message: `${spec === undefined ? 'is required' : `must be an object, not ${spec === null ? 'null' : Array.isArray(spec) ? 'a list' : `a ${typeof spec}`}`}: {RunSpec field: value}, {} for the defaults` }],
+            'run spec',
+          );
+        try {
+          const { run } = runner.submit(parseRunSpec(spec, 'run spec'));
+          this.sendTo(ws, { type: 'accepted', run });
+        } catch (e) {
+          // The spec's fields (the privilege check's too), as the client wrote them: inside its message.
+          if (e instanceof InputError) throw new InputError(e.issues.map((i) => ({ field: i.field === '(root)' ? 'spec' : `spec.${i.field}`, message: i.message })), e.source);
+          throw e;
+        }
+      } else await runner.cancel(m.data.id);
+    } catch (e) {
+      this.sendTo(ws, this.errorFrame(e));
     }
+  }
+
+  /** An error as a frame: what the HTTP API would answer for it (core/errors.ts httpAnswer); anything not ours is logged. */
+  private errorFrame(e: unknown): ErrorFrame {
+    if (!(e instanceof LabError)) this.log(`WebSocket: ${(e as Error)?.stack ?? String(e)}`);
+    const { error, issues, code } = httpAnswer(e).body;
+    return { type: 'error', error, ...(issues ? { issues } : {}), code };
   }
 
   private sendTo(ws: WebSocket, frame: ErrorFrame | { type: 'accepted'; run: unknown }): void {

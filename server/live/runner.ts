@@ -7,7 +7,7 @@
 // for every client. Finished, failed and cancelled runs are saved to the
 // results directory.
 import { randomUUID } from 'node:crypto';
-import { BusyError, CancelledError, QueueFullError } from '../core/errors.js';
+import { BusyError, CancelledError, ConflictError, NotFoundError, QueueFullError } from '../core/errors.js';
 import type { ProbeSetup } from '../probes/select.js';
 import type { RunSpec } from '../schema/run-spec.js';
 import { ownerMark } from '../core/owner.js';
@@ -15,7 +15,7 @@ import { SAMPLE_HZ, Session, type SessionEvent, type SessionOptions } from '../s
 import { endTime, type ResultStore } from './store.js';
 import { sampleFrame, type RunEvent, type RunFrame, type RunRecord } from './frames.js';
 
-export { BusyError, QueueFullError, SAMPLE_HZ };
+export { SAMPLE_HZ };
 
 /** Makes a session for a submitted spec (tests stand in for it). */
 export type SessionFactory = (spec: RunSpec, opts: SessionOptions) => Session;
@@ -28,8 +28,8 @@ export interface RunnerOptions {
   maxQueued?: number;
   /** Every frame, serialized once: the hub sends these bytes to each client. */
   broadcast(data: string, kind: 'sample' | 'run'): void;
-  /** Why no run may start now (e.g. a report is running: the probes are shared), or undefined; then submit throws BusyError. */
-  busy?(): string | undefined;
+  /** The report running now, if any: no run starts beside it (the probes and the machine are shared); submit throws BusyError. */
+  report?(): string | undefined;
   log?(line: string): void;
   /** Stands in for `new Session` (tests). */
   session?: SessionFactory;
@@ -103,12 +103,17 @@ export class Runner {
 
   /**
    * Submits a validated spec as a session; it starts at once when nothing runs.
-   * Throws InputError (the machine cannot run it), QueueFullError, or BusyError (see `busy`).
+   * Throws InputError (the machine cannot run it), QueueFullError, or BusyError
+   * (with the running `report`, see RunnerOptions.report).
    */
   submit(spec: RunSpec): { run: RunRecord; position: number } {
-    if (this.closed) throw new BusyError('the server is shutting down');
-    const busy = this.o.busy?.();
-    if (busy) throw new BusyError(busy);
+    const report = this.o.report?.();
+    if (this.closed) throw new BusyError('the server is shutting down', { report });
+    if (report)
+      throw new BusyError(
+        `report ${report} is running: runs cannot start until it ends (the probes and the machine are shared); wait for it, or cancel it (DELETE /api/reports/${report})`,
+        { report },
+      );
     if (this.active && this.queue.length >= this.maxQueued) throw new QueueFullError(this.active.record.id, this.queue.length);
     const ac = new AbortController();
     const probes = typeof this.o.probes === 'function' ? this.o.probes(spec) : this.o.probes;
@@ -130,24 +135,27 @@ export class Runner {
   }
 
   /**
-   * Cancels a queued or running run; waits until a running one has cleaned up.
-   * Returns what happened: 'cancelled', 'final' (it had already ended, or it
-   * ended otherwise than cancelled: a run past its last byte finishes) or 'unknown'.
+   * Cancels a queued or running run; waits until a running one has cleaned up,
+   * and resolves with its record. Throws NotFoundError, or ConflictError (with
+   * the run) when it had ended, or ended otherwise than cancelled meanwhile (a
+   * run past its last byte finishes).
    */
-  async cancel(id: string): Promise<'cancelled' | 'final' | 'unknown'> {
+  async cancel(id: string): Promise<RunRecord> {
     const qi = this.queue.findIndex((q) => q.record.id === id);
     if (qi >= 0) {
       const [q] = this.queue.splice(qi, 1);
       this.finish(q.record, 'cancelled');
-      return 'cancelled';
+      return q.record;
     }
     if (this.active?.record.id === id) {
       const record = this.active.record;
       this.active.ac.abort();
       await this.whenSettled(id);
-      return record.state === 'cancelled' ? 'cancelled' : 'final';
+      if (record.state === 'cancelled') return record;
     }
-    return this.history.some((r) => r.id === id) ? 'final' : 'unknown';
+    const run = this.get(id);
+    if (!run) throw new NotFoundError(`no run ${id}`);
+    throw new ConflictError(`run ${id} has ended ${run.state}: it was not cancelled`, { run });
   }
 
   /** Cancels everything and waits for the running run to clean up. */

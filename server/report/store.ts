@@ -1,7 +1,9 @@
 // The raw results of a matrix run, persisted as they arrive: one JSON line per
 // finished run in <out>/runs.jsonl (appended, so a crash or Ctrl-C loses at most
 // the run in flight), the validated matrix in <out>/matrix.json, and a lock
-// file so two runners never write the same directory.
+// file so two runners never write the same directory. The names of these files
+// and the lock's reading are here only (report/directory.ts reads a directory
+// through them).
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Matrix } from '../schema/matrix.js';
@@ -10,7 +12,22 @@ import { isAlive } from '../core/process.js';
 
 export const RUNS_FILE = 'runs.jsonl';
 export const MATRIX_FILE = 'matrix.json';
-const LOCK_FILE = '.lock';
+export const LOCK_FILE = '.lock';
+
+/** The pid in <dir>/.lock; 0 when there is none (or it cannot be read). */
+export function lockOwner(dir: string): number {
+  try {
+    return Number(readFileSync(join(dir, LOCK_FILE), 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The pid of another live process holding <dir>'s lock (a `zcl report` running it), or undefined. */
+export function lockedBy(dir: string): number | undefined {
+  const pid = lockOwner(dir);
+  return pid && pid !== process.pid && isAlive(pid) ? pid : undefined;
+}
 
 /** One finished run (warmup runs too: they are recorded, never reported). */
 export type RunRecord = {
@@ -68,8 +85,8 @@ export class RunStore {
         return;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const pid = Number(readFileSync(path, 'utf8').trim());
-        if (pid && pid !== process.pid && isAlive(pid)) throw new Error(`${this.dir} is in use by another report run (pid ${pid})`);
+        const pid = lockedBy(this.dir);
+        if (pid) throw new Error(`${this.dir} is in use by another report run (pid ${pid})`);
         unlinkSync(path); // stale: its process is gone
       }
     }

@@ -12,6 +12,7 @@ import type { RunResult } from '../run/result.js';
 import { probeSetup, type ProbeSetup } from '../probes/select.js';
 import { captureEnvironment, type Environment } from '../report/environment.js';
 import { cellLabels } from '../report/model.js';
+import type { ReportProgress } from '../report/record.js';
 import { latestRecords, RunStore, type RunRecord } from '../report/store.js';
 import { writeReports, type ReportFiles } from '../report/write.js';
 import { startRun, type Session, type SessionOptions } from './session.js';
@@ -19,25 +20,16 @@ import { startRun, type Session, type SessionOptions } from './session.js';
 /** What runMatrix needs of a session: its result and its events. */
 export type RunHandle = Pick<Session, 'result' | 'on'>;
 
-export interface MatrixProgress {
+/**
+ * The report's progress (report/record.ts ReportProgress, the one progress
+ * type) as the matrix runner reports it: with its event, the cell in flight
+ * and each run's outcome. The cell's spec is `cell.spec`; the server adds the
+ * live samples' runId.
+ */
+export interface MatrixProgress extends Omit<ReportProgress, 'spec' | 'runId'> {
   /** 'start' once, then per run 'run-start', 'transfer' (about 10 Hz), 'run-end'; 'end' once. */
   event: 'start' | 'run-start' | 'transfer' | 'run-end' | 'end';
-  /** Runs finished in this session (ok or failed), of `total` to do in it (shrinks when a cell fails). */
-  done: number;
-  total: number;
-  /** Runs skipped because an earlier session (--resume) did them. */
-  resumed: number;
-  failed: number;
   cell?: MatrixCell;
-  /** The cell in words, e.g. "read-write · veth-nosg". */
-  label?: string;
-  rep?: number;
-  warmup?: boolean;
-  /** Bytes moved so far by the run in flight. */
-  bytes?: number;
-  bytesTotal?: number;
-  /** Seconds left, estimated from the runs so far (null before the first one ends). */
-  etaSeconds: number | null;
   result?: RunResult;
   error?: string;
 }
