@@ -3,6 +3,7 @@
 // threads; progress is an atomic JS polls, so the loops make no extra syscalls.
 #include <napi.h>
 
+#include <csignal>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -192,6 +193,15 @@ Napi::Value DieWithParent(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ignoreInterrupts(): SIGINT and SIGTERM ignored from now on. For the process's
+// exit: once its cleanup has begun, a late Ctrl-C must not end it by the signal
+// (Node's teardown puts the default action back before the process is gone).
+Napi::Value IgnoreInterrupts(const Napi::CallbackInfo& info) {
+  signal(SIGINT, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
+  return info.Env().Undefined();
+}
+
 // ---- transfer and sink ----
 Napi::Value transfer_to_js(Napi::Env env, const TransferResult& res, bool zerocopy) {
   Napi::Object o = Napi::Object::New(env);
@@ -296,6 +306,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("residency", Napi::Function::New(env, Residency));
   exports.Set("tryLockFile", Napi::Function::New(env, TryLockFile));
   exports.Set("dieWithParent", Napi::Function::New(env, DieWithParent));
+  exports.Set("ignoreInterrupts", Napi::Function::New(env, IgnoreInterrupts));
   exports.Set("unlockFile", Napi::Function::New(env, UnlockFile));
   exports.Set("startTransfer", Napi::Function::New(env, StartTransfer));
   exports.Set("listen", Napi::Function::New(env, Listen));

@@ -54,6 +54,8 @@ export interface Addon {
   unlockFile(fd: number): void;
   /** PR_SET_PDEATHSIG(SIGKILL); dies at once if `parentPid` is no longer the parent. */
   dieWithParent(parentPid: number): void;
+  /** SIGINT and SIGTERM ignored from now on (the process is exiting through its cleanup). */
+  ignoreInterrupts(): void;
   startTransfer(
     spec: { mode: string; file: string; size: number; chunk: number; host: string; port: number },
     cb: Callback<NativeTransferResult>,

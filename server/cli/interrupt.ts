@@ -6,12 +6,23 @@
 // exits at once, and its exit handlers kill the children and delete the
 // namespaces and temp files (run/child.ts, run/netpath.ts, run/datafiles.ts,
 // probes).
+import { addon } from '../native.js';
+
 const interrupted = new AbortController();
 let count = 0;
 let claimed: (() => void) | undefined;
 
 /** Installs the handlers (zcl.ts, first thing). */
 export function installInterrupt(): void {
+  // Exiting (the cleanup runs in the exit handlers): a Ctrl-C from now on is ignored,
+  // also in Node's teardown, which would otherwise end the process by the signal.
+  process.on('exit', () => {
+    try {
+      addon().ignoreInterrupts();
+    } catch {
+      /* no addon built: nothing of ours runs that a signal could interrupt */
+    }
+  });
   const onSig = () => {
     count++;
     if (count === 1) {
