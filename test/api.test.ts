@@ -14,7 +14,7 @@ import { COUNTER_NAMES } from '../server/probes/schema.generated.js';
 import { probesAbsent } from '../server/probes/result.js';
 import { labHome } from '../server/project.js';
 import { alive, MiB, ourNamespaces } from './helpers.js';
-import { http } from './http.js';
+import { http, wsOutcome } from './http.js';
 
 const resultsDir = () => mkdtempSync(join(labHome(), 'results-api-'));
 const servers: LabServer[] = [];
@@ -40,21 +40,6 @@ async function settled(s: LabServer, id: string, timeoutMs = 60_000): Promise<Ru
   }
 }
 
-/** Outcome of a WebSocket upgrade: 'open' or the HTTP status it was refused with. */
-function wsOutcome(url: string, headers: Record<string, string> = {}): Promise<'open' | number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('open', () => {
-      ws.close();
-      resolve('open');
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-    });
-    ws.on('error', (e) => (e.message.includes('Unexpected server response') ? undefined : reject(e)));
-  });
-}
 
 // Slow enough to watch and to interrupt: small chunks over the veth without scatter-gather.
 const SLOW = { mode: 'read-write', path: 'veth-nosg', sizeBytes: '64MiB', chunkBytes: '4KiB' };

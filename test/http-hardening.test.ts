@@ -12,28 +12,13 @@ import WebSocket from 'ws';
 import { startServer, type LabServer } from '../server/api/server.js';
 import { MATRIX_LIMITS } from '../server/schema/matrix.js';
 import { labHome, ROOT } from '../server/project.js';
-import { http, type Res } from './http.js';
+import { http, type Res, wsOutcome } from './http.js';
 import { serveChild, type ChildServer } from './serve-child.js';
 
 const TOKEN = 'a-token-for-the-hardening-tests';
 const BAD_COOKIE = 'zcl_token=%E0%A4%A';
 const tempDir = (what: string) => mkdtempSync(join(labHome(), `${what}-hardening-`));
 
-/** Outcome of a WebSocket upgrade: 'open' or the HTTP status it was refused with. */
-function wsOutcome(url: string, headers: Record<string, string> = {}): Promise<'open' | number | string> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('open', () => {
-      ws.close();
-      resolve('open');
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-    });
-    ws.on('error', (e) => resolve(`error: ${e.message}`));
-  });
-}
 
 /** A raw request line and headers on a socket, for what node:http will not send (an upgrade to `//`); the status line's code. */
 function rawRequest(port: number, head: string): Promise<{ status: number; text: string }> {

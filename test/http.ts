@@ -1,5 +1,6 @@
 // A raw HTTP request for the API tests (node:http, so Host and Origin can be set):
 // status, headers, the body parsed as JSON when it is JSON, and the text.
+import WebSocket from 'ws';
 import { request } from 'node:http';
 
 /** A raw HTTP request (node:http, so Host and Origin can be set). */
@@ -26,5 +27,21 @@ export function http(base: string, method: string, path: string, o: { body?: str
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();
+  });
+}
+
+/** Outcome of a WebSocket upgrade: 'open', the HTTP status it was refused with, or `error: ...`. */
+export function wsOutcome(url: string, headers: Record<string, string> = {}): Promise<'open' | number | string> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+    });
+    ws.on('error', (e) => resolve(`error: ${e.message}`));
   });
 }
