@@ -125,6 +125,8 @@ struct zcl_config {
 /* Watch mode's bounds: processes watched at once; sockets they sent on (LRU). */
 #define ZCL_WATCH_MAX_TGIDS 8192
 #define ZCL_WATCH_MAX_SOCKS 16384
+/* One bit per tgid up to PID_MAX_LIMIT (4194304): 512 KiB. */
+#define ZCL_WATCH_BITS_WORDS (4194304 / 64)
 
 /* MSG_ZEROCOPY bookkeeping: cumulative bytes sent up to each send id (ring), so
  * a completion range [lo, hi] converts to bytes in O(1). */

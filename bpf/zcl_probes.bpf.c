@@ -40,6 +40,10 @@ struct zcl_cpu_slot zcl_slots[ZCL_MAX_CPUS];
 struct zcl_config zcl_config;
 unsigned long long zcl_zc_cum[ZCL_ZC_RING];
 unsigned long long zcl_zc_total;
+/* Watch mode: one bit per possible tgid, set for the watched processes (the
+ * `watched` map below holds their role). An unwatched process costs one load
+ * and a bit test, no hashing, on every event of the machine. */
+unsigned long long zcl_watch_bits[ZCL_WATCH_BITS_WORDS];
 
 /* Reads a field: in a tp_btf program (D true) with a direct load, which the
  * verifier allows on BTF pointers and costs a nanosecond; in its raw_tp twin with
@@ -110,11 +114,17 @@ static __always_inline int role_of_tgid(__u32 tgid) {
   if (tgid == 0) return -1;
   if (tgid == CFG(tgid[ZCL_ROLE_sender])) return ZCL_ROLE_sender;
   if (tgid == CFG(tgid[ZCL_ROLE_sink])) return ZCL_ROLE_sink;
-  if (CFG(watch)) {
+  if (CFG(watch) && (zcl_watch_bits[(tgid >> 6) & (ZCL_WATCH_BITS_WORDS - 1)] & (1ULL << (tgid & 63)))) {
     __u32 *role = bpf_map_lookup_elem(&watched, &tgid);
     if (role) return *role & 1;
   }
   return -1;
+}
+
+static __always_inline void watch_bit(__u32 tgid, bool on) {
+  unsigned long long *w = &zcl_watch_bits[(tgid >> 6) & (ZCL_WATCH_BITS_WORDS - 1)];
+  if (on) __sync_fetch_and_or(w, 1ULL << (tgid & 63));
+  else __sync_fetch_and_and(w, ~(1ULL << (tgid & 63)));
 }
 
 /* Watch mode: remember that a watched process sends on this socket (task context). */
@@ -485,7 +495,7 @@ static __always_inline int on_process_fork(const bool D, struct task_struct *par
   __u32 *role = bpf_map_lookup_elem(&watched, &ptgid);
   if (role) {
     __u32 r = *role;
-    bpf_map_update_elem(&watched, &ctgid, &r, BPF_ANY);
+    if (bpf_map_update_elem(&watched, &ctgid, &r, BPF_ANY) == 0) watch_bit(ctgid, true);
   }
   return 0;
 }
@@ -496,7 +506,7 @@ static __always_inline int on_process_exit(const bool D, struct task_struct *p) 
   if (!CFG(watch)) return 0;
   if (RD(D, p->signal->live.counter, p, signal, live.counter) != 0) return 0;
   __u32 tgid = RD(D, p->tgid, p, tgid);
-  bpf_map_delete_elem(&watched, &tgid);
+  if (bpf_map_delete_elem(&watched, &tgid) == 0) watch_bit(tgid, false);
   return 0;
 }
 

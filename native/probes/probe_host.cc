@@ -539,6 +539,7 @@ std::vector<uint32_t> Host::watch(const WatchTarget& t) {
   const int watched_fd = bpf_map__fd(impl_->skel->maps.watched);
   clear_map(watched_fd);
   clear_map(bpf_map__fd(impl_->skel->maps.watch_socks));
+  memset(bss->zcl_watch_bits, 0, sizeof(bss->zcl_watch_bits));
   memset(bss->zcl_slots, 0, sizeof(bss->zcl_slots));
   memset(bss->zcl_zc_cum, 0, sizeof(bss->zcl_zc_cum));
   bss->zcl_zc_total = 0;
@@ -550,8 +551,11 @@ std::vector<uint32_t> Host::watch(const WatchTarget& t) {
   cfg.follow = t.follow ? 1 : 0;
   const uint32_t role = ZCL_ROLE_sender;
   auto add = [&](uint32_t tgid) {
+    if (tgid >= ZCL_WATCH_BITS_WORDS * 64)
+      throw std::invalid_argument("tgids: " + std::to_string(tgid) + " is above the kernel's pid limit");
     if (bpf_map_update_elem(watched_fd, &tgid, &role, BPF_ANY) != 0)
       throw std::invalid_argument("tgids: cannot watch " + std::to_string(tgid) + ": " + strerror(errno));
+    __atomic_fetch_or(&bss->zcl_watch_bits[tgid / 64], 1ULL << (tgid % 64), __ATOMIC_SEQ_CST);
   };
   for (uint32_t tgid : tgids) add(tgid);
   misses_at_begin_ = total_misses();
