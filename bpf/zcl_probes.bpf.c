@@ -108,8 +108,9 @@ struct {
 } watch_socks SEC(".maps");
 
 /* ---- helpers ---- */
-/* The lab run's two compares come first and cost what they did; the map is
- * consulted only in watch mode (user space leaves tgid[] zero then). */
+/* The lab run's two compares come first and cost what they did; in watch mode
+ * (user space leaves tgid[] zero then) the bitmap decides, and only a watched
+ * tgid costs the map's lookup (for its role). */
 static __always_inline int role_of_tgid(__u32 tgid) {
   if (tgid == 0) return -1;
   if (tgid == CFG(tgid[ZCL_ROLE_sender])) return ZCL_ROLE_sender;
