@@ -116,7 +116,17 @@ struct zcl_config {
   unsigned int sink_port;          /* the run's TCP connection: destination port, host order */
   unsigned int file_dev;           /* the run's file: kernel dev_t (MKDEV) ... */
   unsigned long long file_ino;     /* ... and inode */
+  /* Watch mode (zcl watch): the processes are the tgids in the `watched` map,
+   * not tgid[] above; transmit is attributed by socket, not by device and port. */
+  unsigned int watch;              /* 1: consult the watched map */
+  unsigned int follow;             /* 1: a watched process's children are watched too */
 };
+
+/* Watch mode's bounds: processes watched at once; sockets they sent on (LRU). */
+#define ZCL_WATCH_MAX_TGIDS 8192
+#define ZCL_WATCH_MAX_SOCKS 16384
+/* One bit per tgid up to PID_MAX_LIMIT (4194304): 512 KiB. */
+#define ZCL_WATCH_BITS_WORDS (4194304 / 64)
 
 /* MSG_ZEROCOPY bookkeeping: cumulative bytes sent up to each send id (ring), so
  * a completion range [lo, hi] converts to bytes in O(1). */

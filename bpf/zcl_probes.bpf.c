@@ -40,6 +40,10 @@ struct zcl_cpu_slot zcl_slots[ZCL_MAX_CPUS];
 struct zcl_config zcl_config;
 unsigned long long zcl_zc_cum[ZCL_ZC_RING];
 unsigned long long zcl_zc_total;
+/* Watch mode: one bit per possible tgid, set for the watched processes (the
+ * `watched` map below holds their role). An unwatched process costs one load
+ * and a bit test, no hashing, on every event of the machine. */
+unsigned long long zcl_watch_bits[ZCL_WATCH_BITS_WORDS];
 
 /* Reads a field: in a tp_btf program (D true) with a direct load, which the
  * verifier allows on BTF pointers and costs a nanosecond; in its raw_tp twin with
@@ -76,12 +80,72 @@ static __always_inline struct sys_state *state_get(bool create) {
   return bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
+/* ---- watch mode: processes the lab did not start ----
+ * The watched processes (tgid -> the role slot they count into), filled by user
+ * space; with follow, sched_process_fork adds the children of watched processes,
+ * and sched_process_exit removes a process when its last thread exits. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, ZCL_WATCH_MAX_TGIDS);
+  __type(key, __u32);
+  __type(value, __u32);
+} watched SEC(".maps");
+
+/* The TCP sockets the watched processes sent on, recorded in their task context,
+ * so transmit (in softirq or another task's context) can be attributed by
+ * skb->sk, with no device or port filter. LRU: a socket nobody sends on ages
+ * out. The key is the socket's address; the port pair guards against a socket
+ * freed and its memory reused by another connection. */
+struct watch_sock {
+  __u32 role;
+  __u32 portpair;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, ZCL_WATCH_MAX_SOCKS);
+  __type(key, __u64);
+  __type(value, struct watch_sock);
+} watch_socks SEC(".maps");
+
 /* ---- helpers ---- */
+/* The lab run's two compares come first and cost what they did; in watch mode
+ * (user space leaves tgid[] zero then) the bitmap decides, and only a watched
+ * tgid costs the map's lookup (for its role). */
 static __always_inline int role_of_tgid(__u32 tgid) {
   if (tgid == 0) return -1;
   if (tgid == CFG(tgid[ZCL_ROLE_sender])) return ZCL_ROLE_sender;
   if (tgid == CFG(tgid[ZCL_ROLE_sink])) return ZCL_ROLE_sink;
+  if (CFG(watch) && (zcl_watch_bits[(tgid >> 6) & (ZCL_WATCH_BITS_WORDS - 1)] & (1ULL << (tgid & 63)))) {
+    __u32 *role = bpf_map_lookup_elem(&watched, &tgid);
+    if (role) return *role & 1;
+  }
   return -1;
+}
+
+static __always_inline void watch_bit(__u32 tgid, bool on) {
+  unsigned long long *w = &zcl_watch_bits[(tgid >> 6) & (ZCL_WATCH_BITS_WORDS - 1)];
+  if (on) __sync_fetch_and_or(w, 1ULL << (tgid & 63));
+  else __sync_fetch_and_and(w, ~(1ULL << (tgid & 63)));
+}
+
+/* Watch mode: remember that a watched process sends on this socket (task context). */
+static __always_inline void remember_sock(struct sock *sk, int role) {
+  if (!CFG(watch) || !sk || role < 0) return;
+  __u64 key = (__u64)sk;
+  __u32 pp = BPF_CORE_READ(sk, __sk_common.skc_portpair);
+  struct watch_sock *w = bpf_map_lookup_elem(&watch_socks, &key);
+  if (w && w->role == (__u32)role && w->portpair == pp) return;
+  struct watch_sock v = {.role = role, .portpair = pp};
+  bpf_map_update_elem(&watch_socks, &key, &v, BPF_ANY);
+}
+
+/* Watch mode: the role of the watched process that sends on this socket, or -1. */
+static __always_inline int sock_role(struct sock *sk) {
+  if (!sk) return -1;
+  __u64 key = (__u64)sk;
+  struct watch_sock *w = bpf_map_lookup_elem(&watch_socks, &key);
+  if (!w || w->portpair != BPF_CORE_READ(sk, __sk_common.skc_portpair)) return -1;
+  return w->role & 1;
 }
 
 static __always_inline int current_role(void) { return role_of_tgid(bpf_get_current_pid_tgid() >> 32); }
@@ -121,8 +185,9 @@ static __always_inline bool sock_is_tcp(struct sock *sk) {
   return (family == AF_INET || family == AF_INET6) && proto == IPPROTO_TCP;
 }
 
-/* What an fd of the current task is: looked up in task->files, as the kernel does. */
-static __always_inline int fd_class(long fd) {
+/* What an fd of the current task is: looked up in task->files, as the kernel does.
+ * A TCP socket's struct sock goes to *skp when skp is not null. */
+static __always_inline int fd_class_sk(long fd, struct sock **skp) {
   if (fd < 0) return FD_OTHER;
   struct task_struct *task = bpf_get_current_task_btf(); /* trusted: direct loads */
   struct fdtable *fdt = task->files->fdt;
@@ -136,11 +201,16 @@ static __always_inline int fd_class(long fd) {
     case S_IFIFO: return FD_PIPE;
     case S_IFSOCK: {
       struct socket *sock = (struct socket *)BPF_CORE_READ(f, private_data);
-      return sock_is_tcp(BPF_CORE_READ(sock, sk)) ? FD_TCP : FD_OTHER;
+      struct sock *sk = BPF_CORE_READ(sock, sk);
+      if (!sock_is_tcp(sk)) return FD_OTHER;
+      if (skp) *skp = sk;
+      return FD_TCP;
     }
   }
   return FD_OTHER;
 }
+
+static __always_inline int fd_class(long fd) { return fd_class_sk(fd, 0); }
 
 static __always_inline bool is_data(int cls) { return cls == FD_FILE || cls == FD_TCP; }
 
@@ -160,13 +230,15 @@ static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long
   if (idx < 0) return 0;
 
   int cls;
+  struct sock *sk = 0; /* a TCP socket among the fds (watch mode records it) */
   if (idx == ZCL_S_mmap) cls = (arg_3(regs) & MAP_ANONYMOUS) ? FD_OTHER : fd_class(arg_4(regs));
-  else cls = fd_class(arg_0(regs));
+  else cls = fd_class_sk(arg_0(regs), &sk);
   /* sendfile(out, in, ...) and splice(in, off, out, ...) count if either end is data;
    * the second lookup only when the first end was not. */
   if (!is_data(cls) && idx == ZCL_S_sendfile && !is_data(fd_class(arg_1(regs)))) return 0;
-  if (!is_data(cls) && idx == ZCL_S_splice && !is_data(fd_class(arg_2(regs)))) return 0;
+  if (!is_data(cls) && idx == ZCL_S_splice && !is_data(fd_class_sk(arg_2(regs), &sk))) return 0;
   if (!is_data(cls) && idx != ZCL_S_sendfile && idx != ZCL_S_splice) return 0;
+  remember_sock(sk, role);
 
   struct zcl_role_counters *s = slot(role);
   if (s && idx >= 0 && idx < ZCL_NR_SYSCALLS) __sync_fetch_and_add(&s->sys[idx & 15], 1);
@@ -221,7 +293,9 @@ static __always_inline int on_sys_exit(long ret) {
  * appends page references; MSG_ZEROCOPY on a SO_ZEROCOPY socket pins the user
  * pages; anything else is copied into the socket's page fragments. */
 static __always_inline int on_tcp_sendmsg(const bool D, struct sock *sk, struct msghdr *msg) {
-  if (current_role() < 0) return 0;
+  int role = current_role();
+  if (role < 0) return 0;
+  remember_sock(sk, role); /* sends outside the counted syscalls too (sendmmsg, io_uring) */
   struct sys_state *st = state_get(false);
   /* decided already: the loop fires this once per skb of the same message */
   if (!st || !st->active || st->decision != SEND_NONE) return 0;
@@ -265,29 +339,44 @@ static __always_inline int on_sock_send_length(const bool D, struct sock *sk, in
  * device without NETIF_F_SG receives only linear packets, so the kernel copied
  * their payload out of the page fragments TCP built: the "no DMA gather" copy. */
 static __always_inline int on_dev_start_xmit(const bool D, struct sk_buff *skb, struct net_device *dev) {
-  if (RD(D, dev->ifindex, dev, ifindex) != CFG(dev_ifindex)) return 0;
-  if (RD(D, dev->nd_net.net->ns.inum, dev, nd_net.net, ns.inum) != CFG(dev_netns_ino)) return 0;
-  if (RD(D, skb->protocol, skb, protocol) != bpf_htons(ETH_P_IP)) return 0;
+  int role = ZCL_ROLE_sender;
+  const bool watch = CFG(watch);
+  if (watch) {
+    /* Watch mode: the packet's socket is one a watched process sent on (a TCP
+     * socket, so the transport header is TCP, IPv4 or IPv6); any device. */
+    role = sock_role(RD(D, skb->sk, skb, sk));
+    if (role < 0) return 0;
+  } else {
+    if (RD(D, dev->ifindex, dev, ifindex) != CFG(dev_ifindex)) return 0;
+    if (RD(D, dev->nd_net.net->ns.inum, dev, nd_net.net, ns.inum) != CFG(dev_netns_ino)) return 0;
+    if (RD(D, skb->protocol, skb, protocol) != bpf_htons(ETH_P_IP)) return 0;
+  }
   unsigned char *head = RD(D, skb->head, skb, head);
   __u16 nh = RD(D, skb->network_header, skb, network_header), th = RD(D, skb->transport_header, skb, transport_header);
   struct iphdr ip;
   struct tcphdr tcp;
-  if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.protocol != IPPROTO_TCP) return 0;
+  if (!watch && (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.protocol != IPPROTO_TCP)) return 0;
   if (bpf_probe_read_kernel(&tcp, sizeof(tcp), head + th)) return 0;
-  if (bpf_ntohs(tcp.dest) != CFG(sink_port)) return 0;
+  if (!watch && bpf_ntohs(tcp.dest) != CFG(sink_port)) return 0;
   unsigned char *data = RD(D, skb->data, skb, data);
   long hdr = (long)(head + th - data) + tcp.doff * 4;
   long payload = (long)RD(D, skb->len, skb, len) - hdr;
   if (payload <= 0) return 0;
-  add(ZCL_ROLE_sender, ZCL_C_dev_xmit_bytes, payload);
+  add(role, ZCL_C_dev_xmit_bytes, payload);
   __u64 features = RD(D, dev->features, dev, features);
   if (!(features & NETIF_F_SG) && RD(D, skb->data_len, skb, data_len) == 0)
-    add(ZCL_ROLE_sender, ZCL_C_copy_linearize_bytes, payload);
+    add(role, ZCL_C_copy_linearize_bytes, payload);
   return 0;
 }
 
-/* A retransmission of the run's connection (its destination is the sink's port). */
+/* A retransmission of the run's connection (its destination is the sink's port);
+ * in watch mode, of a socket a watched process sent on. */
 static __always_inline int on_tcp_retransmit(const bool D, struct sock *sk, struct sk_buff *skb) {
+  if (CFG(watch)) {
+    int role = sock_role(sk);
+    if (role >= 0) add(role, ZCL_C_retransmit_bytes, RD(D, skb->len, skb, len));
+    return 0;
+  }
   if (bpf_ntohs(RD(D, sk->__sk_common.skc_dport, sk, __sk_common.skc_dport)) != CFG(sink_port)) return 0;
   if (RD(D, sk->__sk_common.skc_net.net->ns.inum, sk, __sk_common.skc_net.net, ns.inum) != CFG(dev_netns_ino)) return 0;
   add(ZCL_ROLE_sender, ZCL_C_retransmit_bytes, RD(D, skb->len, skb, len));
@@ -329,6 +418,7 @@ static __always_inline int on_sched_switch(const bool D, bool preempt, struct ta
 static __always_inline void count_send(struct sock *sk, struct msghdr *msg, long ret, const bool D) {
   int role = current_role();
   if (role < 0 || ret <= 0) return;
+  remember_sock(sk, role);
   unsigned int flags = RD(D, msg->msg_flags, msg, msg_flags);
   unsigned long sk_flags = RD(D, sk->__sk_common.skc_flags, sk, __sk_common.skc_flags);
   __u64 caps = RD(D, sk->sk_route_caps, sk, sk_route_caps);
@@ -354,7 +444,10 @@ int BPF_PROG(fexit_tcp_sendmsg_locked, struct sock *sk, struct msghdr *msg, size
 SEC("fexit/do_tcp_sendpages")
 int BPF_PROG(fexit_do_tcp_sendpages, struct sock *sk, struct page *page, int offset, size_t size, int flags, long ret) {
   int role = current_role();
-  if (role >= 0 && ret > 0) add(role, ZCL_C_splice_ref_bytes, ret);
+  if (role >= 0 && ret > 0) {
+    add(role, ZCL_C_splice_ref_bytes, ret);
+    remember_sock(sk, role);
+  }
   return 0;
 }
 
@@ -395,6 +488,29 @@ int BPF_KRETPROBE(kretprobe_do_tcp_sendpages, long ret) {
   return 0;
 }
 
+/* ---- watch mode: follow forks, forget exited processes ---- */
+static __always_inline int on_process_fork(const bool D, struct task_struct *parent, struct task_struct *child) {
+  if (!CFG(watch) || !CFG(follow)) return 0;
+  __u32 ptgid = RD(D, parent->tgid, parent, tgid), ctgid = RD(D, child->tgid, child, tgid);
+  if (ptgid == ctgid) return 0; /* a new thread: its tgid is watched already */
+  __u32 *role = bpf_map_lookup_elem(&watched, &ptgid);
+  if (role) {
+    __u32 r = *role;
+    if (bpf_map_update_elem(&watched, &ctgid, &r, BPF_ANY) == 0) watch_bit(ctgid, true);
+  }
+  return 0;
+}
+
+/* The last thread of a process exits (do_exit() decremented signal->live to 0
+ * before this tracepoint): its tgid leaves the map, so a reused pid is not watched. */
+static __always_inline int on_process_exit(const bool D, struct task_struct *p) {
+  if (!CFG(watch)) return 0;
+  if (RD(D, p->signal->live.counter, p, signal, live.counter) != 0) return 0;
+  __u32 tgid = RD(D, p->tgid, p, tgid);
+  if (bpf_map_delete_elem(&watched, &tgid) == 0) watch_bit(tgid, false);
+  return 0;
+}
+
 /* ---- program pairs: tp_btf, and raw_tp as the fallback ---- */
 /* D is true in the tp_btf program (direct loads), false in its raw_tp twin. */
 #define ZCL_TRACE(tp, call, ...)                                                  \
@@ -409,6 +525,8 @@ ZCL_TRACE(sock_send_length, on_sock_send_length(D, sk, ret), struct sock *sk, in
 ZCL_TRACE(net_dev_start_xmit, on_dev_start_xmit(D, skb, dev), struct sk_buff *skb, struct net_device *dev)
 ZCL_TRACE(tcp_retransmit_skb, on_tcp_retransmit(D, sk, skb), struct sock *sk, struct sk_buff *skb)
 ZCL_TRACE(skb_copy_datagram_iovec, on_skb_copy_datagram(D, skb, len), struct sk_buff *skb, int len)
+ZCL_TRACE(sched_process_fork, on_process_fork(D, parent, child), struct task_struct *parent, struct task_struct *child)
+ZCL_TRACE(sched_process_exit, on_process_exit(D, p), struct task_struct *p)
 
 /* ---- classic tracepoints (stable fields on every kernel) ---- */
 SEC("tracepoint/exceptions/page_fault_user")
@@ -426,12 +544,26 @@ int tp_page_fault_kernel(void *ctx) {
   return 0;
 }
 
-/* A page (folio) of the run's file entered the page cache: the disk was read (DMA). */
+/* A page (folio) of the run's file entered the page cache: the disk was read (DMA).
+ * Watch mode has no file to filter on: it counts the pages a watched process
+ * brings into the page cache (the add runs in the reader's context: read,
+ * sendfile/splice readahead, a fault on an mapped file), except during a
+ * write()/writev() to a regular file, where new pages are written, not read.
+ * Pages added by other writes (pwrite64, pwritev, copy_file_range, stores to a
+ * shared mapping) are counted too: the tracepoint cannot tell them apart. */
 SEC("tracepoint/filemap/mm_filemap_add_to_page_cache")
 int tp_filemap_add(struct trace_event_raw_mm_filemap_op_page_cache *ctx) {
-  if (CFG(file_ino) == 0 || ctx->i_ino != CFG(file_ino) || ctx->s_dev != CFG(file_dev)) return 0;
+  int role = ZCL_ROLE_sender;
+  if (CFG(watch)) {
+    role = current_role();
+    if (role < 0) return 0;
+    struct sys_state *st = state_get(false);
+    if (st && st->active && st->cls == FD_FILE && (st->idx == ZCL_S_write || st->idx == ZCL_S_writev)) return 0;
+  } else if (CFG(file_ino) == 0 || ctx->i_ino != CFG(file_ino) || ctx->s_dev != CFG(file_dev)) {
+    return 0;
+  }
   unsigned int order = 0;
   if (bpf_core_field_exists(ctx->order)) order = BPF_CORE_READ(ctx, order);
-  add(ZCL_ROLE_sender, ZCL_C_block_read_bytes, 4096ULL << (order & 31));
+  add(role, ZCL_C_block_read_bytes, 4096ULL << (order & 31));
   return 0;
 }

@@ -70,8 +70,12 @@ export interface Addon {
       syscalls: string[];
       roles: string[];
     };
-    open(): { tier: string; programs: { name: string; attached: boolean; error?: string }[]; counters: { name: string; available: boolean; source: string; missing?: string }[] };
+    open(): { tier: string; programs: { name: string; attached: boolean; error?: string }[]; counters: { name: string; available: boolean; source: string; missing?: string; watch?: string }[] };
     begin(t: { senderPid: number; sinkPid: number; ifindex: number; netnsInode: number; sinkPort: number; file: string }): void;
+    /** Zeroes the counters and counts these processes (role sender), with follow their children too; returns the tgids watched at the start. RangeError for a process that is not running. */
+    watch(t: { tgids: number[]; follow: boolean }): number[];
+    /** The tgids watched now (follow adds children as they fork; an exited process leaves). */
+    watched(): number[];
     end(): void;
     read(): { counters: Float64Array; syscalls: Float64Array };
     enableStats(): boolean;

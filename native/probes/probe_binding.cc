@@ -1,6 +1,7 @@
 #include "probe_binding.h"
 
 #include <initializer_list>
+#include <stdexcept>
 
 #include "probe_host.h"
 
@@ -92,6 +93,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
       x.Set("available", c.available);
       x.Set("source", c.source);
       if (!c.missing.empty()) x.Set("missing", c.missing);
+      if (!c.watch.empty()) x.Set("watch", c.watch);
       counters.Set(i++, x);
     }
     o.Set("programs", progs);
@@ -126,6 +128,51 @@ Napi::Value Begin(const Napi::CallbackInfo& info) {
     return throw_unavailable(env, e);
   }
   return env.Undefined();
+}
+
+Napi::Array tgid_array(Napi::Env env, const std::vector<uint32_t>& tgids) {
+  Napi::Array a = Napi::Array::New(env, tgids.size());
+  for (uint32_t i = 0; i < tgids.size(); i++) a.Set(i, tgids[i]);
+  return a;
+}
+
+// watch({tgids: number[], follow: boolean}) -> number[]: zero the counters and count
+// these processes (role sender), with follow their children too; returns the tgids
+// watched at the start. Ended by end(), like a run.
+Napi::Value Watch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "watch: expected {tgids: number[], follow: boolean}");
+  Napi::Object o = info[0].As<Napi::Object>();
+  Napi::Value tv = o.Get("tgids");
+  if (!tv.IsArray()) throw Napi::TypeError::New(env, "tgids: expected an array of process ids");
+  Napi::Array ta = tv.As<Napi::Array>();
+  WatchTarget t{};
+  for (uint32_t i = 0; i < ta.Length(); i++) {
+    Napi::Value v = ta.Get(i);
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 1 && d <= 4194304 && d == static_cast<double>(static_cast<uint32_t>(d))))
+      throw Napi::TypeError::New(env, "tgids[" + std::to_string(i) + "]: expected a process id (an integer from 1 to 4194304)");
+    t.tgids.push_back(static_cast<uint32_t>(d));
+  }
+  Napi::Value fv = o.Get("follow");
+  if (!fv.IsUndefined() && !fv.IsBoolean()) throw Napi::TypeError::New(env, "follow: expected true or false");
+  t.follow = fv.IsBoolean() && fv.As<Napi::Boolean>().Value();
+  try {
+    return tgid_array(env, Host::instance().watch(t));
+  } catch (const ProbeUnavailable& e) {
+    return throw_unavailable(env, e);
+  } catch (const std::invalid_argument& e) {
+    throw Napi::RangeError::New(env, e.what());
+  }
+}
+
+// watched() -> number[]: the processes watched now.
+Napi::Value Watched(const Napi::CallbackInfo& info) {
+  try {
+    return tgid_array(info.Env(), Host::instance().watched());
+  } catch (const ProbeUnavailable& e) {
+    return throw_unavailable(info.Env(), e);
+  }
 }
 
 Napi::Value End(const Napi::CallbackInfo& info) {
@@ -208,6 +255,8 @@ void register_exports(Napi::Env env, Napi::Object exports) {
   p.Set("schema", schema(env));
   p.Set("open", Napi::Function::New(env, Open));
   p.Set("begin", Napi::Function::New(env, Begin));
+  p.Set("watch", Napi::Function::New(env, Watch));
+  p.Set("watched", Napi::Function::New(env, Watched));
   p.Set("end", Napi::Function::New(env, End));
   p.Set("read", Napi::Function::New(env, Read));
   p.Set("enableStats", Napi::Function::New(env, EnableStats));

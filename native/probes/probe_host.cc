@@ -8,10 +8,15 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
+#include <fstream>
 #include <map>
+#include <sstream>
+#include <stdexcept>
 #include <mutex>
 #include <set>
 
@@ -119,6 +124,8 @@ std::vector<Tracepoint> tracepoints(zcl_probes* s) {
       ZCL_TP_PAIR(s, net, net_dev_start_xmit),
       ZCL_TP_PAIR(s, tcp, tcp_retransmit_skb),
       ZCL_TP_PAIR(s, skb, skb_copy_datagram_iovec),
+      ZCL_TP_PAIR(s, sched, sched_process_fork),  // watch mode: follow children
+      ZCL_TP_PAIR(s, sched, sched_process_exit),  // watch mode: forget exited processes
       ZCL_TP_CLASSIC(s, exceptions, page_fault_user, tp_page_fault_user),
       ZCL_TP_CLASSIC(s, exceptions, page_fault_kernel, tp_page_fault_kernel),
       ZCL_TP_CLASSIC(s, filemap, mm_filemap_add_to_page_cache, tp_filemap_add),
@@ -190,6 +197,23 @@ const CounterNeeds kCounters[] = {
 #undef ZCL_X
 };
 #undef ZCL_NEEDS_LIST
+
+// What a counter counts in watch mode where that differs from a lab run (which
+// filters transmit by the run's device and port, disk reads by the run's file).
+// The others count the watched processes' own events, as they count a role's.
+const std::map<std::string, std::string> kWatchScope = {
+    {"dev_xmit_bytes",
+     "watch mode: TCP payload (IPv4 and IPv6) of the sockets the watched processes sent on, on whatever device transmits "
+     "it (no device filter: loopback included; a packet passing stacked devices counts at each)"},
+    {"copy_linearize_bytes",
+     "watch mode: TCP payload of the sockets the watched processes sent on, sent linear by any device without "
+     "scatter-gather (no device filter)"},
+    {"retransmit_bytes", "watch mode: TCP payload retransmitted on the sockets the watched processes sent on (any connection)"},
+    {"block_read_bytes",
+     "watch mode: pages the watched processes brought into the page cache (read, readahead, faults), of any file; "
+     "write()/writev() to a file are left out, other writes that add pages (pwrite64, copy_file_range, stores to a shared "
+     "mapping) are counted too"},
+};
 
 // Appends the parts of "a + b" that `joined` ("x + y") lacks: each program once.
 void add_sources(std::string* joined, const std::string& src) {
@@ -354,7 +378,8 @@ std::vector<ProgramStatus> Host::Impl::attach(Sources& src) {
 std::vector<CounterStatus> Host::Impl::counter_status(const Sources& src) const {
   std::vector<CounterStatus> out;
   for (const auto& c : kCounters) {
-    CounterStatus cs{c.name, true, "", ""};
+    auto scope = kWatchScope.find(c.name);
+    CounterStatus cs{c.name, true, "", "", scope == kWatchScope.end() ? "" : scope->second};
     for (const auto& need : c.needs) {
       auto it = source_of.find(need);
       if (it != source_of.end()) {
@@ -431,6 +456,8 @@ void Host::begin(const RunTarget& t) {
   cfg.sink_port = t.sink_port;
   cfg.file_dev = 0;
   cfg.file_ino = 0;
+  __atomic_store_n(&cfg.watch, 0u, __ATOMIC_SEQ_CST);  // a lab run: the tgids above, not the watched map
+  cfg.follow = 0;
   struct stat st;
   if (!t.file.empty() && stat(t.file.c_str(), &st) == 0) {
     cfg.file_dev = (major(st.st_dev) << 20) | minor(st.st_dev);  // the kernel's MKDEV
@@ -443,7 +470,125 @@ void Host::begin(const RunTarget& t) {
 
 void Host::end() {
   if (!impl_->skel) return;
-  for (int r = 0; r < ZCL_NR_ROLES; r++) __atomic_store_n(&impl_->skel->bss->zcl_config.tgid[r], 0u, __ATOMIC_SEQ_CST);
+  zcl_config& cfg = impl_->skel->bss->zcl_config;
+  __atomic_store_n(&cfg.watch, 0u, __ATOMIC_SEQ_CST);
+  for (int r = 0; r < ZCL_NR_ROLES; r++) __atomic_store_n(&cfg.tgid[r], 0u, __ATOMIC_SEQ_CST);
+}
+
+namespace {
+
+// The process a pid names (a thread id names its process), or 0 if none runs.
+uint32_t tgid_of(uint32_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("Tgid:", 0) == 0) return static_cast<uint32_t>(std::stoul(line.substr(5)));
+  return 0;
+}
+
+// Every process's parent (tgid -> parent tgid), from /proc/<pid>/stat.
+std::map<uint32_t, uint32_t> parents() {
+  std::map<uint32_t, uint32_t> out;
+  DIR* d = opendir("/proc");
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    char* end;
+    unsigned long pid = strtoul(e->d_name, &end, 10);
+    if (*end || pid == 0) continue;
+    std::ifstream f(std::string("/proc/") + e->d_name + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    size_t paren = stat.rfind(')');  // the command may contain spaces and parentheses
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(stat.substr(paren + 1));
+    std::string state;
+    unsigned long ppid = 0;
+    if (rest >> state >> ppid) out[static_cast<uint32_t>(pid)] = static_cast<uint32_t>(ppid);
+  }
+  closedir(d);
+  return out;
+}
+
+// Empties a hash map whose keys are at most 8 bytes (user space owns the watch
+// maps between sessions; the programs ignore them while watch is off).
+void clear_map(int fd) {
+  uint64_t key = 0;
+  while (bpf_map_get_next_key(fd, nullptr, &key) == 0)
+    if (bpf_map_delete_elem(fd, &key) != 0) break;
+}
+
+}  // namespace
+
+std::vector<uint32_t> Host::watch(const WatchTarget& t) {
+  if (!impl_->skel) throw ProbeUnavailable("the probes were closed");
+  if (t.tgids.empty()) throw std::invalid_argument("tgids: at least one process to watch");
+  if (t.tgids.size() > ZCL_WATCH_MAX_TGIDS)
+    throw std::invalid_argument("tgids: at most " + std::to_string(ZCL_WATCH_MAX_TGIDS) + " processes");
+  if (t.follow && !impl_->source_of.count("sched_process_fork"))
+    throw ProbeUnavailable("follow needs the sched:sched_process_fork tracepoint, which did not attach");
+  std::set<uint32_t> tgids;
+  for (uint32_t pid : t.tgids) {
+    uint32_t tgid = pid ? tgid_of(pid) : 0;
+    if (!tgid) throw std::invalid_argument("tgids: no running process " + std::to_string(pid));
+    tgids.insert(tgid);
+  }
+
+  auto* bss = impl_->skel->bss;
+  zcl_config& cfg = bss->zcl_config;
+  __atomic_store_n(&cfg.watch, 0u, __ATOMIC_SEQ_CST);
+  for (int r = 0; r < ZCL_NR_ROLES; r++) __atomic_store_n(&cfg.tgid[r], 0u, __ATOMIC_SEQ_CST);
+  const int watched_fd = bpf_map__fd(impl_->skel->maps.watched);
+  clear_map(watched_fd);
+  clear_map(bpf_map__fd(impl_->skel->maps.watch_socks));
+  memset(bss->zcl_watch_bits, 0, sizeof(bss->zcl_watch_bits));
+  memset(bss->zcl_slots, 0, sizeof(bss->zcl_slots));
+  memset(bss->zcl_zc_cum, 0, sizeof(bss->zcl_zc_cum));
+  bss->zcl_zc_total = 0;
+  cfg.dev_ifindex = 0;
+  cfg.dev_netns_ino = 0;
+  cfg.sink_port = 0;
+  cfg.file_dev = 0;
+  cfg.file_ino = 0;
+  cfg.follow = t.follow ? 1 : 0;
+  const uint32_t role = ZCL_ROLE_sender;
+  auto add = [&](uint32_t tgid) {
+    if (tgid >= ZCL_WATCH_BITS_WORDS * 64)
+      throw std::invalid_argument("tgids: " + std::to_string(tgid) + " is above the kernel's pid limit");
+    if (bpf_map_update_elem(watched_fd, &tgid, &role, BPF_ANY) != 0)
+      throw std::invalid_argument("tgids: cannot watch " + std::to_string(tgid) + ": " + strerror(errno));
+    __atomic_fetch_or(&bss->zcl_watch_bits[tgid / 64], 1ULL << (tgid % 64), __ATOMIC_SEQ_CST);
+  };
+  for (uint32_t tgid : tgids) add(tgid);
+  misses_at_begin_ = total_misses();
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  __atomic_store_n(&cfg.watch, 1u, __ATOMIC_SEQ_CST);
+  if (t.follow) {
+    // Children forked from now on are added by the fork program; the ones running
+    // already come from /proc (after watch is on, so none falls between the two).
+    auto parent = parents();
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (const auto& [pid, ppid] : parent)
+        if (tgids.count(ppid) && tgids.insert(pid).second) {
+          add(pid);
+          grew = true;
+        }
+    }
+  }
+  return {tgids.begin(), tgids.end()};
+}
+
+std::vector<uint32_t> Host::watched() const {
+  std::vector<uint32_t> out;
+  if (!impl_->skel) return out;
+  const int fd = bpf_map__fd(impl_->skel->maps.watched);
+  uint32_t key, next;
+  uint32_t* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    out.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  return out;
 }
 
 void Host::read(RoleSnapshot out[ZCL_NR_ROLES]) const {

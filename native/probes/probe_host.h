@@ -27,6 +27,7 @@ struct CounterStatus {
   bool available;
   std::string source;   // the programs that measure it
   std::string missing;  // what is missing, if unavailable
+  std::string watch;    // what it counts in watch mode, where that differs from a lab run
 };
 
 struct RunTarget {
@@ -35,6 +36,12 @@ struct RunTarget {
   uint32_t dev_netns_ino;
   uint32_t sink_port;
   std::string file;  // the run's data file (device and inode are looked up)
+};
+
+// Watch mode: processes the lab did not start, counted in the sender role.
+struct WatchTarget {
+  std::vector<uint32_t> tgids;  // processes (a thread id names its process)
+  bool follow;                  // their children, those running now and those forked later, too
 };
 
 struct RoleSnapshot {
@@ -54,6 +61,12 @@ class Host {
   // Loads and attaches once per process; throws ProbeUnavailable with the reason.
   static Host& instance();
   void begin(const RunTarget& t);
+  // Zeroes the counters and counts for these processes (role sender); returns the
+  // tgids watched at the start (with follow, their running descendants too).
+  // Throws std::invalid_argument for a process that is not running.
+  std::vector<uint32_t> watch(const WatchTarget& t);
+  // The tgids watched now (follow adds children as they fork; exits remove them).
+  std::vector<uint32_t> watched() const;
   void end();
   void read(RoleSnapshot out[ZCL_NR_ROLES]) const;
   const std::vector<ProgramStatus>& programs() const { return programs_; }

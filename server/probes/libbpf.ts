@@ -1,7 +1,7 @@
 // The libbpf engine: the addon's probe host (native/probes, bpf/zcl_probes.bpf.c).
 import { addon } from '../native.js';
 import { COUNTER_NAMES, PROBE_SYSCALLS, ROLES } from './schema.generated.js';
-import type { Counters, ProbeCapabilities, ProbeEngine, ProbeTarget, Snapshot } from './types.js';
+import type { Counters, ProbeCapabilities, ProbeEngine, ProbeTarget, Snapshot, WatchTarget } from './types.js';
 
 export class LibbpfEngine implements ProbeEngine {
   readonly name = 'libbpf';
@@ -21,6 +21,16 @@ export class LibbpfEngine implements ProbeEngine {
 
   async begin(t: ProbeTarget): Promise<void> {
     addon().probes.begin(t);
+  }
+
+  /** Watch mode: these processes (and with follow their children) count in the sender role. */
+  async watch(t: WatchTarget): Promise<number[]> {
+    this.missedEvents = undefined;
+    return addon().probes.watch({ tgids: t.tgids, follow: t.follow });
+  }
+
+  watched(): number[] {
+    return addon().probes.watched();
   }
 
   read(): Snapshot {

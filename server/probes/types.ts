@@ -19,6 +19,8 @@ export interface CounterSource {
   source: string;
   /** Why it is unavailable, and what would fix it. */
   missing?: string;
+  /** What it counts in watch mode, where that differs from a lab run (e.g. no device filter). */
+  watch?: string;
 }
 
 export interface ProbeCapabilities {
@@ -39,10 +41,29 @@ export interface ProbeTarget {
   file: string;
 }
 
+/**
+ * What the probes count in watch mode: processes the lab did not start, counted in
+ * the `sender` role of the snapshot. Transmit is attributed by socket (the sockets
+ * these processes sent on), on any device; see CounterSource.watch per counter.
+ */
+export interface WatchTarget {
+  /** Processes, by pid (a thread id names its process). */
+  tgids: number[];
+  /** Their children too: those running at the start and those forked later. */
+  follow: boolean;
+}
+
 export interface ProbeEngine {
   readonly name: string;
   capabilities(): ProbeCapabilities;
   begin(target: ProbeTarget): Promise<void>;
+  /**
+   * Counts processes the lab did not start (zcl watch), from zero, until final()
+   * or end(). Returns the tgids watched at the start. Engines without it: absent.
+   */
+  watch?(target: WatchTarget): Promise<number[]>;
+  /** The tgids watched now (follow adds children; an exited process leaves). */
+  watched?(): number[];
   read(): Snapshot;
   /** Stops counting for the run and returns its final counts. */
   final(): Promise<Snapshot>;

@@ -1,0 +1,183 @@
+// node dist/bench/watch-cost.js [--calls 2000000] [--reps 7] [--cpu 0]
+// What watching costs everyone else: a process that is NOT watched, calling
+// getppid() in a loop (one syscall: sys_enter + sys_exit fire, nothing else),
+// ns per call with the probes not attached, attached but idle (a lab run's
+// config, no run), and attached in watch mode (watching another process, with
+// follow); plus the loop itself watched (what a watched process pays per
+// syscall). The probes load once per process, so each attached measurement
+// gets a fresh holder process (this script with --hold) that loads them, sets
+// the condition and keeps them until the loop is done; every rep runs all four
+// conditions in rotating order, so the machine's drift spreads over all of them.
+// The anchors (ebpf_exporter's benchmark): tracepoint +15-35 ns, fentry +24-42 ns per event.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Table from 'cli-table3';
+import { Command } from 'commander';
+import { max, median, min } from 'simple-statistics';
+import { addon } from '../server/native.js';
+import { libbpfEngine } from '../server/probes/select.js';
+
+const o = new Command('bench:watch-cost')
+  .option('--calls <n>', 'getppid calls per measurement', '2000000')
+  .option('--reps <n>', 'measurements per condition', '7')
+  .option('--cpu <n>', 'pin the loop to this CPU (taskset); -1: no pinning', '0')
+  .option('--hold <condition>', '(internal) load the probes, set the condition, hold them until stdin ends')
+  .option('--watch <pids>', '(internal) with --hold: the tgids to watch')
+  .option('--stats', '(internal) with --hold: enable kernel.bpf_stats, print the syscall programs\' ns per event at the end')
+  .parse()
+  .opts();
+
+// The loop: waits for a line on stdin (so it can be watched before it starts), then
+// times `calls` raw getppid syscalls and prints the ns per call.
+const LOOP_C = `
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(int argc, char **argv) {
+  long n = atol(argv[1]);
+  char line[8];
+  printf("ready\\n"); fflush(stdout);
+  if (!fgets(line, sizeof line, stdin)) return 1;
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  for (long i = 0; i < n; i++) syscall(SYS_getppid);
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  printf("%.2f\\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n);
+  return 0;
+}`;
+
+// The loop's binary, compiled here (not in a holder process).
+const dir = o.hold ? undefined : mkdtempSync(join(tmpdir(), 'zcl-watch-cost-'));
+const loopBin = join(dir ?? '', 'getppid-loop');
+if (dir) {
+  writeFileSync(`${loopBin}.c`, LOOP_C);
+  execFileSync('cc', ['-O2', '-o', loopBin, `${loopBin}.c`]);
+}
+
+/** Starts the loop, lets `before(pid)` run (e.g. watch it), then times it. */
+async function measure(before?: (pid: number) => Promise<void>): Promise<number> {
+  const cmd = Number(o.cpu) >= 0 ? ['taskset', '-c', String(o.cpu), loopBin] : [loopBin];
+  const p: ChildProcess = spawn(cmd[0], [...cmd.slice(1), String(o.calls)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const ready = new Promise<void>((resolve) => p.stdout!.on('data', (d) => { out += d; if (out.includes('ready\n')) resolve(); }));
+  const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
+  await ready;
+  if (before) await before(p.pid!);
+  p.stdin!.write('go\n');
+  if ((await exited) !== 0) throw new Error(`the loop failed: ${out}`);
+  return Number(out.split('\n')[1]);
+}
+
+/** --hold: loads the probes, sets the condition, says `attached`, holds until stdin ends. */
+async function hold(): Promise<void> {
+  const engine = libbpfEngine();
+  if (o.stats && !addon().probes.enableStats()) throw new Error('cannot enable kernel.bpf_stats');
+  const before = addon().probes.stats();
+  if (o.hold !== 'idle') await engine.watch!({ tgids: String(o.watch).split(',').map(Number), follow: true });
+  process.stdout.write('attached\n');
+  process.stdin.resume();
+  await new Promise((r) => process.stdin.on('end', r));
+  if (o.stats) {
+    const per = addon()
+      .probes.stats()
+      .filter((x) => /sys_(enter|exit)$/.test(x.name))
+      .map((x) => {
+        const b = before.find((y) => y.name === x.name)!;
+        return { name: x.name, events: x.runCount - b.runCount, ns: (x.runTimeNs - b.runTimeNs) / Math.max(1, x.runCount - b.runCount) };
+      });
+    process.stdout.write(`stats ${JSON.stringify(per)}\n`);
+  }
+  await engine.end();
+  addon().probes.close();
+}
+
+/** A holder process for one measurement (see hold()). */
+async function holder(condition: string, watch: number[], stats = false): Promise<() => Promise<string>> {
+  const args = [process.argv[1], '--hold', condition, '--watch', watch.join(',') || '0', ...(stats ? ['--stats'] : [])];
+  const p = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((r) => p.on('exit', r));
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    p.stdout!.on('data', (d) => { out += d; if (out.includes('attached\n')) resolve(); });
+    p.on('exit', (code) => reject(new Error(`the probe holder exited (${code}) before attaching`)));
+  });
+  return async () => {
+    p.stdin!.end();
+    await exited;
+    return out;
+  };
+}
+
+type Condition = { name: string; watch?: (loopPid: number) => number[]; hold?: string };
+
+async function main(): Promise<void> {
+  if (o.hold) return hold();
+  const reps = Number(o.reps);
+  // Someone to watch who is not the loop: a sleeping process.
+  const other = spawn('sleep', ['3600'], { stdio: 'ignore' });
+  const conditions: Condition[] = [
+    { name: 'not attached' },
+    { name: 'attached, idle (lab-run config, no run)', hold: 'idle' },
+    { name: 'attached, watch mode, loop not watched', hold: 'watch', watch: () => [other.pid!] },
+    { name: 'attached, watch mode, the loop watched', hold: 'watch', watch: (pid) => [other.pid!, pid] },
+  ];
+  const results = new Map<string, number[]>(conditions.map((c) => [c.name, []]));
+  process.stderr.write(`${o.calls} getppid calls per measurement, ${reps} reps${Number(o.cpu) >= 0 ? `, loop on CPU ${o.cpu}` : ''}\n`);
+  try {
+    for (let i = 0; i < reps; i++) {
+      for (let k = 0; k < conditions.length; k++) {
+        const c = conditions[(i + k) % conditions.length]; // rotate the order so drift spreads evenly
+        let release: (() => Promise<unknown>) | undefined;
+        const ns = await measure(async (pid) => {
+          if (c.hold) release = await holder(c.hold, c.watch?.(pid) ?? []);
+        });
+        await release?.();
+        results.get(c.name)!.push(ns);
+      }
+      process.stderr.write(`rep ${i + 1}/${reps}\n`);
+    }
+  } finally {
+    other.kill('SIGKILL');
+  }
+
+  const base = median(results.get('not attached')!);
+  const t = new Table({ head: ['condition', 'ns/call median', 'min', 'max', '+ns (median)', 'ratio (median)'], style: { head: [], border: [] } });
+  for (const [name, xs] of results) {
+    const m = median(xs);
+    t.push([name, m.toFixed(1), min(xs).toFixed(1), max(xs).toFixed(1), (m - base).toFixed(1), (m / base).toFixed(3)]);
+  }
+  process.stdout.write(`\ngetppid() loop, ${o.calls} calls x ${reps} reps per condition, rotating order\n${t.toString()}\n`);
+  process.stdout.write('anchors (ebpf_exporter): tracepoint +15-35 ns, fentry +24-42 ns per event; a syscall fires two (sys_enter, sys_exit)\n');
+
+  // The programs' own run time per event (kernel.bpf_stats, one loop per attached
+  // condition): the part of the cost the BPF code decides, without the attach
+  // trampoline and with less of the machine's drift. Stats add their own clock reads.
+  const other2 = spawn('sleep', ['3600'], { stdio: 'ignore' });
+  const st = new Table({ head: ['condition (bpf_stats pass)', 'program', 'events', 'ns per event'], style: { head: [], border: [] } });
+  try {
+    for (const c of conditions.filter((x) => x.hold)) {
+      let release: (() => Promise<string>) | undefined;
+      await measure(async (pid) => {
+        release = await holder(c.hold!, c.watch ? c.watch(pid).map((t) => (t === other.pid ? other2.pid! : t)) : [], true);
+      });
+      const out = await release!();
+      const per = JSON.parse(/^stats (.*)$/m.exec(out)![1]) as { name: string; events: number; ns: number }[];
+      for (const x of per) st.push([c.name, x.name, x.events, x.ns.toFixed(1)]);
+    }
+  } finally {
+    other2.kill('SIGKILL');
+  }
+  process.stdout.write(`\nthe syscall programs' own cost per event, one ${o.calls}-call loop per condition (events: every process's)\n${st.toString()}\n`);
+}
+
+main()
+  .catch((e) => {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => dir && rmSync(dir, { recursive: true, force: true }));
