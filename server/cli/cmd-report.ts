@@ -14,7 +14,7 @@ import { loadMatrixFile, plannedRuns, type Matrix } from '../schema/matrix.js';
 import { InputError, type RunSpec } from '../schema/run-spec.js';
 import { formatSize } from '../schema/units.js';
 import { abortOnSigint } from './progress.js';
-import { privilegeProblems } from '../core/machine.js';
+import { privilegeProblemsOf } from '../core/machine.js';
 
 export function registerReport(program: Command): void {
   program
@@ -47,7 +47,7 @@ Examples:
       const matrix = loadMatrixFile(file);
       const outDir = resolve(o.out ?? join(labDir('reports'), matrix.name));
       const labels = cellLabels(matrix.cells);
-      const problems = [...new Set(matrix.cells.flatMap((c) => privilegeProblems(c.spec).map((m) => `${labels.get(c.id)}: ${m}`)))];
+      const problems = privilegeProblemsOf(matrix.cells.map((c) => ({ label: labels.get(c.id)!, spec: c.spec })));
       if (problems.length) throw new InputError(problems.map((message) => ({ field: 'cell', message })), file);
       if (o.resume && o.fresh) throw new InputError([{ field: '--resume', message: 'and --fresh contradict each other; give one' }], 'options');
       const earlier = existsSync(join(outDir, RUNS_FILE)) ? readRuns(outDir).length : 0;

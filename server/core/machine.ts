@@ -12,6 +12,11 @@ export function privilegeProblems(spec: Pick<RunSpec, 'path'>): string[] {
   return [];
 }
 
+/** The problems of many specs (a matrix's cells), each said once with its cell's label. */
+export function privilegeProblemsOf(cells: { label: string; spec: Pick<RunSpec, 'path'> }[]): string[] {
+  return [...new Set(cells.flatMap(({ label, spec }) => privilegeProblems(spec).map((m) => `${label}: ${m}`)))];
+}
+
 /** Throws InputError (field `path`, or `fieldName`) when a spec cannot run here. */
 export function assertRunnable(spec: Pick<RunSpec, 'path'>, source = 'run spec', fieldName = 'path'): void {
   const problems = privilegeProblems(spec);

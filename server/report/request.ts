@@ -4,7 +4,7 @@
 // (schema/report-request.ts); every error is an InputError ('report request')
 // naming the field (a JSON path inside the matrix: matrix.axes.mode[2]).
 import { InputError } from '../core/errors.js';
-import { privilegeProblems } from '../core/machine.js';
+import { privilegeProblemsOf } from '../core/machine.js';
 import { parseMatrix, type Matrix } from '../schema/matrix.js';
 import { parseReportRequestBody } from '../schema/report-request.js';
 import type { ReportRecord } from './record.js';
@@ -51,7 +51,7 @@ export function resolveReportRequest(body: unknown, o: RequestContext): ReportRe
     matrix.source = 'inline matrix (POST /api/reports)';
   }
   const labels = new Map(matrix.cells.map((c) => [c.id, `${c.spec.mode} over ${c.spec.path}`]));
-  const problems = [...new Set(matrix.cells.flatMap((c) => privilegeProblems(c.spec).map((m) => `${labels.get(c.id)}: ${m}`)))];
+  const problems = privilegeProblemsOf(matrix.cells.map((c) => ({ label: labels.get(c.id)!, spec: c.spec })));
   if (problems.length) throw new InputError(problems.map((message) => ({ field: scenario ? 'scenario' : 'matrix', message })), 'report request');
   return { matrix, scenario, resumeId: b.resume === undefined || b.resume === false ? undefined : resumed(matrix.name, b.resume, o.reports()) };
 }
