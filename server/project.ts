@@ -5,11 +5,20 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The package.json's name, or undefined. Read, not access()ed: access() checks the real
+ * uid without capabilities, so existsSync says false where a read would work. */
+function packageName(file: string): string | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')).name;
+  } catch {
+    return undefined;
+  }
+}
+
 function findRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'zerocopy-lab') return dir;
+    if (packageName(join(dir, 'package.json')) === 'zerocopy-lab') return dir;
     const up = dirname(dir);
     if (up === dir) throw new Error('cannot find the zerocopy-lab project root above ' + fileURLToPath(import.meta.url));
     dir = up;

@@ -4,10 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIST } from '../server/project.js';
+import { AS_NOBODY } from './helpers.js';
 
 const zcl = join(DIST, 'server', 'cli', 'zcl.js');
-const run = (args: string[], opts: { asUser?: string } = {}) => {
-  const argv = opts.asUser ? ['setpriv', '--reuid', opts.asUser, '--regid', opts.asUser, '--clear-groups', process.execPath, zcl, ...args] : [process.execPath, zcl, ...args];
+const run = (args: string[], opts: { asNobody?: boolean } = {}) => {
+  const argv = opts.asNobody ? [...AS_NOBODY, process.execPath, zcl, ...args] : [process.execPath, zcl, ...args];
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: { ...process.env } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
@@ -36,7 +37,7 @@ describe('zcl run input', () => {
   });
 
   it('a veth path without root exits 2 and says what it needs', () => {
-    const r = run(['run', '--path', 'veth', '--size', '1MiB'], { asUser: '65534' });
+    const r = run(['run', '--path', 'veth', '--size', '1MiB'], { asNobody: true });
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--path: --path veth creates network namespaces .* needs root/);
   });

@@ -5,10 +5,11 @@ import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIST } from '../server/project.js';
+import { AS_NOBODY } from './helpers.js';
 
 const zcl = join(DIST, 'server', 'cli', 'zcl.js');
 const asNobody = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, zcl, ...args], {
+  spawnSync(AS_NOBODY[0], [...AS_NOBODY.slice(1), process.execPath, zcl, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
   });

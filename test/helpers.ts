@@ -5,6 +5,14 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { labHome } from '../server/project.js';
 
+/**
+ * Runs a command as nobody (uid/gid 65534, no groups, no root), keeping only
+ * CAP_DAC_READ_SEARCH so it can read the checkout even when a parent directory
+ * is 0700 (a clone in `mktemp -d`). No capability the lab checks for (root,
+ * CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN) is kept.
+ */
+export const AS_NOBODY = ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups', '--inh-caps', '+dac_read_search', '--ambient-caps', '+dac_read_search'];
+
 export const KiB = 1024;
 export const MiB = 1024 * 1024;
 /** 3 MiB + 4097 B: an odd size, with a last chunk shorter than the others. */
