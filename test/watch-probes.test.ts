@@ -1,139 +1,17 @@
 // Watch mode, real eBPF: the probes count processes the lab did not start (here
 // small Python senders, started before the watch and told to go after it), by
 // tgid, with follow their children, and attribute transmit by the socket they
-// sent on instead of the lab run's device and port.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// sent on instead of the lab run's device and port. The ground truth every
+// engine meets is in test/watch-harness.ts; the libbpf engine's own checks here.
+import { spawn } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
 import { libbpfEngine } from '../server/probes/select.js';
-import type { RoleCounts } from '../server/probes/types.js';
-import { openPath, type NetPath } from '../server/run/netpath.js';
-import { KiB, MiB } from './helpers.js';
+import { children, cleanup, watchGroundTruth } from './watch-harness.js';
 
 // Fails (never skips) where eBPF cannot load: the error says what is missing.
 const engine = libbpfEngine();
-const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const SIZE = MiB + 4097; // small, and not a multiple of any chunk
 
-// Connects and opens the file, says `ready <pid>`, waits for a line on stdin, then
-// sends the file (sendfile, or read + send in 64 KiB chunks), in a forked child
-// if asked; says `done`. Nothing but the transfer happens after the go.
-const SENDER = `
-import os, socket, sys
-mode, host, port, path, fork = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5] == '1'
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.connect((host, port))
-f = open(path, 'rb', buffering=0)
-def send():
-    if mode == 'sendfile':
-        s.sendfile(f)
-    else:
-        while True:
-            b = os.read(f.fileno(), 65536)
-            if not b:
-                break
-            v = memoryview(b)
-            while v:
-                v = v[s.send(v):]
-sys.stdout.write('ready %d\\n' % os.getpid()); sys.stdout.flush()
-sys.stdin.readline()
-if fork:
-    child = os.fork()
-    if child == 0:
-        send()
-        s.close()
-        os._exit(0)
-    os.waitpid(child, 0)
-else:
-    send()
-s.close()
-sys.stdout.write('done\\n'); sys.stdout.flush()
-`;
-
-// Listens, says `port <n>`, reads one connection to its end, says `got <bytes>`.
-const RECEIVER = `
-import socket, sys
-l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-l.bind((sys.argv[1], 0)); l.listen(1)
-sys.stdout.write('port %d\\n' % l.getsockname()[1]); sys.stdout.flush()
-c, _ = l.accept(); n = 0
-while True:
-    b = c.recv(1 << 20)
-    if not b:
-        break
-    n += len(b)
-sys.stdout.write('got %d\\n' % n); sys.stdout.flush()
-`;
-
-const children: ChildProcess[] = [];
-
-/** A Python process (in a network namespace if given) and its next output lines. */
-function python(code: string, args: string[], netns?: string) {
-  const cmd = netns ? ['ip', 'netns', 'exec', netns, PY] : [PY];
-  const p = spawn(cmd[0], [...cmd.slice(1), '-c', code, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.push(p);
-  const lines: string[] = [];
-  const waiters: (() => void)[] = [];
-  createInterface({ input: p.stdout! }).on('line', (l) => {
-    lines.push(l);
-    waiters.splice(0).forEach((w) => w());
-  });
-  const exited = new Promise<void>((resolve) => p.on('exit', () => { waiters.splice(0).forEach((w) => w()); resolve(); }));
-  /** The next line starting with `prefix`: its words after the prefix. */
-  const line = async (prefix: string): Promise<string> => {
-    for (;;) {
-      const i = lines.findIndex((l) => l.startsWith(prefix));
-      if (i >= 0) return lines.splice(i, 1)[0].slice(prefix.length).trim();
-      if (p.exitCode !== null || p.signalCode !== null) throw new Error(`python exited (${p.exitCode ?? p.signalCode}) before '${prefix}'`);
-      await new Promise<void>((r) => waiters.push(r));
-    }
-  };
-  return { p, line, exited };
-}
-
-/** A receiver and a sender connected to it, the sender waiting for the go. */
-async function pair(mode: 'sendfile' | 'rw', opts: { fork?: boolean; path?: NetPath } = {}) {
-  const recv = python(RECEIVER, [opts.path?.sinkHost ?? '127.0.0.1'], opts.path?.sinkNetns);
-  const port = await recv.line('port');
-  const send = python(SENDER, [mode, opts.path?.sinkHost ?? '127.0.0.1', port, file, opts.fork ? '1' : '0'], opts.path?.senderNetns);
-  const pid = Number(await send.line('ready'));
-  return {
-    pid,
-    /** Tells the sender to go; resolves when the receiver has every byte. */
-    go: async () => {
-      send.p.stdin!.write('go\n');
-      await send.line('done');
-      expect(Number(await recv.line('got'))).toBe(SIZE);
-      await Promise.all([send.exited, recv.exited]);
-    },
-  };
-}
-
-/** Watches `pids`, runs the pairs to their end, and returns the watched processes' counts. */
-async function watched(pids: number[], follow: boolean, go: () => Promise<unknown>): Promise<RoleCounts> {
-  await engine.watch!({ tgids: pids, follow });
-  try {
-    await go();
-    return (await engine.final()).sender;
-  } finally {
-    await engine.end();
-  }
-}
-
-let dir: string;
-let file: string;
-beforeAll(() => {
-  dir = mkdtempSync(join('/var/tmp', 'zcl-watch-test-'));
-  file = join(dir, 'data');
-  writeFileSync(file, randomBytes(SIZE));
-});
-afterAll(() => {
-  children.forEach((c) => c.exitCode === null && c.signalCode === null && c.kill('SIGKILL'));
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(cleanup);
 
 describe('watch mode (libbpf)', () => {
   it('attaches the fork and exit programs and says what each counter counts when watching', () => {
@@ -149,54 +27,6 @@ describe('watch mode (libbpf)', () => {
   it('rejects a process that is not running, with the field named', async () => {
     await expect(engine.watch!({ tgids: [4194304], follow: false })).rejects.toThrow(/^tgids: no running process 4194304/);
     await expect(engine.watch!({ tgids: [0], follow: false })).rejects.toThrow(/^tgids\[0\]/);
-  });
-
-  it('(a) sendfile over loopback: the pages go by reference, the payload leaves on lo', async () => {
-    const a = await pair('sendfile');
-    const s = await watched([a.pid], false, a.go);
-    expect(s.counters.splice_ref_bytes).toBe(SIZE);
-    expect(s.syscalls.sendfile).toBeGreaterThan(0);
-    expect(s.counters.copy_user_to_socket_bytes).toBe(0);
-    expect(s.counters.copy_file_to_user_bytes).toBe(0);
-    expect(s.counters.dev_xmit_bytes).toBeGreaterThanOrEqual(SIZE);
-    expect(s.counters.dev_xmit_bytes).toBeLessThanOrEqual(SIZE + s.counters.retransmit_bytes!);
-    expect(s.counters.copy_linearize_bytes).toBe(0); // lo gathers
-  });
-
-  it('(b) read + send: the file is copied to user space and back into the socket', async () => {
-    const b = await pair('rw');
-    const s = await watched([b.pid], false, b.go);
-    expect(s.counters.copy_file_to_user_bytes).toBe(SIZE);
-    expect(s.counters.copy_user_to_socket_bytes).toBe(SIZE);
-    expect(s.counters.splice_ref_bytes).toBe(0);
-    expect(s.syscalls.read).toBe(Math.ceil(SIZE / (64 * KiB)) + 1); // the last read returns 0 (end of file)
-    expect(s.counters.dev_xmit_bytes).toBeGreaterThanOrEqual(SIZE);
-  });
-
-  it('(c) an unrelated process doing the same at the same time is not counted', async () => {
-    const [mine, other] = [await pair('sendfile'), await pair('sendfile')];
-    const [mineRw, otherRw] = [await pair('rw'), await pair('rw')];
-    const s = await watched([mine.pid, mineRw.pid], false, () => Promise.all([mine.go(), other.go(), mineRw.go(), otherRw.go()]));
-    expect(s.counters.splice_ref_bytes).toBe(SIZE);
-    expect(s.counters.copy_file_to_user_bytes).toBe(SIZE);
-    expect(s.counters.copy_user_to_socket_bytes).toBe(SIZE);
-    // Two files' payload leave: the watched sendfile's and the watched read + send's, not the others'.
-    expect(s.counters.dev_xmit_bytes).toBeGreaterThanOrEqual(2 * SIZE);
-    expect(s.counters.dev_xmit_bytes).toBeLessThanOrEqual(2 * SIZE + s.counters.retransmit_bytes!);
-  });
-
-  it('(d) follow: a child forked after the watch began is counted; without follow it is not', async () => {
-    const followed = await pair('sendfile', { fork: true });
-    const s = await watched([followed.pid], true, followed.go);
-    expect(s.counters.splice_ref_bytes).toBe(SIZE);
-    expect(s.syscalls.sendfile).toBeGreaterThan(0);
-    expect(s.counters.dev_xmit_bytes).toBeGreaterThanOrEqual(SIZE);
-
-    const unfollowed = await pair('sendfile', { fork: true });
-    const u = await watched([unfollowed.pid], false, unfollowed.go);
-    expect(u.counters.splice_ref_bytes).toBe(0);
-    expect(u.counters.dev_xmit_bytes).toBe(0);
-    expect(u.syscalls.sendfile).toBeUndefined();
   });
 
   it('(d) follow: children running when the watch begins are found in /proc; an exited process leaves the map', async () => {
@@ -217,20 +47,5 @@ describe('watch mode (libbpf)', () => {
     }
   });
 
-  describe('(e) over veth without scatter-gather', () => {
-    let path: NetPath;
-    beforeAll(async () => {
-      path = await openPath('veth-nosg');
-    });
-    afterAll(async () => path?.close());
-
-    it('the linearizing copy at the device is attributed to the watched process', async () => {
-      const mine = await pair('sendfile', { path });
-      const s = await watched([mine.pid], false, mine.go);
-      expect(s.counters.splice_ref_bytes).toBe(SIZE);
-      expect(s.counters.copy_linearize_bytes).toBeGreaterThanOrEqual(SIZE);
-      expect(s.counters.copy_linearize_bytes).toBeLessThanOrEqual(SIZE + s.counters.retransmit_bytes!);
-      expect(s.counters.dev_xmit_bytes).toBe(s.counters.copy_linearize_bytes);
-    });
-  });
+  watchGroundTruth(engine);
 });

@@ -17,7 +17,8 @@ import { ROOT } from '../project.js';
 import { BpftraceStream, snapshotOf, type StreamEvent } from './bt-stream.js';
 import { kernelTracepoints, parseScript, planScript, tracefsRoot, type ScriptPlan } from './bt-script.js';
 import { COUNTER_NAMES, ROLES } from './schema.generated.js';
-import type { ProbeCapabilities, ProbeEngine, ProbeTarget, Snapshot } from './types.js';
+import type { ProbeCapabilities, ProbeEngine, ProbeTarget, Snapshot, WatchTarget } from './types.js';
+import { watchProgram } from './bt-watch.js';
 import { isAlive } from '../core/process.js';
 import { childEnv } from '../core/owner.js';
 import { ProbeEngineError } from '../core/errors.js';
@@ -92,6 +93,36 @@ function track(child: ChildProcess): void {
 /** The bpftrace processes this process has running (tests check none is left). */
 export function liveBpftracePids(): number[] {
   return [...live].map((c) => c.pid!).filter((p) => p > 0);
+}
+
+/** The process (tgid) a pid or thread id belongs to, or 0 when it is not running. */
+function tgidOf(pid: number): number {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return 0;
+  try {
+    return Number(/^Tgid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Every running descendant of these processes (from /proc/PID/stat's ppid). */
+function descendants(roots: Set<number>): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const found = new Set(roots);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parent) if (found.has(ppid) && !found.has(pid)) (found.add(pid), (grew = true));
+  }
+  return [...found].filter((p) => !roots.has(p));
 }
 
 class EngineFailure extends ProbeEngineError {
@@ -349,17 +380,56 @@ export class BpftraceEngine implements ProbeEngine {
     return [t.senderPid, t.sinkPid, t.ifindex, t.netnsInode, t.sinkPort, dev, ino].map(String);
   }
 
-  async begin(t: ProbeTarget): Promise<void> {
+  private spawn(program: string, args: string[]): Session {
     if (this.session) throw new Error('the bpftrace engine is already counting a run; end() it first');
     this.missedEvents = 0;
     const session = new Session(this.bpftrace, [
       '-f', 'json', '-B', 'line',
       // The command bpftrace waits for: it exits when we close the pipe (or die).
       '-c', `${this.dd} of=/dev/null bs=1 count=1 status=none`,
-      '-e', this.plan.program,
-      ...this.argsFor(t),
+      '-e', program,
+      ...args,
     ]);
     this.session = session;
+    return session;
+  }
+
+  /**
+   * Watch mode (bt-watch.ts): counts processes the lab did not start, in the
+   * sender role, from zero, until final() or end(). With follow, the children
+   * running now are found in /proc and later ones at their fork. Resolves once
+   * bpftrace has attached; returns the tgids watched at the start.
+   */
+  async watch(t: WatchTarget): Promise<number[]> {
+    const tgids = new Set<number>();
+    for (const pid of t.tgids) {
+      const tgid = tgidOf(pid);
+      if (!tgid) throw Object.assign(new Error(`tgids: no running process ${pid}`), { code: 'EINVAL' });
+      tgids.add(tgid);
+    }
+    if (t.follow) for (const d of descendants(tgids)) tgids.add(d);
+    const list = [...tgids].sort((a, b) => a - b);
+    this.watching = list;
+    const session = this.spawn(watchProgram(this.plan.program, { tgids: list, follow: t.follow }), []);
+    try {
+      await session.attached(this.opts.attachTimeoutMs ?? 60_000);
+    } catch (e) {
+      await session.kill();
+      if (this.session === session) this.session = undefined;
+      throw e;
+    }
+    return list;
+  }
+
+  private watching: number[] = [];
+
+  /** The tgids watched at the start that are still running (bpftrace's own map is not read while it runs). */
+  watched(): number[] {
+    return this.session ? this.watching.filter((p) => isAlive(p)) : [];
+  }
+
+  async begin(t: ProbeTarget): Promise<void> {
+    const session = this.spawn(this.plan.program, this.argsFor(t));
     // Nothing may outlive its run. A run cancelled while bpftrace was still
     // attaching never calls end(); its processes are gone by the time bpftrace
     // attaches, so it stops there. As a last resort, a bpftrace whose processes
