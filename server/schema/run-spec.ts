@@ -3,7 +3,7 @@
 // allowed values.
 import { z } from 'zod';
 import {
-  CACHE_NAMES, DEFAULTS, ENGINE_NAMES, LIMITS, MODE_NAMES, MODES, PATH_NAMES, SINK_NAMES, type EngineName,
+  CACHE_NAMES, DEFAULTS, ENGINE_NAMES, LIMITS, MODE_NAMES, MODES, PATH_NAMES, SINK_NAMES, type EngineName, type ModeInfo,
 } from '../../scenarios/catalog.js';
 import { DEPTH_PATH_KEEP, depthMessage, jsonProblem, MAX_JSON_DEPTH } from './json-guard.js';
 import { formatSize, parseSize, SIZE_SYNTAX } from './units.js';
@@ -30,9 +30,16 @@ const size = (min: number, max: number) =>
 
 // Defaults that depend on other fields: sendfile-nogather's path, and a chunk
 // no larger than a small file.
+// An app mode's chunk is its program's (catalog: app.chunk): taken from the
+// size when the caller leaves it out; a different one given is refused below.
 const withDependentDefaults = (v: unknown) => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
   const o = { ...(v as Record<string, unknown>) };
+  const app = typeof o.mode === 'string' ? (MODES as Record<string, ModeInfo>)[o.mode]?.app : undefined;
+  if (app && o.chunkBytes === undefined) {
+    const n = parseSize((o.sizeBytes ?? DEFAULTS.sizeBytes) as string | number);
+    if (n !== undefined && n >= LIMITS.minSizeBytes && n <= LIMITS.maxSizeBytes) o.chunkBytes = Math.min(app.chunkBytes(n), LIMITS.maxChunkBytes);
+  }
   if (o.path === undefined && typeof o.mode === 'string') {
     const needs = (MODES as Record<string, { path?: string }>)[o.mode]?.path;
     if (needs) o.path = needs;
@@ -61,6 +68,21 @@ const RunSpecObject = z
   .strict();
 
 export const RunSpecSchema = z.preprocess(withDependentDefaults, RunSpecObject).superRefine((s, ctx) => {
+    const app = (MODES as Record<string, ModeInfo>)[s.mode]?.app;
+    if (app) {
+      const fixed = Math.min(app.chunkBytes(s.sizeBytes), LIMITS.maxChunkBytes);
+      if (s.chunkBytes !== fixed)
+        ctx.addIssue({
+          code: 'custom', path: ['chunkBytes'],
+          message: `mode ${s.mode} is a real program whose chunk is fixed by the program (${app.chunk}): leave chunkBytes out (for this size it is ${formatSize(fixed)}); got ${formatSize(s.chunkBytes)}`,
+        });
+      if (s.engine !== 'libbpf')
+        ctx.addIssue({
+          code: 'custom', path: ['engine'],
+          message: `mode ${s.mode} is a real program, measured by watching its process tree, which only the libbpf engine can do; allowed: libbpf`,
+        });
+      return;
+    }
     if (s.chunkBytes > s.sizeBytes)
       ctx.addIssue({
         code: 'custom', path: ['chunkBytes'],
