@@ -142,7 +142,7 @@ describe('zcl report: a small matrix end to end', () => {
     expect(md).toMatch(/^# test-small$/m);
     expect(md).toMatch(/^\*\*Complete: 8 runs \(4 cells × 2 repetitions\), all ok; 1 warmup run per cell before them, discarded\.\*\*/m);
     expect(md).toContain("## The seeds' table, measured");
-    expect(md).toMatch(/^\| mode \| chunk \| CPU copies per byte: seeds \| measured \| mode switches per chunk: seeds \| measured \|.*\| verdict \|$/m);
+    expect(md).toMatch(/^\| mode \| chunk \| program \| CPU copies per byte: seeds \| measured \| mode switches per chunk: seeds \| measured \|.*\| verdict \|$/m);
     for (const [mode, copies, switches] of [['read-write', 2, 4], ['sendfile', 0, 2]] as const)
       for (const chunk of ['16 KiB', '128 KiB'])
         expect(md).toMatch(new RegExp(`^\\| ${mode} \\| ${chunk} \\| ${copies} \\| ${copies}\\.00 \\| ${switches} \\| ${switches}\\.00 \\| .* \\| matches \\|$`, 'm'));
