@@ -273,7 +273,22 @@ Napi::Value StartSink(const Napi::CallbackInfo& info) {
   if (mode == "read") spec.mode = SinkMode::Read;
   else if (mode == "discard") spec.mode = SinkMode::Discard;
   else throw Napi::TypeError::New(env, "sink mode '" + mode + "' is not one of: read, discard");
-  spec.listen_fd = static_cast<int>(u64_field(o, "fd"));
+  // Client mode: {connect: {host, port}, request?, http?} instead of fd.
+  Napi::Value cv = o.Get("connect");
+  if (cv.IsObject()) {
+    Napi::Object c = cv.As<Napi::Object>();
+    spec.listen_fd = -1;
+    spec.connect_host = str_field(c, "host");
+    uint64_t port = u64_field(c, "port");
+    if (port == 0 || port > 65535) throw Napi::RangeError::New(env, "connect.port must be 1-65535");
+    spec.connect_port = static_cast<uint16_t>(port);
+    Napi::Value rv = o.Get("request");
+    if (rv.IsString()) spec.request = rv.As<Napi::String>().Utf8Value();
+    Napi::Value hv = o.Get("http");
+    spec.http = hv.IsBoolean() && hv.As<Napi::Boolean>().Value();
+  } else {
+    spec.listen_fd = static_cast<int>(u64_field(o, "fd"));
+  }
   spec.buffer = u64_field(o, "buffer");
   if (spec.buffer == 0) throw Napi::RangeError::New(env, "buffer must be at least 1 byte");
   bool read = spec.mode == SinkMode::Read;
@@ -288,6 +303,7 @@ Napi::Value StartSink(const Napi::CallbackInfo& info) {
         o.Set("cpuSysSeconds", res.cpu_sys_seconds);
         o.Set("syscalls", syscalls_to_js(env, res.syscalls));
         o.Set("cancelled", res.cancelled);
+        if (!res.header.empty()) o.Set("header", res.header);
         return o;
       });
 }

@@ -8,12 +8,28 @@
 // switches per chunk for each way of sending a file. `textbook` below is that
 // model, per mode; measured results are compared against it.
 
+/** A mode run by a real program (apps/run APP), not by the lab's own engine: the seeds' systems. */
+export interface AppInfo {
+  /** The name apps/run knows it by. */
+  name: string;
+  /** What the lab's sink speaks to it: raw TCP (read to EOF), or an HTTP GET (the response header counted apart). */
+  protocol: 'tcp' | 'http';
+  /** The program's own chunk, which the run's chunkBytes takes (the program fixes it; strace-measured, apps/GROUND-TRUTH.md). */
+  chunk: string;
+  /** That chunk in bytes for a file of this size. */
+  chunkBytes(sizeBytes: number): number;
+}
+
 export interface ModeInfo {
   /** One line for --help and the dashboard. */
   summary: string;
+  /** The program that runs it: the lab's native engine, Node, or a real program (OpenJDK, Netty, nginx, ...). */
+  program: string;
+  /** Set for the modes a real program runs (apps/), started by the lab in the sender's place and watched. */
+  app?: AppInfo;
   /** What the sender does, as code. */
   calls: string;
-  /** Runs in the native engine (else plain JS in the sender process). */
+  /** Runs in the native engine (else plain JS in the sender process, or a real program: see app). */
   native: boolean;
   /** mmap()s the file: the sender's user space sees the page cache through a mapping. */
   mapsFile: boolean;
@@ -36,6 +52,7 @@ export interface ModeInfo {
 export const MODES = {
   'read-write': {
     summary: 'read() the file into a user buffer, then write() it to the socket',
+    program: "the lab's native engine (C++, native/engine)",
     calls: 'read(file, buf, chunk); write(sock, buf, n)',
     native: true,
     mapsFile: false, usesUserBuffer: true, passesPages: false, pinsUserPages: false, needsNoGather: false,
@@ -43,6 +60,7 @@ export const MODES = {
   },
   'mmap-write': {
     summary: 'mmap() the file, then write() from the mapping to the socket',
+    program: "the lab's native engine (C++, native/engine)",
     calls: 'map = mmap(file); write(sock, map + off, chunk)',
     native: true,
     mapsFile: true, usesUserBuffer: true, passesPages: false, pinsUserPages: false, needsNoGather: false,
@@ -50,6 +68,7 @@ export const MODES = {
   },
   sendfile: {
     summary: 'sendfile() over a path whose device does scatter-gather ("sendfile + DMA gather", Linux >= 2.4)',
+    program: "the lab's native engine (C++, native/engine)",
     calls: 'sendfile(sock, file, &off, chunk)',
     native: true,
     mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: false,
@@ -57,6 +76,7 @@ export const MODES = {
   },
   'sendfile-nogather': {
     summary: 'sendfile() over a device with scatter-gather off (the Linux 2.1 sendfile: one CPU copy)',
+    program: "the lab's native engine (C++, native/engine)",
     calls: 'sendfile(sock, file, &off, chunk) on a path with ethtool -K dev sg off',
     native: true,
     mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: true,
@@ -65,6 +85,7 @@ export const MODES = {
   },
   splice: {
     summary: 'splice() the file into a pipe, then splice() the pipe into the socket',
+    program: "the lab's native engine (C++, native/engine)",
     calls: 'splice(file -> pipe, chunk); splice(pipe -> sock, n)',
     native: true,
     mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: false,
@@ -72,6 +93,7 @@ export const MODES = {
   },
   'msg-zerocopy': {
     summary: 'send(MSG_ZEROCOPY) from the mmap()ed file; completions read from the socket error queue',
+    program: "the lab's native engine (C++, native/engine)",
     calls: 'setsockopt(SO_ZEROCOPY); send(sock, map + off, chunk, MSG_ZEROCOPY); recvmsg(MSG_ERRQUEUE)',
     native: true,
     mapsFile: true, usesUserBuffer: true, passesPages: false, pinsUserPages: true, needsNoGather: false,
@@ -80,11 +102,85 @@ export const MODES = {
   },
   'node-stream': {
     summary: "what Node apps do today: fs.createReadStream(file).pipe(socket)",
+    program: "Node's fs and net (the lab's sender process, plain JS)",
     calls: 'fs.createReadStream(file, { highWaterMark: chunk }).pipe(net.connect(...))',
     native: false,
     mapsFile: false, usesUserBuffer: true, passesPages: false, pinsUserPages: false, needsNoGather: false,
     switchesNote: "Node's stream issues its own reads and writes, not one of each per chunk",
     textbook: { cpuCopies: 2, modeSwitchesPerChunk: 4, note: 'read into a Buffer, write from it, plus the event loop' },
+  },
+  // The seeds' systems, run by real programs (apps/run; what each does, from
+  // strace -f: apps/GROUND-TRUTH.md). The lab starts the program in the
+  // sender's place, its sink is the client, and the probes watch the program's
+  // process tree.
+  'java-transferto': {
+    summary: 'Java NIO FileChannel.transferTo() to a SocketChannel: the seeds\' zero-copy example (one sendfile for the file)',
+    program: 'OpenJDK 17 FileChannel.transferTo (apps/java TransferTo)',
+    app: { name: 'java-transferto', protocol: 'tcp', chunk: 'the whole file per sendfile (JDK 17 asks for up to 0x7ffff000 B per call)', chunkBytes: (n: number) => Math.min(n, 0x7ffff000) },
+    calls: 'fileChannel.transferTo(pos, size - pos, socketChannel)  ->  sendfile(sock, file, &pos, size - pos)',
+    native: false,
+    mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: false,
+    textbook: { cpuCopies: 0, modeSwitchesPerChunk: 2, note: 'transferTo = sendfile: page cache pages referenced by the socket buffer; DMA gathers them' },
+  },
+  'java-stream': {
+    summary: 'Java streams: FileInputStream.read() into a byte[], socket OutputStream.write() (what Java code does without NIO)',
+    program: 'OpenJDK 17 InputStream/OutputStream (apps/java StreamCopy)',
+    app: { name: 'java-stream', protocol: 'tcp', chunk: '64 KiB (the app\'s byte[]; read 64 KiB, write 64 KiB)', chunkBytes: (n: number) => Math.min(n, 64 * 1024) },
+    calls: 'in.read(buf)  ->  read(file, 64 KiB); out.write(buf, 0, n)  ->  write(sock, n)',
+    native: false,
+    mapsFile: false, usesUserBuffer: true, passesPages: false, pinsUserPages: false, needsNoGather: false,
+    switchesNote: 'the last read returns 0 at end of file (one extra call)',
+    textbook: { cpuCopies: 2, modeSwitchesPerChunk: 4, note: 'page cache -> user buffer -> socket buffer (plus the JVM\'s own memcpys, which no kernel probe sees)' },
+  },
+  'netty-fileregion': {
+    summary: 'Netty DefaultFileRegion on the NIO transport (transferTo on a non-blocking channel: sendfile until EAGAIN, then wait)',
+    program: 'Netty 4.1 DefaultFileRegion, NIO transport (Debian libnetty-java; apps/java NettyFileRegion)',
+    app: { name: 'netty-fileregion', protocol: 'tcp', chunk: 'what the socket buffer takes per sendfile (varies; the call asks for all that is left)', chunkBytes: (n: number) => n },
+    calls: 'ctx.writeAndFlush(new DefaultFileRegion(fileChannel, 0, size))  ->  sendfile(sock, file, &pos, size - pos) until EAGAIN, repeated on OP_WRITE',
+    native: false,
+    mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: false,
+    switchesNote: 'a non-blocking socket: each sendfile stops when the socket buffer is full (some return EAGAIN), so the calls vary run to run; the chunk counted is the whole file',
+    textbook: { cpuCopies: 0, modeSwitchesPerChunk: 2, note: 'FileRegion = transferTo = sendfile: pages by reference, DMA gathers them' },
+  },
+  'nginx-sendfile': {
+    summary: 'nginx serving the file over HTTP with sendfile on (the header by writev, the body by sendfile)',
+    program: 'nginx 1.22 (Debian), sendfile on (apps/nginx serve.py, its own config and prefix)',
+    app: { name: 'nginx-sendfile', protocol: 'http', chunk: '2 MiB per sendfile at most (sendfile_max_chunk); fewer bytes when the socket buffer is full', chunkBytes: (n: number) => Math.min(n, 2 * 1024 * 1024) },
+    calls: 'writev(sock, header); sendfile(sock, file, &off, <= 2 MiB) until EAGAIN, repeated on EPOLLOUT',
+    native: false,
+    mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: false,
+    switchesNote: 'nginx adds the request read (recvfrom) and the header writev, and its non-blocking sendfile calls stop short or return EAGAIN when the socket buffer is full',
+    textbook: { cpuCopies: 0, modeSwitchesPerChunk: 2, note: 'sendfile for the body (the header, a few hundred bytes, is copied)' },
+  },
+  'nginx-copy': {
+    summary: 'nginx serving the file over HTTP with sendfile off (pread into its buffers, writev to the socket)',
+    program: 'nginx 1.22 (Debian), sendfile off (apps/nginx serve.py, its own config and prefix)',
+    app: { name: 'nginx-copy', protocol: 'http', chunk: '32 KiB (output_buffers 2 32k: pread64 32 KiB, writev 32 KiB)', chunkBytes: (n: number) => Math.min(n, 32 * 1024) },
+    calls: 'pread64(file, buf, 32 KiB, off); writev(sock, [header,] buf)',
+    native: false,
+    mapsFile: false, usesUserBuffer: true, passesPages: false, pinsUserPages: false, needsNoGather: false,
+    switchesNote: 'nginx adds the request read (recvfrom), and a writev that meets a full socket buffer returns short and is repeated',
+    textbook: { cpuCopies: 2, modeSwitchesPerChunk: 4, note: 'page cache -> nginx buffer -> socket buffer' },
+  },
+  'python-sendfile': {
+    summary: "Python's socket.sendfile() (os.sendfile of the whole file, then one call returning 0)",
+    program: 'CPython 3 socket.sendfile (apps/python sendfile_server.py)',
+    app: { name: 'python-sendfile', protocol: 'tcp', chunk: 'min(file size, 1 GiB) per sendfile', chunkBytes: (n: number) => Math.min(n, 2 ** 30) },
+    calls: 'sock.sendfile(f)  ->  sendfile(sock, file, &off, min(size, 1 GiB)) until it returns 0',
+    native: false,
+    mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: false,
+    switchesNote: 'CPython calls sendfile once more, which returns 0 (end of file)',
+    textbook: { cpuCopies: 0, modeSwitchesPerChunk: 2, note: 'page cache pages referenced by the socket buffer; DMA gathers them' },
+  },
+  'node-http': {
+    summary: "Node's http server piping fs.createReadStream into the response (Node core has no socket sendfile)",
+    program: "Node http server + fs.createReadStream (apps/node http-server.mjs)",
+    app: { name: 'node-http', protocol: 'http', chunk: "64 KiB (fs.ReadStream's highWaterMark)", chunkBytes: (n: number) => Math.min(n, 64 * 1024) },
+    calls: 'read(file, 64 KiB) in the libuv pool; writev(sock, [header, chunk]) then write(sock, chunk) on the event loop',
+    native: false,
+    mapsFile: false, usesUserBuffer: true, passesPages: false, pinsUserPages: false, needsNoGather: false,
+    switchesNote: 'the last read returns 0 at end of file, and the request read (recvfrom or read) is on the socket',
+    textbook: { cpuCopies: 2, modeSwitchesPerChunk: 4, note: 'read into a Buffer, write from it (the header rides in the first writev)' },
   },
 } as const satisfies Record<string, ModeInfo>;
 
@@ -145,3 +241,8 @@ export const DEFAULTS = {
 
 /** A mode's catalog entry. */
 export const modeInfo = (mode: string): ModeInfo => MODES[mode as ModeName];
+
+/** The modes a real program runs (apps/), in catalog order. */
+export const APP_MODE_NAMES = MODE_NAMES.filter((m) => modeInfo(m).app);
+/** The lab's own modes (its native engine, or Node in its sender process). */
+export const LAB_MODE_NAMES = MODE_NAMES.filter((m) => !modeInfo(m).app);

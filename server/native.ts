@@ -32,6 +32,8 @@ export interface NativeSinkResult {
   cpuSysSeconds: number;
   syscalls: SyscallCounts;
   cancelled: boolean;
+  /** Client sink of an HTTP app mode: the response header, blank line included (not in bytes, not in the checksum). */
+  header?: string;
 }
 
 /** An Error from the engine: which syscall failed, and the errno name. */
@@ -61,7 +63,11 @@ export interface Addon {
     cb: Callback<NativeTransferResult>,
   ): LoopHandle;
   listen(host: string, port: number): { fd: number; port: number };
-  startSink(spec: { fd: number; mode: 'read' | 'discard'; buffer: number }, cb: Callback<NativeSinkResult>): LoopHandle;
+  /** Listening sink ({fd}: accepts one connection), or client sink ({connect}: connects, sends request, with http reads the response header apart). */
+  startSink(
+    spec: { fd: number; mode: 'read' | 'discard'; buffer: number } | { connect: { host: string; port: number }; request?: string; http?: boolean; mode: 'read' | 'discard'; buffer: number },
+    cb: Callback<NativeSinkResult>,
+  ): LoopHandle;
   probes: {
     /** bpf/counters.h as the addon compiled it (server/probes/schema.generated.ts is generated from the header's text; a test compares them). */
     schema: {
@@ -73,7 +79,7 @@ export interface Addon {
     open(): { tier: string; programs: { name: string; attached: boolean; error?: string }[]; counters: { name: string; available: boolean; source: string; missing?: string; watch?: string }[] };
     begin(t: { senderPid: number; sinkPid: number; ifindex: number; netnsInode: number; sinkPort: number; file: string }): void;
     /** Zeroes the counters and counts these processes (role sender), with follow their children too; returns the tgids watched at the start. RangeError for a process that is not running. */
-    watch(t: { tgids: number[]; follow: boolean }): number[];
+    watch(t: { tgids: number[]; follow: boolean; sinkPid?: number }): number[];
     /** The tgids watched now (follow adds children as they fork; an exited process leaves). */
     watched(): number[];
     end(): void;

@@ -283,7 +283,7 @@ describe('bpftrace engine on this kernel', () => {
     expectAgree(libbpf, bpftrace, bt.missedEvents);
     // And they count what happened (the libbpf suite checks the rest against the file and the engine).
     const s = bpftrace.sender.counters;
-    const moved = { 'read-write': s.copy_user_to_socket_bytes, 'node-stream': s.copy_user_to_socket_bytes, 'mmap-write': s.copy_user_to_socket_bytes, sendfile: s.splice_ref_bytes, 'sendfile-nogather': s.splice_ref_bytes, splice: s.splice_ref_bytes, 'msg-zerocopy': s.zerocopy_bytes }[mode];
+    const moved = ({ 'read-write': s.copy_user_to_socket_bytes, 'node-stream': s.copy_user_to_socket_bytes, 'mmap-write': s.copy_user_to_socket_bytes, sendfile: s.splice_ref_bytes, 'sendfile-nogather': s.splice_ref_bytes, splice: s.splice_ref_bytes, 'msg-zerocopy': s.zerocopy_bytes } as Partial<Record<ModeName, number | null>>)[mode];
     expect(moved).toBe(r.sizeBytes);
     expect(bpftrace.sink.counters.copy_socket_to_user_bytes).toBe(r.sizeBytes);
     if (path === 'veth-nosg') expect(s.copy_linearize_bytes).toBeGreaterThanOrEqual(r.sizeBytes - bt.missedEvents * 65536); // see the softirq tolerance above

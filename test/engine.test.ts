@@ -1,7 +1,7 @@
 // Every mode on every path moves exactly the file's bytes, intact, and the
 // engine's syscall counts are what its loop implies.
 import { describe, expect, it } from 'vitest';
-import { MODE_NAMES, MODES, PATH_NAMES, type ModeName, type PathName } from '../scenarios/catalog.js';
+import { LAB_MODE_NAMES, MODE_NAMES, MODES, PATH_NAMES, type ModeName, type PathName } from '../scenarios/catalog.js';
 import { runTransfer } from '../server/session/session.js';
 import { parseRunSpec } from '../server/schema/run-spec.js';
 import { addon } from '../server/native.js';
@@ -21,7 +21,8 @@ function expectedSyscalls(mode: ModeName): Record<string, number> | undefined {
   }
 }
 
-const cells: [ModeName, PathName][] = MODE_NAMES.flatMap((m) => {
+// The lab's own modes (the app modes: test/app-modes.test.ts).
+const cells: [ModeName, PathName][] = LAB_MODE_NAMES.flatMap((m) => {
   const only = (MODES[m] as { path?: PathName }).path;
   return (only ? [only] : PATH_NAMES).map((p) => [m, p] as [ModeName, PathName]);
 });

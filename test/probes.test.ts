@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DIST } from '../server/project.js';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { MODE_NAMES, MODES, PATH_NAMES, type ModeName, type PathName } from '../scenarios/catalog.js';
+import { LAB_MODE_NAMES, MODE_NAMES, MODES, PATH_NAMES, type ModeName, type PathName } from '../scenarios/catalog.js';
 import { addon } from '../server/native.js';
 import { COUNTER_KINDS, COUNTERS, PROBE_SYSCALLS, ROLES } from '../server/probes/schema.generated.js';
 import { libbpfEngine } from '../server/probes/select.js';
@@ -19,7 +19,8 @@ import { expectGroundTruth } from './ground-truth.js';
 const engine = libbpfEngine();
 const run = (spec: RunSpecInput) => runTransfer(parseRunSpec({ sizeBytes: ODD_SIZE, chunkBytes: CHUNK, ...spec }), { probes: { engine } });
 
-const cells: [ModeName, PathName][] = MODE_NAMES.flatMap((m) => {
+// The lab's own modes (the app modes: test/app-modes.test.ts).
+const cells: [ModeName, PathName][] = LAB_MODE_NAMES.flatMap((m) => {
   const only = (MODES[m] as { path?: PathName }).path;
   return (only ? [only] : PATH_NAMES).map((p) => [m, p] as [ModeName, PathName]);
 });

@@ -142,10 +142,10 @@ describe('zcl report: a small matrix end to end', () => {
     expect(md).toMatch(/^# test-small$/m);
     expect(md).toMatch(/^\*\*Complete: 8 runs \(4 cells × 2 repetitions\), all ok; 1 warmup run per cell before them, discarded\.\*\*/m);
     expect(md).toContain("## The seeds' table, measured");
-    expect(md).toMatch(/^\| mode \| chunk \| CPU copies per byte: seeds \| measured \| mode switches per chunk: seeds \| measured \|.*\| verdict \|$/m);
+    expect(md).toMatch(/^\| mode \| chunk \| program \| CPU copies per byte: seeds \| measured \| mode switches per chunk: seeds \| measured \|.*\| verdict \|$/m);
     for (const [mode, copies, switches] of [['read-write', 2, 4], ['sendfile', 0, 2]] as const)
       for (const chunk of ['16 KiB', '128 KiB'])
-        expect(md).toMatch(new RegExp(`^\\| ${mode} \\| ${chunk} \\| ${copies} \\| ${copies}\\.00 \\| ${switches} \\| ${switches}\\.00 \\| .* \\| matches \\|$`, 'm'));
+        expect(md).toMatch(new RegExp(`^\\| ${mode} \\| ${chunk} \\| the lab's native engine \\(C\\+\\+, native/engine\\) \\| ${copies} \\| ${copies}\\.00 \\| ${switches} \\| ${switches}\\.00 \\| .* \\| matches \\|$`, 'm'));
     expect(md).toContain('### Where the measurement differs from the seeds, and why');
     expect(md).toContain('## Results per cell');
     expect(md).toMatch(/^\| read-write \| 16 KiB \| 2 of 2 \| \d+/m);
@@ -267,7 +267,7 @@ describe('runMatrix: a failed cell is recorded and the rest go on', () => {
     const md = readFileSync(join(outDir, 'report.md'), 'utf8');
     expect(md).toMatch(/^## Failures$/m);
     expect(md).toMatch(/^\| splice \| warmup 1 \| Error: the splice engine broke \|$/m);
-    expect(md).toMatch(/^\| read-write \| 2 \| – \| 4 \| – \| – \| – \| unmeasured \|$/m);
+    expect(md).toMatch(/^\| read-write \| the lab's native engine \(C\+\+, native\/engine\) \| 2 \| – \| 4 \| – \| – \| – \| unmeasured \|$/m);
     expect(readFileSync(join(outDir, 'report.html'), 'utf8')).toContain('the splice engine broke');
 
     const retried = await runMatrix(matrix, { outDir, probes, resume: true });

@@ -38,7 +38,9 @@ export class RunPanel {
         for (const v of f.values) sel.append(el('option', { value: v.value, title: v.summary }, v.value));
         if (f.default !== undefined) sel.value = String(f.default);
         const describe = () => {
-          hint.textContent = f.values.find((v) => v.value === sel.value)?.summary ?? '';
+          const v = f.values.find((x) => x.value === sel.value);
+          // modes: which program runs it (the lab's engine, Node, or a real program)
+          hint.textContent = (v?.summary ?? '') + (v?.program ? ` (program: ${v.program})` : '');
         };
         sel.addEventListener('change', describe);
         describe();

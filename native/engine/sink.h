@@ -1,4 +1,7 @@
-// The sink: accepts one TCP connection and receives until the sender closes.
+// The sink: accepts one TCP connection and receives until the sender closes; or,
+// as the client of a real program (the app modes), connects to it, sends a
+// request (an HTTP GET) and receives until the server closes, the response's
+// header (up to its blank line) apart from the body.
 //  read:    recv() into a user buffer (the receive-side copy) and a running checksum;
 //  discard: recv(MSG_TRUNC): TCP drops the bytes in the kernel without copying
 //           them to user space (tcp_recvmsg skips skb_copy_datagram_msg).
@@ -18,6 +21,12 @@ struct SinkSpec {
   SinkMode mode;
   int listen_fd;     // from tcp_listen(); the sink closes it after accept
   uint64_t buffer;   // bytes per recv
+  // Client mode (listen_fd < 0): connect here, send `request` (may be empty).
+  std::string connect_host;
+  uint16_t connect_port = 0;
+  std::string request;
+  // The response starts with an HTTP header: received apart (not in bytes, not in the checksum).
+  bool http = false;
 };
 
 using SinkControl = Control;
@@ -30,6 +39,7 @@ struct SinkResult {
   double cpu_sys_seconds = 0;
   SyscallCounts syscalls;
   bool cancelled = false;
+  std::string header;  // http: the response header, blank line included
 };
 
 SinkResult run_sink(const SinkSpec& spec, SinkControl& ctl);

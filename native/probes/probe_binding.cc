@@ -136,7 +136,7 @@ Napi::Array tgid_array(Napi::Env env, const std::vector<uint32_t>& tgids) {
   return a;
 }
 
-// watch({tgids: number[], follow: boolean}) -> number[]: zero the counters and count
+// watch({tgids: number[], follow: boolean, sinkPid?: number}) -> number[]: zero the counters and count
 // these processes (role sender), with follow their children too; returns the tgids
 // watched at the start. Ended by end(), like a run.
 Napi::Value Watch(const Napi::CallbackInfo& info) {
@@ -157,6 +157,13 @@ Napi::Value Watch(const Napi::CallbackInfo& info) {
   Napi::Value fv = o.Get("follow");
   if (!fv.IsUndefined() && !fv.IsBoolean()) throw Napi::TypeError::New(env, "follow: expected true or false");
   t.follow = fv.IsBoolean() && fv.As<Napi::Boolean>().Value();
+  Napi::Value sv = o.Get("sinkPid");
+  if (!sv.IsUndefined()) {
+    double d = sv.IsNumber() ? sv.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 1 && d <= 4194304 && d == static_cast<double>(static_cast<uint32_t>(d))))
+      throw Napi::TypeError::New(env, "sinkPid: expected a process id (an integer from 1 to 4194304)");
+    t.sink_tgid = static_cast<uint32_t>(d);
+  }
   try {
     return tgid_array(env, Host::instance().watch(t));
   } catch (const ProbeUnavailable& e) {

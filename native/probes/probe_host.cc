@@ -560,6 +560,8 @@ std::vector<uint32_t> Host::watch(const WatchTarget& t) {
   for (uint32_t tgid : tgids) add(tgid);
   misses_at_begin_ = total_misses();
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  // The sink of an app-mode lab run: its own role, by its tgid, as in a lab run.
+  if (t.sink_tgid) __atomic_store_n(&cfg.tgid[ZCL_ROLE_sink], t.sink_tgid, __ATOMIC_SEQ_CST);
   __atomic_store_n(&cfg.watch, 1u, __ATOMIC_SEQ_CST);
   if (t.follow) {
     // Children forked from now on are added by the fork program; the ones running

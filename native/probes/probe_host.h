@@ -42,6 +42,7 @@ struct RunTarget {
 struct WatchTarget {
   std::vector<uint32_t> tgids;  // processes (a thread id names its process)
   bool follow;                  // their children, those running now and those forked later, too
+  uint32_t sink_tgid = 0;       // a lab run's sink, counted in the sink role (app modes); 0: none
 };
 
 struct RoleSnapshot {

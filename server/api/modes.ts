@@ -11,7 +11,7 @@ import { CHART_WINDOW_SECONDS, CHARTS, COPY_COUNTERS } from '../view/charts.js';
 import { flowDocument } from '../view/flow-svg.js';
 
 export type FormField =
-  | { name: string; kind: 'choice'; values: { value: string; summary?: string }[]; default?: string }
+  | { name: string; kind: 'choice'; values: { value: string; summary?: string; program?: string }[]; default?: string }
   | { name: string; kind: 'size'; default?: number; defaultText?: string; min?: number; max?: number; syntax: string }
   | { name: string; kind: 'number' | 'text' | 'boolean'; default?: unknown };
 
@@ -38,7 +38,12 @@ export function formFields(): FormField[] {
       return {
         name,
         kind: 'choice',
-        values: p.enum.map((v) => ({ value: String(v), summary: DESCRIBED[name]?.[String(v)]?.summary })),
+        values: p.enum.map((v) => ({
+          value: String(v),
+          summary: DESCRIBED[name]?.[String(v)]?.summary,
+          // modes: which program runs it (the lab's engine, Node, or a real program)
+          ...(name === 'mode' ? { program: MODES[String(v) as keyof typeof MODES]?.program } : {}),
+        })),
         default: dflt === undefined ? undefined : String(dflt),
       };
     const types = Array.isArray(p.type) ? p.type : [p.type];
@@ -61,6 +66,7 @@ export function formFields(): FormField[] {
 export function modesDocument() {
   return {
     fields: formFields().map((f) => ({ ...f, label: LABELS[f.name] ?? f.name })),
+    // every mode with its program (app modes: the app's name, protocol and fixed chunk; functions dropped by JSON)
     modes: Object.entries(MODES).map(([name, m]) => ({ name, ...m })),
     paths: Object.entries(PATHS).map(([name, p]) => ({ name, ...p })),
     sinks: Object.entries(SINKS).map(([name, s]) => ({ name, ...s })),

@@ -1,6 +1,6 @@
 // zcl compare: every mode once on a path, side by side.
 import type { Command } from 'commander';
-import { MODE_NAMES, MODES } from '../../scenarios/catalog.js';
+import { MODE_NAMES, MODES, modeInfo } from '../../scenarios/catalog.js';
 import { probeSetup } from '../probes/select.js';
 import { CancelledError } from '../core/errors.js';
 import type { RunResult } from '../run/result.js';
@@ -16,7 +16,7 @@ export function registerCompare(program: Command): void {
     .description('run every mode once over a path and print them side by side (sendfile-nogather always over veth-nosg)')
     .option('--path <path>', 'loopback | veth', 'loopback')
     .option('--size <size>', 'bytes per run', '256MiB')
-    .option('--chunk <size>', 'bytes per syscall', '128KiB')
+    .option('--chunk <size>', 'bytes per syscall (app modes: their program\'s own)', '128KiB')
     .option('--modes <list>', `comma-separated modes (default: all: ${MODE_NAMES.join(', ')})`)
     .addOption(engineOption())
     .option('--json', 'print the RunResults as JSON')
@@ -25,7 +25,11 @@ export function registerCompare(program: Command): void {
       const specs: RunSpec[] = withOptionNames(() =>
         modes.map((mode) =>
           parseRunSpec(
-            { mode, path: (MODES[mode as keyof typeof MODES] as { path?: string } | undefined)?.path ?? o.path, sizeBytes: o.size, chunkBytes: o.chunk, engine: o.engine },
+            {
+              mode, path: (MODES[mode as keyof typeof MODES] as { path?: string } | undefined)?.path ?? o.path, sizeBytes: o.size,
+              // an app mode's chunk is its program's
+              ...(modeInfo(mode)?.app ? {} : { chunkBytes: o.chunk }), engine: o.engine,
+            },
             'options',
           ),
         ),

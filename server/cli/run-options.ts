@@ -31,8 +31,12 @@ export function catalogHelp(): string {
     const w = Math.max(...Object.keys(entries).map((k) => k.length));
     return `\n${title}:\n` + Object.entries(entries).map(([k, v]) => `  ${k.padEnd(w)}  ${v.summary}`).join('\n');
   };
+  // Modes: what each does, and which program runs it (the lab's engine, Node, or a real program).
+  const modes = Object.fromEntries(
+    Object.entries(MODES).map(([k, m]) => [k, { summary: `${m.summary}\n  ${' '.repeat(Math.max(...Object.keys(MODES).map((x) => x.length)))}  program: ${m.program}${'app' in m ? ` (chunk: ${m.app.chunk}; probe engine: libbpf)` : ''}` }]),
+  );
   return (
-    list('Modes (--mode)', MODES) + '\n' + list('Paths (--path)', PATHS) + '\n' + list('Sinks (--sink)', SINKS) + '\n' +
+    list('Modes (--mode)', modes) + '\n' + list('Paths (--path)', PATHS) + '\n' + list('Sinks (--sink)', SINKS) + '\n' +
     list('Cache (--cache)', CACHES) + '\n' + list('Probe engines (--engine)', ENGINES) + '\n'
   );
 }

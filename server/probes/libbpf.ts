@@ -26,7 +26,7 @@ export class LibbpfEngine implements ProbeEngine {
   /** Watch mode: these processes (and with follow their children) count in the sender role. */
   async watch(t: WatchTarget): Promise<number[]> {
     this.missedEvents = undefined;
-    return addon().probes.watch({ tgids: t.tgids, follow: t.follow });
+    return addon().probes.watch({ tgids: t.tgids, follow: t.follow, ...(t.sinkPid ? { sinkPid: t.sinkPid } : {}) });
   }
 
   watched(): number[] {

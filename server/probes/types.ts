@@ -51,6 +51,8 @@ export interface WatchTarget {
   tgids: number[];
   /** Their children too: those running at the start and those forked later. */
   follow: boolean;
+  /** A lab run's sink (app modes: the client of the watched program), counted in the sink role by its pid. */
+  sinkPid?: number;
 }
 
 export interface ProbeEngine {

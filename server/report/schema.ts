@@ -74,10 +74,10 @@ export const RunResultSchema = z
     sender: z
       .object({
         pid: z.number().int(),
-        engine: z.enum(['native', 'node']),
+        engine: z.enum(['native', 'node', 'app']),
         cpuUserSeconds: count,
         cpuSysSeconds: count,
-        cpuScope: z.enum(['thread', 'process']),
+        cpuScope: z.enum(['thread', 'process', 'tree']),
         cpuSecondsPerGiB: count,
         syscalls,
       })
@@ -93,6 +93,10 @@ export const RunResultSchema = z
         syscalls,
       })
       .strict(),
+    app: z
+      .object({ name: z.string(), program: z.string(), protocol: z.enum(['tcp', 'http']), pid: z.number().int(), tree: z.array(z.number().int()), headerBytes: count })
+      .strict()
+      .optional(),
     zerocopy: z.object({ sends: count, completions: count, copiedCompletions: count, copiedBytes: count }).strict().optional(),
     file: z.object({ path: z.string(), checksum: z.string(), pagesCachedBefore: count, pages: count }).strict(),
     device: z.object({ name: z.string(), netns: z.string().optional(), scatterGather: z.boolean() }).strict(),

@@ -40,15 +40,15 @@ export function seedsTable(m: ReportModel): Table {
   const ids = idFields(m);
   return {
     headers: [
-      ...ids.map(fieldTitle), 'CPU copies per byte: seeds', 'measured', 'mode switches per chunk: seeds', 'measured',
+      ...ids.map(fieldTitle), 'program', 'CPU copies per byte: seeds', 'measured', 'mode switches per chunk: seeds', 'measured',
       'DMA per byte: disk → page cache', 'DMA per byte: socket → device', 'verdict',
     ],
-    numeric: [...ids.map(() => false), true, true, true, true, true, true, false],
+    numeric: [...ids.map(() => false), false, true, true, true, true, true, true, false],
     rows: m.cells.map((c) => {
       const t = MODES[c.cell.spec.mode as ModeName].textbook;
       const s = c.summary;
       return [
-        ...idCells(m, c), String(t.cpuCopies), statText(s.copiesPerByte, 2), String(t.modeSwitchesPerChunk), statText(s.modeSwitchesPerChunk, 2),
+        ...idCells(m, c), MODES[c.cell.spec.mode as ModeName].program, String(t.cpuCopies), statText(s.copiesPerByte, 2), String(t.modeSwitchesPerChunk), statText(s.modeSwitchesPerChunk, 2),
         statText(s.diskPerByte, 2), statText(s.devicePerByte, 2), verdictText(c),
       ];
     }),

@@ -3,7 +3,20 @@
 import { addon, type NativeSinkResult, type NativeTransferResult } from '../native.js';
 
 export interface SenderArgs { mode: string; file: string; sizeBytes: number; chunkBytes: number; host: string; port: number; parentPid: number }
-export interface SinkArgs { mode: 'read' | 'discard'; host: string; bufferBytes: number; parentPid: number }
+export interface SinkArgs {
+  mode: 'read' | 'discard';
+  host: string;
+  bufferBytes: number;
+  parentPid: number;
+  /** App modes: the sink is the client; it connects here on "go" (and says "ready" first, not "listening"). */
+  connect?: { host: string; port: number };
+  /** Sent once connected (an HTTP GET). */
+  request?: string;
+  /** The response starts with an HTTP header, received apart from the body. */
+  http?: boolean;
+  /** Fetch once, discarding, before saying "ready" (app modes: the program's start-up stays out of the counts). */
+  warmup?: boolean;
+}
 
 /** What the sender reports; node-stream fills what JS can know. */
 export type SenderResult = NativeTransferResult & { engine: 'native' | 'node'; cpuScope: 'thread' | 'process' };

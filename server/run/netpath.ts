@@ -24,6 +24,8 @@ export interface NetPath {
   senderNetns?: string;
   sinkNetns?: string;
   sinkHost: string;
+  /** The sender side's address (where an app mode's program listens). */
+  senderHost: string;
   /** The device the sender transmits on. */
   device: PathDevice;
   close(): Promise<void>;
@@ -84,6 +86,7 @@ export async function openPath(name: PathName): Promise<NetPath> {
     return {
       name,
       sinkHost: '127.0.0.1',
+      senderHost: '127.0.0.1',
       device: { name: 'lo', ifindex: await ifindex(undefined, 'lo'), netnsInode: netnsInode(undefined), scatterGather: await readScatterGather(undefined, 'lo') },
       close: async () => undefined,
     };
@@ -118,6 +121,7 @@ export async function openPath(name: PathName): Promise<NetPath> {
       senderNetns: tx,
       sinkNetns: rx,
       sinkHost: SINK_ADDR,
+      senderHost: SENDER_ADDR,
       device: { netns: tx, name: DEV, ifindex: await ifindex(tx, DEV), netnsInode: netnsInode(tx), scatterGather: sg === 'on' },
       close,
     };

@@ -17,6 +17,8 @@ import { Child } from './child.js';
 import type { SenderResult } from './child-protocol.js';
 import { ensureDataFile, lockDataFile, prepareCache, type CacheState, type DataFile, type DataFileLock } from './datafiles.js';
 import { openPath, type NetPath } from './netpath.js';
+import { AppProcess } from './app.js';
+import { modeInfo, type AppInfo } from '../../scenarios/catalog.js';
 import type { RunResult } from './result.js';
 import { CancelledError, IntegrityError, StallError } from '../core/errors.js';
 
@@ -24,8 +26,12 @@ export { CancelledError, IntegrityError, StallError };
 
 export interface RunPids { sender: number; sink: number }
 
-/** What a prepared run is, for whoever observes it: its processes, path, connection and file. */
-export interface RunTargets { pids: RunPids; path: NetPath; sinkPort: number; file: string }
+/**
+ * What a prepared run is, for whoever observes it: its processes, path, connection and file.
+ * App modes: `app` is set, pids.sender is the program (its process tree is what to watch),
+ * and sinkPort is the program's listening port (the sink is the client).
+ */
+export interface RunTargets { pids: RunPids; path: NetPath; sinkPort: number; file: string; app?: { name: string; pid: number } }
 
 export type Phase = 'preparing' | 'starting' | 'running' | 'finishing';
 
@@ -37,6 +43,8 @@ export interface PrepareOptions {
   stallSeconds?: number;
   /** Receive buffer of the read sink (bytes per recv). */
   sinkBufferBytes?: number;
+  /** App modes: the sink fetches the file once before the run (the program's start-up, e.g. the JVM loading classes, stays out of the counts). Default true. */
+  appWarmup?: boolean;
 }
 
 /** A run without what the probes add (they are the session's). */
@@ -121,6 +129,7 @@ export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Prom
   let path: NetPath | undefined;
   let lock: DataFileLock | undefined;
   const children: Child[] = [];
+  let app: AppProcess | undefined;
   // What was being acquired when a cancel won the race: released as soon as it arrives.
   const late: Promise<unknown>[] = [];
   const acquire = async <T>(p: Promise<T>, release: (v: T) => unknown): Promise<T> => {
@@ -135,7 +144,7 @@ export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Prom
   const close = () =>
     (closing ??= (async () => {
       g.dispose();
-      await Promise.all(children.map((c) => c.kill()));
+      await Promise.all([...children.map((c) => c.kill()), app?.close()]);
       await path?.close();
       await Promise.all(late);
       lock?.release();
@@ -147,9 +156,40 @@ export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Prom
     // A cold run needs the file to itself from the cache drop to its last read; a
     // warm run only needs no cold run to drop its pages meanwhile (other processes too).
     lock = await g.stoppable(lockDataFile(file.path, spec.cache === 'cold' ? 'exclusive' : 'shared', { signal: opts.signal, timeoutSeconds: g.stallMs / 1000 }));
-    const cacheState = await g.stoppable(prepareCache(file.path, spec.cache, opts.signal));
+    let cacheState = await g.stoppable(prepareCache(file.path, spec.cache, opts.signal));
     opts.onPhase?.('starting');
     path = await acquire(openPath(spec.path), (p) => p.close());
+    const appInfo = modeInfo(spec.mode).app;
+    if (appInfo) {
+      // The program in the sender's place, then the sink as its client (waiting for the go).
+      app = new AppProcess(appInfo.name, path.senderHost, file.path, path.senderNetns);
+      g.watch(`waiting for ${appInfo.name} to listen (apps/run)`);
+      const appPort = await g.guard(app.listening);
+      const host = path.senderHost;
+      const client = new Child(
+        'sink', 'sink-child.js',
+        {
+          mode: spec.sink, host, bufferBytes: opts.sinkBufferBytes ?? 128 * 1024, connect: { host, port: appPort }, warmup: opts.appWarmup ?? true,
+          ...(appInfo.protocol === 'http' ? { http: true, request: httpRequest(host, appPort) } : {}),
+        },
+        path.sinkNetns,
+      );
+      children.push(client);
+      g.watch(`waiting for the sink's warm-up fetch from ${appInfo.name}`);
+      await g.guard(Promise.race([client.next('ready'), app.failed]));
+      // The warm-up read the file through the cache: a cold run drops it again.
+      if (spec.cache === 'cold') cacheState = await g.stoppable(prepareCache(file.path, spec.cache, opts.signal));
+      g.watch('');
+      const netPath = path;
+      const a = app;
+      return {
+        spec,
+        targets: { pids: { sender: a.pid, sink: client.pid }, path: netPath, sinkPort: appPort, file: file.path, app: { name: appInfo.name, pid: a.pid } },
+        guard: (p) => g.guard(p),
+        go: (onProgress) => transferApp(spec, g, { app: a, info: appInfo, sink: client, file, cacheState: cacheState, path: netPath, startedAt }, onProgress),
+        close,
+      };
+    }
     const sink = new Child('sink', 'sink-child.js', { mode: spec.sink, host: path.sinkHost, bufferBytes: opts.sinkBufferBytes ?? 128 * 1024 }, path.sinkNetns);
     children.push(sink);
     g.watch('waiting for the sink process to listen');
@@ -233,6 +273,95 @@ async function transfer(
       syscalls: snk.syscalls,
     },
     ...(snd.zerocopy ? { zerocopy: snd.zerocopy } : {}),
+    file: { path: file.path, checksum: file.checksum, pagesCachedBefore: x.cacheState.resident, pages: x.cacheState.pages },
+    device: { name: path.device.name, netns: path.device.netns, scatterGather: path.device.scatterGather },
+  };
+}
+
+/** The sink's request to an HTTP app: one GET, and the server closes after the response. */
+export function httpRequest(host: string, port: number): string {
+  return `GET /data HTTP/1.1\r\nHost: ${host}:${port}\r\nUser-Agent: zerocopy-lab\r\nConnection: close\r\n\r\n`;
+}
+
+/** An HTTP response header's status code and Content-Length (undefined where absent). */
+export function parseHttpHeader(header: string): { status: number; contentLength?: number } {
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(header)?.[1] ?? NaN);
+  const cl = /\r\ncontent-length:\s*(\d+)\r\n/i.exec(header)?.[1];
+  return { status, contentLength: cl === undefined ? undefined : Number(cl) };
+}
+
+/**
+ * An app mode's transfer: the sink (the client) connects and receives to EOF;
+ * progress and bytes are the sink's (the program says nothing); the program's
+ * CPU is its process tree's (/proc), from the go to the end of the stream.
+ */
+async function transferApp(
+  spec: RunSpec,
+  g: Guards,
+  x: { app: AppProcess; info: AppInfo; sink: Child; file: DataFile; cacheState: CacheState; path: NetPath; startedAt: string },
+  onProgress?: (bytes: number) => void,
+): Promise<BaseResult> {
+  const { app, info, sink, file, path } = x;
+  g.moved(0, spec.sizeBytes);
+  sink.onProgress = (b) => {
+    g.moved(b, spec.sizeBytes);
+    onProgress?.(b);
+  };
+  const sinkDone = sink.next('done');
+  const cpu0 = app.cpuSeconds();
+  sink.send({ type: 'go' });
+  const k = await g.guard(Promise.race([sinkDone, app.failed]));
+  const cpu1 = app.cpuSeconds();
+  const tree = app.tree();
+  g.watch('');
+  const snk = k.result as NativeSinkResult;
+  onProgress?.(snk.bytes);
+
+  let headerBytes = 0;
+  if (info.protocol === 'http') {
+    const header = snk.header ?? '';
+    headerBytes = Buffer.byteLength(header, 'latin1');
+    const h = parseHttpHeader(header);
+    if (h.status !== 200) throw new IntegrityError(`${info.name} answered ${header.split('\r\n')[0] || 'no HTTP status line'}, not 200 OK`);
+    if (h.contentLength !== spec.sizeBytes)
+      throw new IntegrityError(`${info.name}'s Content-Length is ${h.contentLength ?? 'missing'}, not the file's ${spec.sizeBytes}`);
+  }
+  if (snk.bytes !== spec.sizeBytes) throw new IntegrityError(`the sink received ${snk.bytes} bytes${info.protocol === 'http' ? ' of body' : ''}, not the file's ${spec.sizeBytes}`);
+  const checksumOk = spec.sink === 'read' ? snk.checksum === file.checksum : null;
+  if (checksumOk === false)
+    throw new IntegrityError(`the sink's checksum ${snk.checksum} differs from the file's ${file.checksum}: ${info.name} sent other bytes`);
+  const user = Math.max(0, cpu1.user - cpu0.user);
+  const sys = Math.max(0, cpu1.sys - cpu0.sys);
+  const wall = snk.wallSeconds > 0 ? snk.wallSeconds : 1e-6;
+  return {
+    id: randomUUID(),
+    ...spec,
+    startedAt: x.startedAt,
+    finishedAt: new Date().toISOString(),
+    kernel: release(),
+    bytes: snk.bytes,
+    chunks: Math.ceil(spec.sizeBytes / spec.chunkBytes),
+    wallSeconds: wall,
+    throughputMiBps: snk.bytes / 2 ** 20 / wall,
+    sender: {
+      pid: app.pid,
+      engine: 'app',
+      cpuUserSeconds: user,
+      cpuSysSeconds: sys,
+      cpuScope: 'tree',
+      cpuSecondsPerGiB: (user + sys) / (snk.bytes / GiB),
+      syscalls: {},
+    },
+    receiver: {
+      pid: sink.pid,
+      bytes: snk.bytes,
+      checksumOk,
+      cpuUserSeconds: snk.cpuUserSeconds,
+      cpuSysSeconds: snk.cpuSysSeconds,
+      wallSeconds: snk.wallSeconds,
+      syscalls: snk.syscalls,
+    },
+    app: { name: info.name, program: modeInfo(spec.mode).program, protocol: info.protocol, pid: app.pid, tree, headerBytes },
     file: { path: file.path, checksum: file.checksum, pagesCachedBefore: x.cacheState.resident, pages: x.cacheState.pages },
     device: { name: path.device.name, netns: path.device.netns, scatterGather: path.device.scatterGather },
   };

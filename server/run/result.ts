@@ -16,11 +16,12 @@ export interface RunResult extends RunSpec {
   throughputMiBps: number;
   sender: {
     pid: number;
-    engine: 'native' | 'node';
+    /** 'app': a real program (app modes); its CPU is its process tree's, from /proc. */
+    engine: 'native' | 'node' | 'app';
     cpuUserSeconds: number;
     cpuSysSeconds: number;
-    /** 'thread': the engine's own thread (RUSAGE_THREAD); 'process': node-stream's whole process. */
-    cpuScope: 'thread' | 'process';
+    /** 'thread': the engine's own thread (RUSAGE_THREAD); 'process': node-stream's whole process; 'tree': an app's process tree (every thread: JIT and GC included), from the go to the end of the stream. */
+    cpuScope: 'thread' | 'process' | 'tree';
     /** Sender CPU seconds per GiB moved (netperf's service demand). */
     cpuSecondsPerGiB: number;
     /** Every syscall the engine's loop issued, by name (node-stream: empty, see the probes). */
@@ -37,6 +38,8 @@ export interface RunResult extends RunSpec {
     wallSeconds: number;
     syscalls: SyscallCounts;
   };
+  /** App modes: the program that sent (its process tree at the end: nginx's wrapper, master and worker), and the protocol bytes it sent besides the file (the HTTP response header, taken from the response). */
+  app?: { name: string; program: string; protocol: 'tcp' | 'http'; pid: number; tree: number[]; headerBytes: number };
   zerocopy?: { sends: number; completions: number; copiedCompletions: number; copiedBytes: number };
   file: { path: string; checksum: string; pagesCachedBefore: number; pages: number };
   device: { name: string; netns?: string; scatterGather: boolean };

@@ -3,7 +3,7 @@
 // allowed values.
 import { z } from 'zod';
 import {
-  CACHE_NAMES, DEFAULTS, ENGINE_NAMES, LIMITS, MODE_NAMES, MODES, PATH_NAMES, SINK_NAMES, type EngineName,
+  CACHE_NAMES, DEFAULTS, ENGINE_NAMES, LIMITS, MODE_NAMES, MODES, PATH_NAMES, SINK_NAMES, type EngineName, type ModeInfo,
 } from '../../scenarios/catalog.js';
 import { DEPTH_PATH_KEEP, depthMessage, jsonProblem, MAX_JSON_DEPTH } from './json-guard.js';
 import { formatSize, parseSize, SIZE_SYNTAX } from './units.js';
@@ -30,9 +30,16 @@ const size = (min: number, max: number) =>
 
 // Defaults that depend on other fields: sendfile-nogather's path, and a chunk
 // no larger than a small file.
+// An app mode's chunk is its program's (catalog: app.chunk): taken from the
+// size when the caller leaves it out; a different one given is refused below.
 const withDependentDefaults = (v: unknown) => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
   const o = { ...(v as Record<string, unknown>) };
+  const app = typeof o.mode === 'string' ? (MODES as Record<string, ModeInfo>)[o.mode]?.app : undefined;
+  if (app && o.chunkBytes === undefined) {
+    const n = parseSize((o.sizeBytes ?? DEFAULTS.sizeBytes) as string | number);
+    if (n !== undefined && n >= LIMITS.minSizeBytes && n <= LIMITS.maxSizeBytes) o.chunkBytes = Math.min(app.chunkBytes(n), APP_MAX_CHUNK);
+  }
   if (o.path === undefined && typeof o.mode === 'string') {
     const needs = (MODES as Record<string, { path?: string }>)[o.mode]?.path;
     if (needs) o.path = needs;
@@ -44,6 +51,9 @@ const withDependentDefaults = (v: unknown) => {
   return o;
 };
 
+/** The largest chunk a program fixes (JDK's transferTo: one sendfile of up to 0x7ffff000 B, Linux's per-call limit). */
+const APP_MAX_CHUNK = 0x7ffff000;
+
 /** The probe engine a run gets when the caller names none. */
 export const DEFAULT_ENGINE: EngineName = DEFAULTS.engine;
 
@@ -53,7 +63,8 @@ const RunSpecObject = z
     path: oneOf(PATH_NAMES).default(DEFAULTS.path),
     sink: oneOf(SINK_NAMES).default(DEFAULTS.sink),
     sizeBytes: size(LIMITS.minSizeBytes, LIMITS.maxSizeBytes).default(DEFAULTS.sizeBytes),
-    chunkBytes: size(LIMITS.minChunkBytes, LIMITS.maxChunkBytes).default(DEFAULTS.chunkBytes),
+    // The lab's modes: up to LIMITS.maxChunkBytes (checked below); an app mode's is its program's (up to APP_MAX_CHUNK).
+    chunkBytes: size(LIMITS.minChunkBytes, APP_MAX_CHUNK).default(DEFAULTS.chunkBytes),
     cache: oneOf(CACHE_NAMES).default(DEFAULTS.cache),
     /** The probe engine that measures the run (when probes are on). */
     engine: oneOf(ENGINE_NAMES).default(DEFAULTS.engine),
@@ -61,6 +72,28 @@ const RunSpecObject = z
   .strict();
 
 export const RunSpecSchema = z.preprocess(withDependentDefaults, RunSpecObject).superRefine((s, ctx) => {
+    const app = (MODES as Record<string, ModeInfo>)[s.mode]?.app;
+    if (app) {
+      const fixed = Math.min(app.chunkBytes(s.sizeBytes), APP_MAX_CHUNK);
+      if (s.chunkBytes !== fixed)
+        ctx.addIssue({
+          code: 'custom', path: ['chunkBytes'],
+          message: `mode ${s.mode} is a real program whose chunk is fixed by the program (${app.chunk}): leave chunkBytes out (for this size it is ${formatSize(fixed)}); got ${formatSize(s.chunkBytes)}`,
+        });
+      if (s.engine !== 'libbpf')
+        ctx.addIssue({
+          code: 'custom', path: ['engine'],
+          message: `mode ${s.mode} is a real program, measured by watching its process tree, which only the libbpf engine can do; allowed: libbpf`,
+        });
+      return;
+    }
+    if (s.chunkBytes > LIMITS.maxChunkBytes) {
+      ctx.addIssue({
+        code: 'custom', path: ['chunkBytes'],
+        message: `${formatSize(s.chunkBytes)} is out of range; allowed: ${formatSize(LIMITS.minChunkBytes)} to ${formatSize(LIMITS.maxChunkBytes)}`,
+      });
+      return;
+    }
     if (s.chunkBytes > s.sizeBytes)
       ctx.addIssue({
         code: 'custom', path: ['chunkBytes'],

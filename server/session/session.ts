@@ -15,12 +15,13 @@
 // listen; nothing is called back from below.
 //
 // The lifecycle is linear: prepare the run (run/orchestrate.ts), attach the
-// probes to its targets, go, read the final counts, close. Whatever happens,
+// probes to its targets (a lab run's two processes; an app mode's program by
+// watching its process tree), go, read the final counts, close. Whatever happens,
 // the probes end and the run is closed before `result` settles.
 import type { ProbeSetup } from '../probes/select.js';
 import { probeResult, probeTarget, textbookRow } from '../probes/result.js';
 import type { ProbeEngine, Snapshot } from '../probes/types.js';
-import { CancelledError } from '../core/errors.js';
+import { CancelledError, InputError } from '../core/errors.js';
 import { assertRunnable } from '../core/machine.js';
 import { prepareRun, type Phase, type PreparedRun, type RunTargets } from '../run/orchestrate.js';
 import type { RunResult } from '../run/result.js';
@@ -46,6 +47,8 @@ export interface SessionOptions {
   stallSeconds?: number;
   /** Receive buffer of the read sink (bytes per recv). */
   sinkBufferBytes?: number;
+  /** App modes: fetch the file once before the probes watch (default true). */
+  appWarmup?: boolean;
   /** Listeners from the start (they see every event, the first phase included). */
   listeners?: SessionListener[];
 }
@@ -128,12 +131,20 @@ export class Session {
         signal: o.signal,
         stallSeconds: o.stallSeconds,
         sinkBufferBytes: o.sinkBufferBytes,
+        appWarmup: o.appWarmup,
         onPhase: (phase) => this.emit({ type: 'phase', phase }),
       });
       this.targets = prepared.targets;
       if (engine) {
         begun = true; // set first: a cancel while the engine attaches must still end it
-        await prepared.guard(engine.begin(probeTarget(prepared.targets)));
+        const app = prepared.targets.app;
+        if (app) {
+          // An app mode: the program's process tree (children it forks too: nginx's
+          // worker) counts as the sender, from now on: after it listens, so its
+          // start-up (the JVM reading its jars) is not counted; the sink by its pid.
+          if (!engine.watch) throw new InputError([{ field: 'engine', message: `mode ${spec.mode} needs watch mode, which the ${engine.name} engine lacks; allowed: libbpf` }]);
+          await prepared.guard(engine.watch({ tgids: [app.pid], follow: true, sinkPid: prepared.targets.pids.sink }));
+        } else await prepared.guard(engine.begin(probeTarget(prepared.targets)));
       }
       this.t0 = performance.now();
       this.emit({ type: 'phase', phase: 'running', targets: prepared.targets });
