@@ -8,9 +8,11 @@
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { APP_MODE_NAMES, type ModeName, type PathName } from '../scenarios/catalog.js';
+import { APP_MODE_NAMES, type EngineName, type ModeName, type PathName } from '../scenarios/catalog.js';
 import { InputError } from '../server/core/errors.js';
+import { BpftraceEngine } from '../server/probes/bpftrace.js';
 import { libbpfEngine } from '../server/probes/select.js';
+import type { ProbeEngine } from '../server/probes/types.js';
 import { processTree } from '../server/run/app.js';
 import type { RunResult } from '../server/run/result.js';
 import { parseRunSpec } from '../server/schema/run-spec.js';
@@ -97,47 +99,50 @@ const cells: [ModeName, PathName][] = [
   ),
 ];
 
-describe('app modes: real programs, watched (libbpf)', () => {
-  it.each(cells)('%s over %s: the ground truth', async (mode, path) => {
-    const r = await runTransfer(parseRunSpec({ mode, path, sizeBytes: SIZE }), { probes: { engine } });
-    // The body arrived intact; the program, its tree and the protocol are named.
-    expect(r.bytes).toBe(SIZE);
-    expect(r.receiver.bytes).toBe(SIZE);
-    expect(r.receiver.checksumOk).toBe(true);
-    expect(r.sender.engine).toBe('app');
-    expect(r.app!.tree).toContain(r.app!.pid);
-    if (mode.startsWith('nginx')) expect(r.app!.tree.length).toBe(3); // wrapper, master, worker: the worker sends
-    const http = r.app!.protocol === 'http';
-    const header = r.app!.headerBytes;
-    if (http) expect(header).toBeGreaterThan(100);
-    else expect(header).toBe(0);
-    const sent = SIZE + header;
+/** One app run with `probes`, checked against the app's ground truth. */
+async function groundTruth(mode: ModeName, path: PathName, probes: ProbeEngine) {
+  const r = await runTransfer(parseRunSpec({ mode, path, sizeBytes: SIZE, engine: probes.name as EngineName }), { probes: { engine: probes } });
+  // The body arrived intact; the program, its tree and the protocol are named.
+  expect(r.bytes).toBe(SIZE);
+  expect(r.receiver.bytes).toBe(SIZE);
+  expect(r.receiver.checksumOk).toBe(true);
+  expect(r.sender.engine).toBe('app');
+  expect(r.app!.tree).toContain(r.app!.pid);
+  if (mode.startsWith('nginx')) expect(r.app!.tree.length).toBe(3); // wrapper, master, worker: the worker sends
+  const http = r.app!.protocol === 'http';
+  const header = r.app!.headerBytes;
+  if (http) expect(header).toBeGreaterThan(100);
+  else expect(header).toBe(0);
+  const sent = SIZE + header;
 
-    expect(r.probes!.status).toBe('ok');
-    const s = r.probes!.sender!;
-    const c = s.counters;
-    checkSyscalls(mode, s.syscalls, c.copy_file_to_user_bytes!);
-    if (ZERO_COPY.has(mode)) {
-      expect(c.splice_ref_bytes).toBe(SIZE);
-      expect(c.copy_user_to_socket_bytes).toBe(header); // nginx's header writev; 0 for the raw-TCP apps
-    } else {
-      expect(c.splice_ref_bytes).toBe(0);
-      expect(c.copy_user_to_socket_bytes).toBe(sent);
-    }
-    expect(c.zerocopy_bytes).toBe(0);
-    // What left on the device: the file and the header, and retransmits.
-    expect(c.dev_xmit_bytes).toBeGreaterThanOrEqual(sent);
-    expect(c.dev_xmit_bytes).toBeLessThanOrEqual(sent + c.retransmit_bytes!);
-    if (path === 'veth-nosg') expect(c.copy_linearize_bytes).toBe(c.dev_xmit_bytes);
-    else expect(c.copy_linearize_bytes).toBe(0);
-    // CPU copies per byte: the textbook's, plus one over a device that cannot gather.
-    const want = (ZERO_COPY.has(mode) ? 0 : 2) + (path === 'veth-nosg' ? 1 : 0);
-    expect(Math.abs(s.derived.cpu_copies_per_byte! - want)).toBeLessThan(0.05);
-    expect(r.textbook!.expected.cpuCopies).toBe(ZERO_COPY.has(mode) ? 0 : 2);
-    // The sink (the client) received the header and the body.
-    expect(r.probes!.sink!.counters.copy_socket_to_user_bytes).toBeGreaterThanOrEqual(sent);
-    expectNothingLeft(r);
-  });
+  expect(r.probes!.status).toBe('ok');
+  const s = r.probes!.sender!;
+  const c = s.counters;
+  checkSyscalls(mode, s.syscalls, c.copy_file_to_user_bytes!);
+  if (ZERO_COPY.has(mode)) {
+    expect(c.splice_ref_bytes).toBe(SIZE);
+    expect(c.copy_user_to_socket_bytes).toBe(header); // nginx's header writev; 0 for the raw-TCP apps
+  } else {
+    expect(c.splice_ref_bytes).toBe(0);
+    expect(c.copy_user_to_socket_bytes).toBe(sent);
+  }
+  expect(c.zerocopy_bytes).toBe(0);
+  // What left on the device: the file and the header, and retransmits.
+  expect(c.dev_xmit_bytes).toBeGreaterThanOrEqual(sent);
+  expect(c.dev_xmit_bytes).toBeLessThanOrEqual(sent + c.retransmit_bytes!);
+  if (path === 'veth-nosg') expect(c.copy_linearize_bytes).toBe(c.dev_xmit_bytes);
+  else expect(c.copy_linearize_bytes).toBe(0);
+  // CPU copies per byte: the textbook's, plus one over a device that cannot gather.
+  const want = (ZERO_COPY.has(mode) ? 0 : 2) + (path === 'veth-nosg' ? 1 : 0);
+  expect(Math.abs(s.derived.cpu_copies_per_byte! - want)).toBeLessThan(0.05);
+  expect(r.textbook!.expected.cpuCopies).toBe(ZERO_COPY.has(mode) ? 0 : 2);
+  // The sink (the client) received the header and the body.
+  expect(r.probes!.sink!.counters.copy_socket_to_user_bytes).toBeGreaterThanOrEqual(sent);
+  expectNothingLeft(r);
+}
+
+describe('app modes: real programs, watched (libbpf)', () => {
+  it.each(cells)('%s over %s: the ground truth', (mode, path) => groundTruth(mode, path, engine));
 
   it('the seeds\' rows: java-transferto matches sendfile (0 copies, 2 mode switches per chunk), java-stream matches read-write (2, 4)', async () => {
     const t = await runTransfer(parseRunSpec({ mode: 'java-transferto', sizeBytes: SIZE }), { probes: { engine } });
@@ -186,10 +191,19 @@ describe('app modes: real programs, watched (libbpf)', () => {
     expect(issues({ mode: 'java-stream', chunkBytes: '128KiB' })).toEqual([
       { field: 'chunkBytes', message: expect.stringMatching(/fixed by the program \(64 KiB .*leave chunkBytes out/) },
     ]);
-    expect(issues({ mode: 'nginx-sendfile', engine: 'bpftrace' })).toEqual([{ field: 'engine', message: expect.stringMatching(/only the libbpf engine.*allowed: libbpf/) }]);
     // Left out, the chunk is the program's (for this size).
     expect(parseRunSpec({ mode: 'nginx-copy', sizeBytes: SIZE }).chunkBytes).toBe(32 * KiB);
     expect(parseRunSpec({ mode: 'java-transferto', sizeBytes: SIZE }).chunkBytes).toBe(SIZE);
     expect(parseRunSpec({ mode: 'java-stream', sizeBytes: SIZE, chunkBytes: 65536 }).chunkBytes).toBe(64 * KiB); // the program's own is accepted
   });
+});
+
+// The bpftrace engine watches the same way (server/probes/bt-watch.ts): a zero-copy
+// app and a copying one, over loopback and a device that cannot gather.
+describe('app modes: watched by the bpftrace engine', () => {
+  const bt = new BpftraceEngine();
+  it.each([
+    ['python-sendfile', 'loopback'],
+    ['nginx-copy', 'veth-nosg'],
+  ] as [ModeName, PathName][])('%s over %s: the same ground truth', (mode, path) => groundTruth(mode, path, bt));
 });

@@ -410,7 +410,7 @@ export class BpftraceEngine implements ProbeEngine {
     if (t.follow) for (const d of descendants(tgids)) tgids.add(d);
     const list = [...tgids].sort((a, b) => a - b);
     this.watching = list;
-    const session = this.spawn(watchProgram(this.plan.program, { tgids: list, follow: t.follow }), []);
+    const session = this.spawn(watchProgram(this.plan.program, { tgids: list, follow: t.follow, sinkPid: t.sinkPid }), []);
     try {
       await session.attached(this.opts.attachTimeoutMs ?? 60_000);
     } catch (e) {

@@ -3,13 +3,14 @@
 // processes the lab did not start, as the libbpf engine's watch mode does:
 //
 //   - the role predicates `pid == $1 || pid == $2` become a lookup in
-//     @zcl_watched (tgid -> 1), filled in BEGIN with the watched tgids; every
-//     watched process counts in the sender role (0);
+//     @zcl_watched (tgid -> role + 1), filled in BEGIN with the watched tgids;
+//     every watched process counts in the sender role (0), a lab run's sink
+//     (app modes: the watched program's client) in the sink role (1);
 //   - with follow, sched_process_fork adds a watched process's children (and,
 //     keyed by tid, its new threads: harmless, their tgid is watched already),
 //     and sched_process_exit removes a process when its last thread exits;
 //   - transmit and retransmit are attributed by socket (@zcl_socks: the TCP
-//     sockets a watched process made a data syscall on), on any device, instead
+//     sockets a watched process made a data syscall on -> its role + 1), on any device, instead
 //     of the run's device and port;
 //   - block reads: pages a watched process brought into the page cache, of any file.
 //
@@ -22,7 +23,7 @@ const PREDICATES: [string, string][] = [
   ['/(pid == $1 || pid == $2) && ', '/@zcl_watched[pid] && '],
   ['/pid == $1 || pid == $2/', '/@zcl_watched[pid]/'],
   ['/pid == $1 && ', '/@zcl_watched[pid] && '],
-  ['pid == $1 ? 0 : 1', '0'],
+  ['pid == $1 ? 0 : 1', '@zcl_watched[pid] - 1'],
 ];
 
 /** Whole probe blocks replaced in watch mode (the lab run's filter is a device and a port). */
@@ -35,14 +36,15 @@ const BLOCKS: { name: string; from: RegExp; to: string }[] = [
 {
   // watch mode: a packet of a socket a watched process used, on any device (IPv4 or IPv6)
   $skb = (struct sk_buff *)args->skbaddr;
+  $role = @zcl_socks[(uint64)$skb->sk] - 1;
   $dev = $skb->dev;
   $tcp = (struct tcphdr *)($skb->head + $skb->transport_header);
   $headers = (int64)((uint64)$skb->head + $skb->transport_header - (uint64)$skb->data) + (int64)($tcp->doff * 4);
   $payload = (int64)args->len - $headers;
   if ($payload > 0) {
-    @dev_xmit_bytes[0] = sum($payload);
+    @dev_xmit_bytes[$role] = sum($payload);
     if (($dev->features & (1 << NETIF_F_SG_BIT)) == 0 && args->data_len == 0) {
-      @copy_linearize_bytes[0] = sum($payload);
+      @copy_linearize_bytes[$role] = sum($payload);
     }
   }
 }`,
@@ -54,7 +56,7 @@ const BLOCKS: { name: string; from: RegExp; to: string }[] = [
 /@zcl_socks[(uint64)args->skaddr]/
 {
   // watch mode: a retransmission on a socket a watched process used
-  @retransmit_bytes[0] = sum(((struct sk_buff *)args->skbaddr)->len);
+  @retransmit_bytes[@zcl_socks[(uint64)args->skaddr] - 1] = sum(((struct sk_buff *)args->skbaddr)->len);
 }`,
   },
 ];
@@ -72,9 +74,11 @@ const FINAL_END = '  printf("zcl batch final end\\n");';
 const BEGIN_BLOCK = /^BEGIN\n\{\n[\s\S]*?^}$/m;
 
 export interface BtWatch {
-  /** The watched tgids, children running at the start included. */
+  /** The watched tgids, children running at the start included (sender role). */
   tgids: number[];
   follow: boolean;
+  /** A lab run's sink, counted in the sink role. */
+  sinkPid?: number;
 }
 
 /** The planned program (ScriptPlan.program) rewritten for watch mode. Throws when a rewrite finds nothing to rewrite. */
@@ -89,6 +93,7 @@ export function watchProgram(program: string, w: BtWatch): string {
     'BEGIN',
     '{',
     ...w.tgids.map((t) => `  @zcl_watched[${Math.trunc(t)}] = 1;`),
+    ...(w.sinkPid ? [`  @zcl_watched[${Math.trunc(w.sinkPid)}] = 2;`] : []),
     `  printf("zcl attached watch tgids=${w.tgids.length} follow=${w.follow ? 1 : 0}\\n");`,
     '}',
   ].join('\n');
@@ -103,7 +108,7 @@ export function watchProgram(program: string, w: BtWatch): string {
   }
   if (p.includes(FILE_PREDICATE)) p = p.split(FILE_PREDICATE).join('/@zcl_watched[pid]/');
   must(p.includes(SOCKET_KEPT), 'the syscall entry keeping the socket (@st_sk)');
-  p = p.replace(SOCKET_KEPT, `${SOCKET_KEPT}\n      if ($sk != 0) { @zcl_socks[(uint64)$sk] = 1; }`);
+  p = p.replace(SOCKET_KEPT, `${SOCKET_KEPT}\n      if ($sk != 0) { @zcl_socks[(uint64)$sk] = $role + 1; }`);
 
   const follow = w.follow
     ? `
@@ -112,7 +117,7 @@ export function watchProgram(program: string, w: BtWatch): string {
 tracepoint:sched:sched_process_fork
 /@zcl_watched[pid]/
 {
-  @zcl_watched[args->child_pid] = 1;
+  @zcl_watched[args->child_pid] = @zcl_watched[pid];
 }
 `
     : '';

@@ -80,11 +80,6 @@ export const RunSpecSchema = z.preprocess(withDependentDefaults, RunSpecObject).
           code: 'custom', path: ['chunkBytes'],
           message: `mode ${s.mode} is a real program whose chunk is fixed by the program (${app.chunk}): leave chunkBytes out (for this size it is ${formatSize(fixed)}); got ${formatSize(s.chunkBytes)}`,
         });
-      if (s.engine !== 'libbpf')
-        ctx.addIssue({
-          code: 'custom', path: ['engine'],
-          message: `mode ${s.mode} is a real program, measured by watching its process tree, which only the libbpf engine can do; allowed: libbpf`,
-        });
       return;
     }
     if (s.chunkBytes > LIMITS.maxChunkBytes) {
