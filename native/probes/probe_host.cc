@@ -801,7 +801,8 @@ WatchDetail Host::watch_detail() {
     } else {
       auto seen = st.exited_seen.emplace(tgid, now).first->second;
       if (crowded || now - seen >= kExitedGrace) {
-        // Final: into the store; the kernel entry goes (a lookup made it stale? read again after delete is moot).
+        // Final: into the store, and the kernel entry deleted (its bit is clear: nothing counts into it now,
+        // but for a packet its socket still transmits within the grace's end and this delete).
         if (bpf_map_delete_elem(pfd, &tgid) == 0) {
           st.gone[{tgid, r.start_ns}] = r;
           collected.insert(tgid);
