@@ -128,6 +128,103 @@ struct zcl_config {
 /* One bit per tgid up to PID_MAX_LIMIT (4194304): 512 KiB. */
 #define ZCL_WATCH_BITS_WORDS (4194304 / 64)
 
+/* Watch mode's detail: per process (the `watched` map's value), per TCP
+ * connection (`watch_socks`) and per file (`watch_files`), cumulative since the
+ * watch began. The connection and file counters are subsets of ZCL_COUNTERS,
+ * named as there. X(name) */
+#define ZCL_CONN_COUNTERS(X)   \
+  X(copy_user_to_socket_bytes) \
+  X(splice_ref_bytes)          \
+  X(zerocopy_bytes)            \
+  X(dev_xmit_bytes)            \
+  X(copy_linearize_bytes)      \
+  X(retransmit_bytes)
+
+#define ZCL_FILE_COUNTERS(X) \
+  X(copy_file_to_user_bytes) \
+  X(splice_ref_bytes)        \
+  X(block_read_bytes)
+
+enum zcl_conn_counter {
+#define ZCL_X(name) ZCL_CC_##name,
+  ZCL_CONN_COUNTERS(ZCL_X)
+#undef ZCL_X
+  ZCL_NR_CONN_COUNTERS
+};
+
+enum zcl_file_counter {
+#define ZCL_X(name) ZCL_FC_##name,
+  ZCL_FILE_COUNTERS(ZCL_X)
+#undef ZCL_X
+  ZCL_NR_FILE_COUNTERS
+};
+
+/* The arrays are padded to the masks the BPF side indexes them with (& 15, & 7,
+ * & 3), so a masked index stays inside the value for the verifier. */
+#define ZCL_PROC_SLOTS 16
+#define ZCL_CONN_SLOTS 8
+#define ZCL_FILE_SLOTS 4
+
+/* One watched process (key: tgid). The programs add to it atomically wherever
+ * the process's counters go up; at its exit it is marked exited (its bitmap bit
+ * cleared) and kept, so user space reads the final counts, then deletes it. */
+struct zcl_watch_proc {
+  unsigned int role;
+  unsigned int exited;
+  unsigned long long start_ns;  /* task->start_time of the process (ns since boot); 0 until its first event */
+  unsigned long long c[ZCL_PROC_SLOTS];    /* enum zcl_counter */
+  unsigned long long sys[ZCL_PROC_SLOTS];  /* enum zcl_syscall */
+  char comm[16];                /* at fork and at exit (user space fills it at the start) */
+};
+
+/* A process whose pid was reused (by a followed fork) before user space read
+ * its final counts: moved to `watch_gone`, keyed by both. */
+struct zcl_watch_gone_key {
+  unsigned int tgid;
+  unsigned int pad;
+  unsigned long long start_ns;
+};
+
+/* A TCP socket a watched process sent on (key: its struct sock address). LRU:
+ * with more than ZCL_WATCH_MAX_SOCKS sockets the least recently used is evicted,
+ * and its counts with it. */
+struct zcl_watch_conn {
+  unsigned int role;
+  unsigned int portpair;        /* guards against the socket's memory reused by another connection */
+  unsigned int tgid;            /* the last watched process that sent on it */
+  unsigned short family;        /* AF_INET, AF_INET6 */
+  unsigned short lport;         /* host order */
+  unsigned short rport;         /* host order */
+  unsigned short pad[3];
+  unsigned long long start_ns;  /* of that process */
+  unsigned char laddr[16];      /* IPv4: the first 4 bytes; network order */
+  unsigned char raddr[16];
+  unsigned long long c[ZCL_CONN_SLOTS];  /* enum zcl_conn_counter */
+};
+
+/* A connection whose socket's memory was reused before user space read it:
+ * moved to `watch_closed` (an LRU too), keyed by all three. */
+struct zcl_watch_closed_key {
+  unsigned long long sk;
+  unsigned int portpair;
+  unsigned int tgid;
+};
+
+/* A file a watched process read or sent from. dev is the kernel's dev_t
+ * (MKDEV: major << 20 | minor). */
+struct zcl_watch_file_key {
+  unsigned int tgid;
+  unsigned int dev;
+  unsigned long long ino;
+};
+
+struct zcl_watch_file {
+  unsigned long long c[ZCL_FILE_SLOTS];  /* enum zcl_file_counter */
+};
+
+#define ZCL_WATCH_MAX_FILES 16384
+#define ZCL_WATCH_MAX_GONE 1024
+
 /* MSG_ZEROCOPY bookkeeping: cumulative bytes sent up to each send id (ring), so
  * a completion range [lo, hi] converts to bytes in O(1). */
 #define ZCL_ZC_RING 16384

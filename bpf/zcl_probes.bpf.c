@@ -65,6 +65,10 @@ struct sys_state {
   __u32 zc_id;     /* MSG_ZEROCOPY: the send's notification id */
   __u64 flags;     /* recvmsg flags */
   __u64 umsg;      /* recvmsg: the user's msghdr */
+  /* watch mode: the regular file the syscall reads or sends from (read, pread64,
+   * readv, preadv; sendfile's in-fd; splice's in end), dev 0 = none */
+  __u32 file_dev;  /* kernel dev_t (MKDEV) */
+  __u64 file_ino;
 };
 
 /* Task-local storage: found from the task itself, no hashing (much cheaper than a
@@ -81,45 +85,89 @@ static __always_inline struct sys_state *state_get(bool create) {
 }
 
 /* ---- watch mode: processes the lab did not start ----
- * The watched processes (tgid -> the role slot they count into), filled by user
- * space; with follow, sched_process_fork adds the children of watched processes,
- * and sched_process_exit removes a process when its last thread exits. */
+ * The watched processes (tgid -> role and their own counters), filled by user
+ * space; with follow, sched_process_fork adds the children of watched processes.
+ * When the last thread of one exits, sched_process_exit marks it exited and
+ * clears its bit; user space reads its final counts, then deletes it. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, ZCL_WATCH_MAX_TGIDS);
   __type(key, __u32);
-  __type(value, __u32);
+  __type(value, struct zcl_watch_proc);
 } watched SEC(".maps");
+
+/* An exited process whose pid a followed fork reused before user space read it. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, ZCL_WATCH_MAX_GONE);
+  __type(key, struct zcl_watch_gone_key);
+  __type(value, struct zcl_watch_proc);
+} watch_gone SEC(".maps");
 
 /* The TCP sockets the watched processes sent on, recorded in their task context,
  * so transmit (in softirq or another task's context) can be attributed by
- * skb->sk, with no device or port filter. LRU: a socket nobody sends on ages
- * out. The key is the socket's address; the port pair guards against a socket
- * freed and its memory reused by another connection. */
-struct watch_sock {
-  __u32 role;
-  __u32 portpair;
-};
+ * skb->sk, with no device or port filter; each with its connection's addresses
+ * and counters. LRU: a socket nobody sends on ages out (and its counts with it,
+ * past ZCL_WATCH_MAX_SOCKS sockets). The key is the socket's address; the port
+ * pair guards against a socket freed and its memory reused by another
+ * connection (the old connection's row then moves to watch_closed). */
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, ZCL_WATCH_MAX_SOCKS);
   __type(key, __u64);
-  __type(value, struct watch_sock);
+  __type(value, struct zcl_watch_conn);
 } watch_socks SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, ZCL_WATCH_MAX_GONE);
+  __type(key, struct zcl_watch_closed_key);
+  __type(value, struct zcl_watch_conn);
+} watch_closed SEC(".maps");
+
+/* The files the watched processes read or sent from, per process. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, ZCL_WATCH_MAX_FILES);
+  __type(key, struct zcl_watch_file_key);
+  __type(value, struct zcl_watch_file);
+} watch_files SEC(".maps");
+
+/* Watched processes that exited (user space collects them when many wait). */
+unsigned long long zcl_watch_exits;
+/* A zeroed process entry: a fork's child starts from it. */
+const volatile struct zcl_watch_proc zcl_proc_zero;
+
+/* Who an event belongs to: the role slot, and in watch mode the process's own
+ * entry (null in a lab run). */
+struct who {
+  int role;
+  struct zcl_watch_proc *p;
+};
 
 /* ---- helpers ---- */
 /* The lab run's two compares come first and cost what they did; in watch mode
  * (user space leaves tgid[] zero then) the bitmap decides, and only a watched
- * tgid costs the map's lookup (for its role). */
-static __always_inline int role_of_tgid(__u32 tgid) {
-  if (tgid == 0) return -1;
-  if (tgid == CFG(tgid[ZCL_ROLE_sender])) return ZCL_ROLE_sender;
-  if (tgid == CFG(tgid[ZCL_ROLE_sink])) return ZCL_ROLE_sink;
-  if (CFG(watch) && (zcl_watch_bits[(tgid >> 6) & (ZCL_WATCH_BITS_WORDS - 1)] & (1ULL << (tgid & 63)))) {
-    __u32 *role = bpf_map_lookup_elem(&watched, &tgid);
-    if (role) return *role & 1;
+ * tgid costs the map's lookup, which gives its role and its entry. */
+static __always_inline struct who who_of_tgid(__u32 tgid) {
+  struct who w = {-1, 0};
+  if (tgid == 0) return w;
+  if (tgid == CFG(tgid[ZCL_ROLE_sender])) {
+    w.role = ZCL_ROLE_sender;
+    return w;
   }
-  return -1;
+  if (tgid == CFG(tgid[ZCL_ROLE_sink])) {
+    w.role = ZCL_ROLE_sink;
+    return w;
+  }
+  if (CFG(watch) && (zcl_watch_bits[(tgid >> 6) & (ZCL_WATCH_BITS_WORDS - 1)] & (1ULL << (tgid & 63)))) {
+    struct zcl_watch_proc *p = bpf_map_lookup_elem(&watched, &tgid);
+    if (p) {
+      w.role = p->role & 1;
+      w.p = p;
+    }
+  }
+  return w;
 }
 
 static __always_inline void watch_bit(__u32 tgid, bool on) {
@@ -128,27 +176,82 @@ static __always_inline void watch_bit(__u32 tgid, bool on) {
   else __sync_fetch_and_and(w, ~(1ULL << (tgid & 63)));
 }
 
-/* Watch mode: remember that a watched process sends on this socket (task context). */
-static __always_inline void remember_sock(struct sock *sk, int role) {
-  if (!CFG(watch) || !sk || role < 0) return;
+static __always_inline struct who current_who(void) { return who_of_tgid(bpf_get_current_pid_tgid() >> 32); }
+
+/* Watch mode: the process that last sent on a connection, if it is still the
+ * same process (a reused pid is another one). */
+static __always_inline struct zcl_watch_proc *conn_proc(struct zcl_watch_conn *c) {
+  __u32 tgid = c->tgid;
+  __u64 start = c->start_ns;
+  struct zcl_watch_proc *p = bpf_map_lookup_elem(&watched, &tgid);
+  if (p && start && p->start_ns && p->start_ns != start) return 0;
+  return p;
+}
+
+/* Watch mode: a file's counter, its row made on the first event. */
+static __always_inline void file_add(__u32 tgid, __u32 dev, __u64 ino, int counter, __u64 v) {
+  if (!dev && !ino) return;
+  struct zcl_watch_file_key k = {.tgid = tgid, .dev = dev, .ino = ino};
+  struct zcl_watch_file *f = bpf_map_lookup_elem(&watch_files, &k);
+  if (!f) {
+    struct zcl_watch_file z = {};
+    bpf_map_update_elem(&watch_files, &k, &z, BPF_NOEXIST);
+    f = bpf_map_lookup_elem(&watch_files, &k);
+    if (!f) return;
+  }
+  __sync_fetch_and_add(&f->c[counter & (ZCL_FILE_SLOTS - 1)], v);
+}
+
+static __always_inline void conn_add(struct zcl_watch_conn *c, int counter, __u64 v) {
+  if (c) __sync_fetch_and_add(&c->c[counter & (ZCL_CONN_SLOTS - 1)], v);
+}
+
+/* Watch mode: remember that a watched process sends on this socket (task
+ * context), with its addresses; returns its row. */
+static __always_inline struct zcl_watch_conn *remember_sock(struct sock *sk, struct who w) {
+  if (!w.p || !sk || !CFG(watch)) return 0;
   __u64 key = (__u64)sk;
   __u32 pp = BPF_CORE_READ(sk, __sk_common.skc_portpair);
-  struct watch_sock *w = bpf_map_lookup_elem(&watch_socks, &key);
-  if (w && w->role == (__u32)role && w->portpair == pp) return;
-  struct watch_sock v = {.role = role, .portpair = pp};
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  __u64 start = w.p->start_ns;
+  struct zcl_watch_conn *c = bpf_map_lookup_elem(&watch_socks, &key);
+  if (c && c->portpair == pp) {
+    if (c->tgid != tgid || c->start_ns != start) {
+      c->tgid = tgid;
+      c->start_ns = start;
+      c->role = w.role;
+    }
+    return c;
+  }
+  if (c) {
+    /* the socket's memory now holds another connection: keep the old one's counts */
+    struct zcl_watch_closed_key ck = {.sk = key, .portpair = c->portpair, .tgid = c->tgid};
+    bpf_map_update_elem(&watch_closed, &ck, c, BPF_ANY);
+  }
+  struct zcl_watch_conn v = {.role = w.role, .portpair = pp, .tgid = tgid, .start_ns = start};
+  v.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  v.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+  v.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  if (v.family == AF_INET6) {
+    BPF_CORE_READ_INTO(&v.laddr, sk, __sk_common.skc_v6_rcv_saddr);
+    BPF_CORE_READ_INTO(&v.raddr, sk, __sk_common.skc_v6_daddr);
+  } else {
+    __u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr), r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+    __builtin_memcpy(v.laddr, &l, 4);
+    __builtin_memcpy(v.raddr, &r, 4);
+  }
   bpf_map_update_elem(&watch_socks, &key, &v, BPF_ANY);
+  return bpf_map_lookup_elem(&watch_socks, &key);
 }
 
-/* Watch mode: the role of the watched process that sends on this socket, or -1. */
-static __always_inline int sock_role(struct sock *sk) {
-  if (!sk) return -1;
+/* Watch mode: the row of a socket a watched process sent on, or null. */
+static __always_inline struct zcl_watch_conn *sock_conn(struct sock *sk) {
+  if (!sk) return 0;
   __u64 key = (__u64)sk;
-  struct watch_sock *w = bpf_map_lookup_elem(&watch_socks, &key);
-  if (!w || w->portpair != BPF_CORE_READ(sk, __sk_common.skc_portpair)) return -1;
-  return w->role & 1;
+  struct zcl_watch_conn *c = bpf_map_lookup_elem(&watch_socks, &key);
+  if (!c || c->portpair != BPF_CORE_READ(sk, __sk_common.skc_portpair)) return 0;
+  return c;
 }
-
-static __always_inline int current_role(void) { return role_of_tgid(bpf_get_current_pid_tgid() >> 32); }
 
 _Static_assert((ZCL_MAX_CPUS & (ZCL_MAX_CPUS - 1)) == 0, "ZCL_MAX_CPUS must be a power of two");
 _Static_assert(ZCL_NR_ROLES == 2, "roles are masked with & 1");
@@ -168,6 +271,14 @@ static __always_inline void add(int role, int counter, __u64 v) {
   if (s && counter >= 0 && counter < ZCL_NR_COUNTERS) __sync_fetch_and_add(&s->c[counter & 15], v);
 }
 _Static_assert(ZCL_NR_COUNTERS <= 16 && ZCL_NR_SYSCALLS <= 16, "counters and syscalls are masked with & 15");
+_Static_assert(ZCL_PROC_SLOTS == 16 && ZCL_NR_CONN_COUNTERS <= ZCL_CONN_SLOTS && ZCL_NR_FILE_COUNTERS <= ZCL_FILE_SLOTS,
+               "the watch rows' arrays are padded to their masks");
+
+/* The role's slot, and in watch mode the process's own entry too. */
+static __always_inline void count(struct who w, int counter, __u64 v) {
+  add(w.role, counter, v);
+  if (w.p) __sync_fetch_and_add(&w.p->c[counter & 15], v);
+}
 
 static __always_inline int syscall_index(long id) {
   switch (id) {
@@ -186,8 +297,9 @@ static __always_inline bool sock_is_tcp(struct sock *sk) {
 }
 
 /* What an fd of the current task is: looked up in task->files, as the kernel does.
- * A TCP socket's struct sock goes to *skp when skp is not null. */
-static __always_inline int fd_class_sk(long fd, struct sock **skp) {
+ * A TCP socket's struct sock goes to *skp when skp is not null, a regular
+ * file's struct file to *fp when fp is not null. */
+static __always_inline int fd_class_of(long fd, struct sock **skp, struct file **fp) {
   if (fd < 0) return FD_OTHER;
   struct task_struct *task = bpf_get_current_task_btf(); /* trusted: direct loads */
   struct fdtable *fdt = task->files->fdt;
@@ -197,7 +309,9 @@ static __always_inline int fd_class_sk(long fd, struct sock **skp) {
   if (!f) return FD_OTHER;
   umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
   switch (mode & S_IFMT) {
-    case S_IFREG: return FD_FILE;
+    case S_IFREG:
+      if (fp) *fp = f;
+      return FD_FILE;
     case S_IFIFO: return FD_PIPE;
     case S_IFSOCK: {
       struct socket *sock = (struct socket *)BPF_CORE_READ(f, private_data);
@@ -210,7 +324,8 @@ static __always_inline int fd_class_sk(long fd, struct sock **skp) {
   return FD_OTHER;
 }
 
-static __always_inline int fd_class(long fd) { return fd_class_sk(fd, 0); }
+static __always_inline int fd_class_sk(long fd, struct sock **skp) { return fd_class_of(fd, skp, 0); }
+static __always_inline int fd_class(long fd) { return fd_class_of(fd, 0, 0); }
 
 static __always_inline bool is_data(int cls) { return cls == FD_FILE || cls == FD_TCP; }
 
@@ -223,25 +338,33 @@ static __always_inline bool is_data(int cls) { return cls == FD_FILE || cls == F
 
 /* ---- syscalls: total, by name on data fds, and state for the exit ---- */
 static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long id) {
-  int role = current_role();
-  if (role < 0) return 0;
-  add(role, ZCL_C_syscalls, 1);
+  struct who w = current_who();
+  if (w.role < 0) return 0;
+  count(w, ZCL_C_syscalls, 1);
+  if (w.p && !w.p->start_ns) /* a process user space added: its start time, once */
+    w.p->start_ns = BPF_CORE_READ(bpf_get_current_task_btf(), group_leader, start_time);
   int idx = syscall_index(id);
   if (idx < 0) return 0;
 
   int cls;
-  struct sock *sk = 0; /* a TCP socket among the fds (watch mode records it) */
+  struct sock *sk = 0;  /* a TCP socket among the fds (watch mode records it) */
+  struct file *f = 0;   /* the regular file read or sent from (watch mode) */
+  struct file **fp = w.p ? &f : 0;
   if (idx == ZCL_S_mmap) cls = (arg_3(regs) & MAP_ANONYMOUS) ? FD_OTHER : fd_class(arg_4(regs));
-  else cls = fd_class_sk(arg_0(regs), &sk);
+  else cls = fd_class_of(arg_0(regs), &sk, idx == ZCL_S_sendfile ? 0 : fp);
   /* sendfile(out, in, ...) and splice(in, off, out, ...) count if either end is data;
-   * the second lookup only when the first end was not. */
-  if (!is_data(cls) && idx == ZCL_S_sendfile && !is_data(fd_class(arg_1(regs)))) return 0;
+   * the second lookup only when the first end was not, or in watch mode for
+   * sendfile's file (the bytes it sends are attributed to it). */
+  if (idx == ZCL_S_sendfile && (!is_data(cls) || fp)) {
+    if (!is_data(fd_class_of(arg_1(regs), 0, fp)) && !is_data(cls)) return 0;
+  }
   if (!is_data(cls) && idx == ZCL_S_splice && !is_data(fd_class_sk(arg_2(regs), &sk))) return 0;
   if (!is_data(cls) && idx != ZCL_S_sendfile && idx != ZCL_S_splice) return 0;
-  remember_sock(sk, role);
+  remember_sock(sk, w);
 
-  struct zcl_role_counters *s = slot(role);
+  struct zcl_role_counters *s = slot(w.role);
   if (s && idx >= 0 && idx < ZCL_NR_SYSCALLS) __sync_fetch_and_add(&s->sys[idx & 15], 1);
+  if (w.p) __sync_fetch_and_add(&w.p->sys[idx & 15], 1);
 
   struct sys_state *st = state_get(true);
   if (!st) return 0;
@@ -249,6 +372,12 @@ static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long
   st->cls = cls;
   st->decision = SEND_NONE;
   st->active = 1;
+  st->file_dev = 0;
+  st->file_ino = 0;
+  if (f) {
+    st->file_dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+    st->file_ino = BPF_CORE_READ(f, f_inode, i_ino);
+  }
   if (idx == ZCL_S_recvmsg) {
     st->umsg = arg_1(regs);
     st->flags = arg_2(regs);
@@ -258,7 +387,7 @@ static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long
 
 /* A MSG_ZEROCOPY completion the sender just read from its error queue: the
  * kernel's own report of which sends it had to copy after all. */
-static __always_inline void on_zerocopy_notification(struct sys_state *st) {
+static __always_inline void on_zerocopy_notification(struct sys_state *st, struct who w) {
   struct user_msghdr um;
   if (bpf_probe_read_user(&um, sizeof(um), (void *)st->umsg)) return;
   if (um.msg_controllen < sizeof(struct cmsghdr) + sizeof(struct sock_extended_err)) return;
@@ -271,19 +400,26 @@ static __always_inline void on_zerocopy_notification(struct sys_state *st) {
   __u32 lo = c.e.ee_info, hi = c.e.ee_data;
   __u64 upto = zcl_zc_cum[hi & (ZCL_ZC_RING - 1)];
   __u64 before = lo ? zcl_zc_cum[(lo - 1) & (ZCL_ZC_RING - 1)] : 0;
-  if (upto >= before) add(ZCL_ROLE_sender, ZCL_C_zerocopy_copied_bytes, upto - before);
+  if (upto < before) return;
+  add(ZCL_ROLE_sender, ZCL_C_zerocopy_copied_bytes, upto - before);
+  if (w.p) __sync_fetch_and_add(&w.p->c[ZCL_C_zerocopy_copied_bytes], upto - before);
 }
 
 static __always_inline int on_sys_exit(long ret) {
-  int role = current_role();
-  if (role < 0) return 0;
+  struct who w = current_who();
+  if (w.role < 0) return 0;
   struct sys_state *st = state_get(false);
   if (!st || !st->active) return 0;
   if (ret > 0 && st->cls == FD_FILE &&
-      (st->idx == ZCL_S_read || st->idx == ZCL_S_pread64 || st->idx == ZCL_S_readv || st->idx == ZCL_S_preadv))
-    add(role, ZCL_C_copy_file_to_user_bytes, ret); /* filemap_read copied ret bytes to user */
-  if (role == ZCL_ROLE_sender && ret >= 0 && st->idx == ZCL_S_recvmsg && (st->flags & MSG_ERRQUEUE))
-    on_zerocopy_notification(st);
+      (st->idx == ZCL_S_read || st->idx == ZCL_S_pread64 || st->idx == ZCL_S_readv || st->idx == ZCL_S_preadv)) {
+    count(w, ZCL_C_copy_file_to_user_bytes, ret); /* filemap_read copied ret bytes to user */
+    if (w.p) file_add(bpf_get_current_pid_tgid() >> 32, st->file_dev, st->file_ino, ZCL_FC_copy_file_to_user_bytes, ret);
+  }
+  /* splice(file -> pipe): the file's pages went into the pipe by reference */
+  if (w.p && ret > 0 && st->idx == ZCL_S_splice && st->cls == FD_FILE)
+    file_add(bpf_get_current_pid_tgid() >> 32, st->file_dev, st->file_ino, ZCL_FC_splice_ref_bytes, ret);
+  if (w.role == ZCL_ROLE_sender && ret >= 0 && st->idx == ZCL_S_recvmsg && (st->flags & MSG_ERRQUEUE))
+    on_zerocopy_notification(st, w);
   st->active = 0;
   return 0;
 }
@@ -293,9 +429,9 @@ static __always_inline int on_sys_exit(long ret) {
  * appends page references; MSG_ZEROCOPY on a SO_ZEROCOPY socket pins the user
  * pages; anything else is copied into the socket's page fragments. */
 static __always_inline int on_tcp_sendmsg(const bool D, struct sock *sk, struct msghdr *msg) {
-  int role = current_role();
-  if (role < 0) return 0;
-  remember_sock(sk, role); /* sends outside the counted syscalls too (sendmmsg, io_uring) */
+  struct who w = current_who();
+  if (w.role < 0) return 0;
+  remember_sock(sk, w); /* sends outside the counted syscalls too (sendmmsg, io_uring) */
   struct sys_state *st = state_get(false);
   /* decided already: the loop fires this once per skb of the same message */
   if (!st || !st->active || st->decision != SEND_NONE) return 0;
@@ -316,15 +452,26 @@ static __always_inline int on_tcp_sendmsg(const bool D, struct sock *sk, struct 
 
 /* sock_sendmsg() returned: how many bytes the decision above applied to. */
 static __always_inline int on_sock_send_length(const bool D, struct sock *sk, int ret) {
-  int role = current_role();
-  if (role < 0 || ret <= 0) return 0;
+  struct who w = current_who();
+  if (w.role < 0 || ret <= 0) return 0;
   struct sys_state *st = state_get(false);
   if (!st || !st->active || st->decision == SEND_NONE || !sock_is_tcp(sk)) return 0;
+  struct zcl_watch_conn *c = w.p ? sock_conn(sk) : 0;
   switch (st->decision) {
-    case SEND_COPY: add(role, ZCL_C_copy_user_to_socket_bytes, ret); break;
-    case SEND_SPLICE: add(role, ZCL_C_splice_ref_bytes, ret); break;
+    case SEND_COPY:
+      count(w, ZCL_C_copy_user_to_socket_bytes, ret);
+      conn_add(c, ZCL_CC_copy_user_to_socket_bytes, ret);
+      break;
+    case SEND_SPLICE:
+      count(w, ZCL_C_splice_ref_bytes, ret);
+      conn_add(c, ZCL_CC_splice_ref_bytes, ret);
+      /* sendfile: the pages came from the file recorded at sys_enter */
+      if (w.p && st->idx == ZCL_S_sendfile)
+        file_add(bpf_get_current_pid_tgid() >> 32, st->file_dev, st->file_ino, ZCL_FC_splice_ref_bytes, ret);
+      break;
     case SEND_ZEROCOPY: {
-      add(role, ZCL_C_zerocopy_bytes, ret);
+      count(w, ZCL_C_zerocopy_bytes, ret);
+      conn_add(c, ZCL_CC_zerocopy_bytes, ret);
       __u64 total = __sync_fetch_and_add(&zcl_zc_total, ret) + ret;
       zcl_zc_cum[st->zc_id & (ZCL_ZC_RING - 1)] = total;
       break;
@@ -341,11 +488,13 @@ static __always_inline int on_sock_send_length(const bool D, struct sock *sk, in
 static __always_inline int on_dev_start_xmit(const bool D, struct sk_buff *skb, struct net_device *dev) {
   int role = ZCL_ROLE_sender;
   const bool watch = CFG(watch);
+  struct zcl_watch_conn *c = 0;
   if (watch) {
     /* Watch mode: the packet's socket is one a watched process sent on (a TCP
      * socket, so the transport header is TCP, IPv4 or IPv6); any device. */
-    role = sock_role(RD(D, skb->sk, skb, sk));
-    if (role < 0) return 0;
+    c = sock_conn(RD(D, skb->sk, skb, sk));
+    if (!c) return 0;
+    role = c->role & 1;
   } else {
     if (RD(D, dev->ifindex, dev, ifindex) != CFG(dev_ifindex)) return 0;
     if (RD(D, dev->nd_net.net->ns.inum, dev, nd_net.net, ns.inum) != CFG(dev_netns_ino)) return 0;
@@ -362,10 +511,20 @@ static __always_inline int on_dev_start_xmit(const bool D, struct sk_buff *skb, 
   long hdr = (long)(head + th - data) + tcp.doff * 4;
   long payload = (long)RD(D, skb->len, skb, len) - hdr;
   if (payload <= 0) return 0;
-  add(role, ZCL_C_dev_xmit_bytes, payload);
   __u64 features = RD(D, dev->features, dev, features);
-  if (!(features & NETIF_F_SG) && RD(D, skb->data_len, skb, data_len) == 0)
-    add(role, ZCL_C_copy_linearize_bytes, payload);
+  const bool linear = !(features & NETIF_F_SG) && RD(D, skb->data_len, skb, data_len) == 0;
+  add(role, ZCL_C_dev_xmit_bytes, payload);
+  if (linear) add(role, ZCL_C_copy_linearize_bytes, payload);
+  if (c) {
+    /* the connection's, and the process's that last sent on it (softirq: not current) */
+    conn_add(c, ZCL_CC_dev_xmit_bytes, payload);
+    if (linear) conn_add(c, ZCL_CC_copy_linearize_bytes, payload);
+    struct zcl_watch_proc *p = conn_proc(c);
+    if (p) {
+      __sync_fetch_and_add(&p->c[ZCL_C_dev_xmit_bytes], payload);
+      if (linear) __sync_fetch_and_add(&p->c[ZCL_C_copy_linearize_bytes], payload);
+    }
+  }
   return 0;
 }
 
@@ -373,8 +532,13 @@ static __always_inline int on_dev_start_xmit(const bool D, struct sk_buff *skb, 
  * in watch mode, of a socket a watched process sent on. */
 static __always_inline int on_tcp_retransmit(const bool D, struct sock *sk, struct sk_buff *skb) {
   if (CFG(watch)) {
-    int role = sock_role(sk);
-    if (role >= 0) add(role, ZCL_C_retransmit_bytes, RD(D, skb->len, skb, len));
+    struct zcl_watch_conn *c = sock_conn(sk);
+    if (!c) return 0;
+    __u64 len = RD(D, skb->len, skb, len);
+    add(c->role & 1, ZCL_C_retransmit_bytes, len);
+    conn_add(c, ZCL_CC_retransmit_bytes, len);
+    struct zcl_watch_proc *p = conn_proc(c);
+    if (p) __sync_fetch_and_add(&p->c[ZCL_C_retransmit_bytes], len);
     return 0;
   }
   if (bpf_ntohs(RD(D, sk->__sk_common.skc_dport, sk, __sk_common.skc_dport)) != CFG(sink_port)) return 0;
@@ -385,9 +549,9 @@ static __always_inline int on_tcp_retransmit(const bool D, struct sock *sk, stru
 
 /* The receive copy: skb_copy_datagram_iter() copying TCP payload to user memory. */
 static __always_inline int on_skb_copy_datagram(const bool D, struct sk_buff *skb, int len) {
-  int role = current_role();
-  if (role < 0 || len <= 0 || !sock_is_tcp(RD(D, skb->sk, skb, sk))) return 0;
-  add(role, ZCL_C_copy_socket_to_user_bytes, len);
+  struct who w = current_who();
+  if (w.role < 0 || len <= 0 || !sock_is_tcp(RD(D, skb->sk, skb, sk))) return 0;
+  count(w, ZCL_C_copy_socket_to_user_bytes, len);
   return 0;
 }
 
@@ -395,15 +559,15 @@ static __always_inline int on_skb_copy_datagram(const bool D, struct sk_buff *sk
 struct task_struct___pre514 { long state; };
 
 static __always_inline int on_sched_switch(const bool D, bool preempt, struct task_struct *prev) {
-  int role = role_of_tgid(RD(D, prev->tgid, prev, tgid));
-  if (role < 0) return 0;
+  struct who w = who_of_tgid(RD(D, prev->tgid, prev, tgid));
+  if (w.role < 0) return 0;
   long state;
   if (bpf_core_field_exists(prev->__state)) state = BPF_CORE_READ(prev, __state);
   else state = BPF_CORE_READ((struct task_struct___pre514 *)prev, state);
-  add(role, ZCL_C_ctx_switches, 1);
+  count(w, ZCL_C_ctx_switches, 1);
   /* as __schedule() counts nvcsw/nivcsw: blocked (not runnable, not preempted) = voluntary */
-  if (!preempt && state != 0) add(role, ZCL_C_ctx_switches_voluntary, 1);
-  else add(role, ZCL_C_ctx_switches_involuntary, 1);
+  if (!preempt && state != 0) count(w, ZCL_C_ctx_switches_voluntary, 1);
+  else count(w, ZCL_C_ctx_switches_involuntary, 1);
   return 0;
 }
 
@@ -415,24 +579,46 @@ static __always_inline int on_sched_switch(const bool D, bool preempt, struct ta
  * through do_tcp_sendpages instead, which queues page references (its caller
  * falls back to copying through tcp_sendmsg_locked when the route lacks SG).
  * kprobes are the fallback where fentry cannot attach. */
+/* Watch mode: pages sendfile() handed to the socket by reference came from the
+ * file recorded at its sys_enter. */
+static __always_inline void sendfile_ref(struct who w, long ret) {
+  if (!w.p) return;
+  struct sys_state *st = state_get(false);
+  if (st && st->active && st->idx == ZCL_S_sendfile)
+    file_add(bpf_get_current_pid_tgid() >> 32, st->file_dev, st->file_ino, ZCL_FC_splice_ref_bytes, ret);
+}
+
 static __always_inline void count_send(struct sock *sk, struct msghdr *msg, long ret, const bool D) {
-  int role = current_role();
-  if (role < 0 || ret <= 0) return;
-  remember_sock(sk, role);
+  struct who w = current_who();
+  if (w.role < 0 || ret <= 0) return;
+  struct zcl_watch_conn *c = remember_sock(sk, w);
   unsigned int flags = RD(D, msg->msg_flags, msg, msg_flags);
   unsigned long sk_flags = RD(D, sk->__sk_common.skc_flags, sk, __sk_common.skc_flags);
   __u64 caps = RD(D, sk->sk_route_caps, sk, sk_route_caps);
   int zc_bit = bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY);
   if (flags & MSG_SPLICE_PAGES) {
-    add(role, ZCL_C_splice_ref_bytes, ret);
+    count(w, ZCL_C_splice_ref_bytes, ret);
+    conn_add(c, ZCL_CC_splice_ref_bytes, ret);
+    sendfile_ref(w, ret);
   } else if ((flags & MSG_ZEROCOPY) && (sk_flags & (1UL << zc_bit)) && (caps & NETIF_F_SG)) {
-    add(role, ZCL_C_zerocopy_bytes, ret);
+    count(w, ZCL_C_zerocopy_bytes, ret);
+    conn_add(c, ZCL_CC_zerocopy_bytes, ret);
     __u32 id = RD(D, sk->sk_zckey.counter, sk, sk_zckey.counter) - 1;
     __u64 total = __sync_fetch_and_add(&zcl_zc_total, ret) + ret;
     zcl_zc_cum[id & (ZCL_ZC_RING - 1)] = total;
   } else {
-    add(role, ZCL_C_copy_user_to_socket_bytes, ret);
+    count(w, ZCL_C_copy_user_to_socket_bytes, ret);
+    conn_add(c, ZCL_CC_copy_user_to_socket_bytes, ret);
   }
+}
+
+/* Before 6.5: sendfile and splice queue page references here. */
+static __always_inline void count_sendpages(struct sock *sk, long ret) {
+  struct who w = current_who();
+  if (w.role < 0 || ret <= 0) return;
+  count(w, ZCL_C_splice_ref_bytes, ret);
+  conn_add(remember_sock(sk, w), ZCL_CC_splice_ref_bytes, ret);
+  sendfile_ref(w, ret);
 }
 
 SEC("fexit/tcp_sendmsg_locked")
@@ -443,16 +629,12 @@ int BPF_PROG(fexit_tcp_sendmsg_locked, struct sock *sk, struct msghdr *msg, size
 
 SEC("fexit/do_tcp_sendpages")
 int BPF_PROG(fexit_do_tcp_sendpages, struct sock *sk, struct page *page, int offset, size_t size, int flags, long ret) {
-  int role = current_role();
-  if (role >= 0 && ret > 0) {
-    add(role, ZCL_C_splice_ref_bytes, ret);
-    remember_sock(sk, role);
-  }
+  count_sendpages(sk, ret);
   return 0;
 }
 
 /* kprobe fallback: the entry stashes the arguments, the return counts. */
-struct send_args { struct sock *sk; struct msghdr *msg; };
+struct send_args { struct sock *sk; struct msghdr *msg; struct sock *pages_sk; };
 struct {
   __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
   __uint(map_flags, BPF_F_NO_PREALLOC);
@@ -462,7 +644,7 @@ struct {
 
 SEC("kprobe/tcp_sendmsg_locked")
 int BPF_KPROBE(kprobe_tcp_sendmsg_locked, struct sock *sk, struct msghdr *msg) {
-  if (current_role() < 0) return 0;
+  if (current_who().role < 0) return 0;
   struct send_args *a = bpf_task_storage_get(&send_args, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
   if (a) {
     a->sk = sk;
@@ -473,7 +655,7 @@ int BPF_KPROBE(kprobe_tcp_sendmsg_locked, struct sock *sk, struct msghdr *msg) {
 
 SEC("kretprobe/tcp_sendmsg_locked")
 int BPF_KRETPROBE(kretprobe_tcp_sendmsg_locked, int ret) {
-  if (current_role() < 0) return 0;
+  if (current_who().role < 0) return 0;
   struct send_args *a = bpf_task_storage_get(&send_args, bpf_get_current_task_btf(), 0, 0);
   if (!a || !a->sk) return 0;
   count_send(a->sk, a->msg, ret, false);
@@ -481,33 +663,75 @@ int BPF_KRETPROBE(kretprobe_tcp_sendmsg_locked, int ret) {
   return 0;
 }
 
-SEC("kretprobe/do_tcp_sendpages")
-int BPF_KRETPROBE(kretprobe_do_tcp_sendpages, long ret) {
-  int role = current_role();
-  if (role >= 0 && ret > 0) add(role, ZCL_C_splice_ref_bytes, ret);
+/* Watch mode: the socket, for the connection's row (a lab run needs no entry probe). */
+SEC("kprobe/do_tcp_sendpages")
+int BPF_KPROBE(kprobe_do_tcp_sendpages, struct sock *sk) {
+  if (!current_who().p) return 0;
+  struct send_args *a = bpf_task_storage_get(&send_args, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (a) a->pages_sk = sk;
   return 0;
 }
 
-/* ---- watch mode: follow forks, forget exited processes ---- */
+SEC("kretprobe/do_tcp_sendpages")
+int BPF_KRETPROBE(kretprobe_do_tcp_sendpages, long ret) {
+  struct who w = current_who();
+  if (w.role < 0 || ret <= 0) return 0;
+  struct sock *sk = 0;
+  if (w.p) {
+    struct send_args *a = bpf_task_storage_get(&send_args, bpf_get_current_task_btf(), 0, 0);
+    if (a) {
+      sk = a->pages_sk;
+      a->pages_sk = 0;
+    }
+  }
+  count(w, ZCL_C_splice_ref_bytes, ret);
+  conn_add(remember_sock(sk, w), ZCL_CC_splice_ref_bytes, ret);
+  sendfile_ref(w, ret);
+  return 0;
+}
+
+/* ---- watch mode: follow forks, keep exited processes for user space ---- */
+/* A watched process forked: the child gets a fresh entry (zero counts, its start
+ * time and name). An exited entry under the same pid that user space has not
+ * read yet moves to watch_gone first. */
 static __always_inline int on_process_fork(const bool D, struct task_struct *parent, struct task_struct *child) {
   if (!CFG(watch) || !CFG(follow)) return 0;
   __u32 ptgid = RD(D, parent->tgid, parent, tgid), ctgid = RD(D, child->tgid, child, tgid);
   if (ptgid == ctgid) return 0; /* a new thread: its tgid is watched already */
-  __u32 *role = bpf_map_lookup_elem(&watched, &ptgid);
-  if (role) {
-    __u32 r = *role;
-    if (bpf_map_update_elem(&watched, &ctgid, &r, BPF_ANY) == 0) watch_bit(ctgid, true);
+  struct zcl_watch_proc *pp = bpf_map_lookup_elem(&watched, &ptgid);
+  if (!pp) return 0;
+  __u32 role = pp->role;
+  struct zcl_watch_proc *old = bpf_map_lookup_elem(&watched, &ctgid);
+  if (old && old->exited) {
+    struct zcl_watch_gone_key gk = {.tgid = ctgid, .start_ns = old->start_ns};
+    bpf_map_update_elem(&watch_gone, &gk, old, BPF_ANY);
   }
+  if (bpf_map_update_elem(&watched, &ctgid, (void *)&zcl_proc_zero, BPF_ANY) != 0) return 0;
+  struct zcl_watch_proc *cp = bpf_map_lookup_elem(&watched, &ctgid);
+  if (!cp) return 0;
+  cp->role = role;
+  cp->start_ns = RD(D, child->start_time, child, start_time);
+  bpf_probe_read_kernel_str(cp->comm, sizeof(cp->comm), &child->comm);
+  watch_bit(ctgid, true);
   return 0;
 }
 
 /* The last thread of a process exits (do_exit() decremented signal->live to 0
- * before this tracepoint): its tgid leaves the map, so a reused pid is not watched. */
+ * before this tracepoint): its entry is marked exited, with its final name, and
+ * its bit cleared, so a reused pid is not watched; user space reads the final
+ * counts and deletes the entry. */
 static __always_inline int on_process_exit(const bool D, struct task_struct *p) {
   if (!CFG(watch)) return 0;
   if (RD(D, p->signal->live.counter, p, signal, live.counter) != 0) return 0;
   __u32 tgid = RD(D, p->tgid, p, tgid);
-  if (bpf_map_delete_elem(&watched, &tgid) == 0) watch_bit(tgid, false);
+  struct zcl_watch_proc *e = bpf_map_lookup_elem(&watched, &tgid);
+  if (!e || e->exited) return 0;
+  struct task_struct *leader = RD(D, p->group_leader, p, group_leader);
+  if (!e->start_ns) e->start_ns = BPF_CORE_READ(leader, start_time);
+  bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), &leader->comm);
+  e->exited = 1;
+  watch_bit(tgid, false);
+  __sync_fetch_and_add(&zcl_watch_exits, 1);
   return 0;
 }
 
@@ -531,16 +755,16 @@ ZCL_TRACE(sched_process_exit, on_process_exit(D, p), struct task_struct *p)
 /* ---- classic tracepoints (stable fields on every kernel) ---- */
 SEC("tracepoint/exceptions/page_fault_user")
 int tp_page_fault_user(void *ctx) {
-  int role = current_role();
-  if (role >= 0) add(role, ZCL_C_page_faults, 1);
+  struct who w = current_who();
+  if (w.role >= 0) count(w, ZCL_C_page_faults, 1);
   return 0;
 }
 
 /* A fault in kernel mode on a user address: write() from an mmap()ed file faults here. */
 SEC("tracepoint/exceptions/page_fault_kernel")
 int tp_page_fault_kernel(void *ctx) {
-  int role = current_role();
-  if (role >= 0) add(role, ZCL_C_page_faults, 1);
+  struct who w = current_who();
+  if (w.role >= 0) count(w, ZCL_C_page_faults, 1);
   return 0;
 }
 
@@ -553,10 +777,10 @@ int tp_page_fault_kernel(void *ctx) {
  * shared mapping) are counted too: the tracepoint cannot tell them apart. */
 SEC("tracepoint/filemap/mm_filemap_add_to_page_cache")
 int tp_filemap_add(struct trace_event_raw_mm_filemap_op_page_cache *ctx) {
-  int role = ZCL_ROLE_sender;
+  struct who w = {ZCL_ROLE_sender, 0};
   if (CFG(watch)) {
-    role = current_role();
-    if (role < 0) return 0;
+    w = current_who();
+    if (w.role < 0) return 0;
     struct sys_state *st = state_get(false);
     if (st && st->active && st->cls == FD_FILE && (st->idx == ZCL_S_write || st->idx == ZCL_S_writev)) return 0;
   } else if (CFG(file_ino) == 0 || ctx->i_ino != CFG(file_ino) || ctx->s_dev != CFG(file_dev)) {
@@ -564,6 +788,8 @@ int tp_filemap_add(struct trace_event_raw_mm_filemap_op_page_cache *ctx) {
   }
   unsigned int order = 0;
   if (bpf_core_field_exists(ctx->order)) order = BPF_CORE_READ(ctx, order);
-  add(role, ZCL_C_block_read_bytes, 4096ULL << (order & 31));
+  __u64 bytes = 4096ULL << (order & 31);
+  count(w, ZCL_C_block_read_bytes, bytes);
+  if (w.p) file_add(bpf_get_current_pid_tgid() >> 32, ctx->s_dev, ctx->i_ino, ZCL_FC_block_read_bytes, bytes);
   return 0;
 }

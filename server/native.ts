@@ -82,6 +82,12 @@ export interface Addon {
     watch(t: { tgids: number[]; follow: boolean; sinkPid?: number }): number[];
     /** The tgids watched now (follow adds children as they fork; an exited process leaves). */
     watched(): number[];
+    /** Watch mode's detail since watch(): per process (exited ones kept), per TCP connection, per file; every counter by name (the engine nulls unavailable ones). */
+    watchDetail(): {
+      processes: { tgid: number; comm: string; start: number; exited: boolean; counters: Record<string, number>; syscalls: Record<string, number> }[];
+      connections: { tgid: number; comm: string; local: string; remote: string; counters: Record<string, number> }[];
+      files: { tgid: number; dev: string; ino: number; path: string | null; counters: Record<string, number> }[];
+    };
     end(): void;
     read(): { counters: Float64Array; syscalls: Float64Array };
     enableStats(): boolean;

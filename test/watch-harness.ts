@@ -15,15 +15,26 @@ import { KiB, MiB } from './helpers.js';
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 export const SIZE = MiB + 4097; // small, and not a multiple of any chunk
 
-// Connects and opens the file, says `ready <pid>`, waits for a line on stdin, then
-// sends the file (sendfile, or read + send in 64 KiB chunks), in a forked child
-// if asked; says `done`. Nothing but the transfer happens after the go.
+// Connects (AF_INET, or AF_INET6 to the v4-mapped address if asked) and opens
+// the file (dropped from the page cache first if asked), says `ready <pid>
+// <local port>`, waits for a line on stdin, then sends the file (sendfile, or
+// read + send in 64 KiB chunks), in a forked child if asked; says `done`, and
+// exits (after one more line on stdin if asked to linger). Nothing but the
+// transfer happens after the go.
 const SENDER = `
 import os, socket, sys
 mode, host, port, path, fork = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5] == '1'
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.connect((host, port))
+v6, cold, linger = sys.argv[6] == '1', sys.argv[7] == '1', sys.argv[8] == '1'
+if v6:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.connect(('::ffff:' + host, port))
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.connect((host, port))
 f = open(path, 'rb', buffering=0)
+if cold:
+    os.fsync(f.fileno())
+    os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
 def send():
     if mode == 'sendfile':
         s.sendfile(f)
@@ -35,7 +46,7 @@ def send():
             v = memoryview(b)
             while v:
                 v = v[s.send(v):]
-sys.stdout.write('ready %d\\n' % os.getpid()); sys.stdout.flush()
+sys.stdout.write('ready %d %d\\n' % (os.getpid(), s.getsockname()[1])); sys.stdout.flush()
 sys.stdin.readline()
 if fork:
     child = os.fork()
@@ -48,6 +59,8 @@ else:
     send()
 s.close()
 sys.stdout.write('done\\n'); sys.stdout.flush()
+if linger:
+    sys.stdin.readline()
 `;
 
 // Listens, says `port <n>`, reads one connection to its end, says `got <bytes>`.
@@ -91,20 +104,34 @@ export function python(code: string, args: string[], netns?: string) {
   return { p, line, exited };
 }
 
-/** A receiver and a sender connected to it, the sender waiting for the go. */
-export async function pair(mode: 'sendfile' | 'rw', opts: { fork?: boolean; path?: NetPath } = {}) {
+/**
+ * A receiver and a sender connected to it, the sender waiting for the go. v6: an
+ * AF_INET6 socket to the v4-mapped address; cold: its file dropped from the page
+ * cache; linger: the sender exits only at exit().
+ */
+export async function pair(mode: 'sendfile' | 'rw', opts: { fork?: boolean; path?: NetPath; v6?: boolean; cold?: boolean; linger?: boolean; file?: string } = {}) {
   const recv = python(RECEIVER, [opts.path?.sinkHost ?? '127.0.0.1'], opts.path?.sinkNetns);
-  const port = await recv.line('port');
-  const send = python(SENDER, [mode, opts.path?.sinkHost ?? '127.0.0.1', port, dataFile(), opts.fork ? '1' : '0'], opts.path?.senderNetns);
-  const pid = Number(await send.line('ready'));
+  const port = Number(await recv.line('port'));
+  const flag = (b?: boolean) => (b ? '1' : '0');
+  const args = [mode, opts.path?.sinkHost ?? '127.0.0.1', String(port), opts.file ?? dataFile(), flag(opts.fork), flag(opts.v6), flag(opts.cold), flag(opts.linger)];
+  const send = python(SENDER, args, opts.path?.senderNetns);
+  const [pid, localPort] = (await send.line('ready')).split(' ').map(Number);
   return {
     pid,
-    /** Tells the sender to go; resolves when the receiver has every byte. */
+    /** The connection's ports: the sender's (local) and the receiver's. */
+    localPort,
+    port,
+    /** Tells the sender to go; resolves when the receiver has every byte (and, unless it lingers, both exited). */
     go: async () => {
       send.p.stdin!.write('go\n');
       await send.line('done');
       expect(Number(await recv.line('got'))).toBe(SIZE);
-      await Promise.all([send.exited, recv.exited]);
+      await Promise.all([opts.linger ? undefined : send.exited, recv.exited]);
+    },
+    /** A lingering sender: lets it exit. */
+    exit: async () => {
+      send.p.stdin!.write('exit\n');
+      await send.exited;
     },
   };
 }

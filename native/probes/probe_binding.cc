@@ -182,6 +182,89 @@ Napi::Value Watched(const Napi::CallbackInfo& info) {
   }
 }
 
+// Counter values by name (the X-macro lists of bpf/counters.h).
+const char* const kCounterNames[] = {
+#define ZCL_X(name, unit, kind, label, needs, desc) #name,
+    ZCL_COUNTERS(ZCL_X)
+#undef ZCL_X
+};
+const char* const kSyscallNames[] = {
+#define ZCL_X(name, nr) #name,
+    ZCL_SYSCALLS(ZCL_X)
+#undef ZCL_X
+};
+const char* const kConnCounterNames[] = {
+#define ZCL_X(name) #name,
+    ZCL_CONN_COUNTERS(ZCL_X)
+#undef ZCL_X
+};
+const char* const kFileCounterNames[] = {
+#define ZCL_X(name) #name,
+    ZCL_FILE_COUNTERS(ZCL_X)
+#undef ZCL_X
+};
+
+template <size_t N>
+Napi::Object by_name(Napi::Env env, const char* const (&names)[N], const uint64_t* v, bool skip_zero = false) {
+  Napi::Object o = Napi::Object::New(env);
+  for (size_t i = 0; i < N; i++)
+    if (!skip_zero || v[i]) o.Set(names[i], static_cast<double>(v[i]));
+  return o;
+}
+
+// watchDetail() -> {processes: [{tgid, comm, start, exited, counters, syscalls}],
+// connections: [{tgid, comm, local, remote, counters}], files: [{tgid, dev, ino,
+// path, counters}]}: counters by name (every one measured or not: the engine
+// nulls the unavailable ones), syscalls by name (non-zero ones).
+Napi::Value WatchDetailFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  WatchDetail d;
+  try {
+    d = Host::instance().watch_detail();
+  } catch (const ProbeUnavailable& e) {
+    return throw_unavailable(env, e);
+  }
+  Napi::Array procs = Napi::Array::New(env, d.processes.size());
+  for (uint32_t i = 0; i < d.processes.size(); i++) {
+    const auto& r = d.processes[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("tgid", r.tgid);
+    o.Set("comm", r.comm);
+    o.Set("start", static_cast<double>(r.start_ns));
+    o.Set("exited", r.exited);
+    o.Set("counters", by_name(env, kCounterNames, r.c));
+    o.Set("syscalls", by_name(env, kSyscallNames, r.sys, true));
+    procs.Set(i, o);
+  }
+  Napi::Array conns = Napi::Array::New(env, d.connections.size());
+  for (uint32_t i = 0; i < d.connections.size(); i++) {
+    const auto& r = d.connections[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("tgid", r.tgid);
+    o.Set("comm", r.comm);
+    o.Set("local", r.local);
+    o.Set("remote", r.remote);
+    o.Set("counters", by_name(env, kConnCounterNames, r.c));
+    conns.Set(i, o);
+  }
+  Napi::Array files = Napi::Array::New(env, d.files.size());
+  for (uint32_t i = 0; i < d.files.size(); i++) {
+    const auto& r = d.files[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("tgid", r.tgid);
+    o.Set("dev", std::to_string(r.major) + ":" + std::to_string(r.minor));
+    o.Set("ino", static_cast<double>(r.ino));
+    o.Set("path", r.has_path ? Napi::Value(Napi::String::New(env, r.path)) : env.Null());
+    o.Set("counters", by_name(env, kFileCounterNames, r.c));
+    files.Set(i, o);
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("processes", procs);
+  o.Set("connections", conns);
+  o.Set("files", files);
+  return o;
+}
+
 Napi::Value End(const Napi::CallbackInfo& info) {
   try {
     Host::instance().end();
@@ -264,6 +347,7 @@ void register_exports(Napi::Env env, Napi::Object exports) {
   p.Set("begin", Napi::Function::New(env, Begin));
   p.Set("watch", Napi::Function::New(env, Watch));
   p.Set("watched", Napi::Function::New(env, Watched));
+  p.Set("watchDetail", Napi::Function::New(env, WatchDetailFn));
   p.Set("end", Napi::Function::New(env, End));
   p.Set("read", Napi::Function::New(env, Read));
   p.Set("enableStats", Napi::Function::New(env, EnableStats));

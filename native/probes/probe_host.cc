@@ -8,8 +8,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <dirent.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -17,8 +19,10 @@
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <chrono>
 #include <mutex>
 #include <set>
+#include <tuple>
 
 #include "zcl_probes.skel.h"
 
@@ -179,7 +183,7 @@ std::vector<SendSource> send_sources(zcl_probes* s) {
       {"tracepoint", send_tracepoints_chosen, {}, {}},
       {"fentry", send_fentry_can_attach, {s->progs.fexit_tcp_sendmsg_locked}, {{s->progs.fexit_do_tcp_sendpages, "do_tcp_sendpages"}}},
       {"kprobe", send_kprobe_exists, {s->progs.kprobe_tcp_sendmsg_locked, s->progs.kretprobe_tcp_sendmsg_locked},
-       {{s->progs.kretprobe_do_tcp_sendpages, "do_tcp_sendpages"}}},
+       {{s->progs.kprobe_do_tcp_sendpages, "do_tcp_sendpages"}, {s->progs.kretprobe_do_tcp_sendpages, "do_tcp_sendpages"}}},
   };
 }
 
@@ -259,8 +263,30 @@ struct Sources {
   std::map<std::string, std::string> why_not;       // probe point -> why it has no source
 };
 
+// Watch mode's detail kept in user space: exited processes after their kernel
+// entries were deleted (with their files), closed connections, and what was
+// looked up in /proc (names, start times, file paths), per watch.
+using Clock = std::chrono::steady_clock;
+struct WatchStore {
+  std::map<std::pair<uint32_t, uint64_t>, WatchProcRow> gone;  // (tgid, start_ns)
+  std::map<std::tuple<uint32_t, uint32_t, uint64_t>, WatchFileRow> gone_files;  // (tgid, kernel dev, ino)
+  std::map<std::tuple<uint64_t, uint32_t, uint32_t>, WatchConnRow> closed;  // (sock, portpair, tgid)
+  std::map<uint32_t, Clock::time_point> exited_seen;  // tgid -> when first seen exited
+  uint64_t exits_collected = 0;
+  struct ProcInfo {
+    std::string comm;
+    Clock::time_point comm_at;
+    uint64_t start_ns = 0;  // from /proc/<tgid>/stat (clock ticks), when the kernel has none yet
+  };
+  std::map<uint32_t, ProcInfo> procs;
+  std::map<std::pair<uint32_t, uint64_t>, std::string> paths;  // (kernel dev, ino) -> path
+  std::map<uint32_t, Clock::time_point> scanned;               // tgid -> last /proc scan for paths
+  void clear() { *this = WatchStore(); }
+};
+
 struct Host::Impl {
   zcl_probes* skel = nullptr;
+  WatchStore store;
   std::vector<bpf_link*> links;
   std::map<std::string, std::string> source_of;  // probe point -> "tp_btf/x" etc (or "a + b"), if attached
   int ncpus = 0;
@@ -508,12 +534,151 @@ std::map<uint32_t, uint32_t> parents() {
   return out;
 }
 
-// Empties a hash map whose keys are at most 8 bytes (user space owns the watch
-// maps between sessions; the programs ignore them while watch is off).
-void clear_map(int fd) {
-  uint64_t key = 0;
-  while (bpf_map_get_next_key(fd, nullptr, &key) == 0)
-    if (bpf_map_delete_elem(fd, &key) != 0) break;
+// Empties a hash map (user space owns the watch maps between sessions; the
+// programs ignore them while watch is off).
+void clear_map(const bpf_map* m) {
+  const int fd = bpf_map__fd(m);
+  std::vector<char> key(bpf_map__key_size(m));
+  while (bpf_map_get_next_key(fd, nullptr, key.data()) == 0)
+    if (bpf_map_delete_elem(fd, key.data()) != 0) break;
+}
+
+// Every key of a hash map (get_next_key; a key deleted meanwhile restarts nothing,
+// the kernel continues from the next bucket).
+template <typename K>
+std::vector<K> map_keys(const bpf_map* m) {
+  const int fd = bpf_map__fd(m);
+  std::vector<K> out;
+  K key, next;
+  K* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    out.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
+std::string read_small(const std::string& path) {
+  std::ifstream f(path);
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return s;
+}
+
+// /proc/<tgid>/comm, without its newline ("" if the process is gone).
+std::string proc_comm(uint32_t tgid) {
+  std::string s = read_small("/proc/" + std::to_string(tgid) + "/comm");
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+// The process's start time from /proc/<tgid>/stat (field 22, clock ticks since boot), in ns.
+uint64_t proc_start_ns(uint32_t tgid) {
+  std::string stat = read_small("/proc/" + std::to_string(tgid) + "/stat");
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(paren + 2));
+  std::string field;
+  for (int i = 3; i <= 22; i++)
+    if (!(rest >> field)) return 0;
+  long hz = sysconf(_SC_CLK_TCK);
+  return hz > 0 ? std::stoull(field) * (1000000000ULL / static_cast<uint64_t>(hz)) : 0;
+}
+
+uint32_t kernel_dev(dev_t d) { return (major(d) << 20) | minor(d); }
+
+// "1.2.3.4:80" or "[::1]:80"; an IPv4-mapped IPv6 address as IPv4.
+std::string endpoint(uint16_t family, const unsigned char addr[16], uint16_t port) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (family == AF_INET) {
+    inet_ntop(AF_INET, addr, buf, sizeof buf);
+    return std::string(buf) + ":" + std::to_string(port);
+  }
+  if (memcmp(addr, kMapped, 12) == 0) {
+    inet_ntop(AF_INET, addr + 12, buf, sizeof buf);
+    return std::string(buf) + ":" + std::to_string(port);
+  }
+  inet_ntop(AF_INET6, addr, buf, sizeof buf);
+  return "[" + std::string(buf) + "]:" + std::to_string(port);
+}
+
+template <size_t N>
+std::string comm_of(const char (&c)[N]) {
+  return std::string(c, strnlen(c, N));
+}
+
+WatchProcRow proc_row(uint32_t tgid, const zcl_watch_proc& v) {
+  WatchProcRow r{};
+  r.tgid = tgid;
+  r.start_ns = v.start_ns;
+  r.exited = v.exited != 0;
+  r.comm = comm_of(v.comm);
+  for (int i = 0; i < ZCL_NR_COUNTERS; i++) r.c[i] = v.c[i];
+  for (int i = 0; i < ZCL_NR_SYSCALLS; i++) r.sys[i] = v.sys[i];
+  return r;
+}
+
+WatchConnRow conn_row(const zcl_watch_conn& v) {
+  WatchConnRow r{};
+  r.tgid = v.tgid;
+  r.local = endpoint(v.family, v.laddr, v.lport);
+  r.remote = endpoint(v.family, v.raddr, v.rport);
+  for (int i = 0; i < ZCL_NR_CONN_COUNTERS; i++) r.c[i] = v.c[i];
+  return r;
+}
+
+WatchFileRow file_row(const zcl_watch_file_key& k, const zcl_watch_file& v) {
+  WatchFileRow r{};
+  r.tgid = k.tgid;
+  r.major = k.dev >> 20;
+  r.minor = k.dev & 0xfffff;
+  r.ino = k.ino;
+  for (int i = 0; i < ZCL_NR_FILE_COUNTERS; i++) r.c[i] = v.c[i];
+  return r;
+}
+
+// Finds the paths of the wanted (kernel dev, ino) among a process's open fds
+// (stat of /proc/<tgid>/fd/N, then its link) and its mappings (/proc/<tgid>/maps).
+void resolve_paths(uint32_t tgid, std::set<std::pair<uint32_t, uint64_t>>& wanted,
+                   std::map<std::pair<uint32_t, uint64_t>, std::string>& paths) {
+  const std::string base = "/proc/" + std::to_string(tgid);
+  if (DIR* d = opendir((base + "/fd").c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (wanted.empty()) break;
+      if (e->d_name[0] == '.') continue;
+      const std::string link = base + "/fd/" + e->d_name;
+      struct stat st;
+      if (stat(link.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      auto key = std::make_pair(kernel_dev(st.st_dev), static_cast<uint64_t>(st.st_ino));
+      if (!wanted.count(key)) continue;
+      char buf[4096];
+      ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
+      if (n <= 0) continue;
+      paths[key] = std::string(buf, n);
+      wanted.erase(key);
+    }
+    closedir(d);
+  }
+  if (wanted.empty()) return;
+  std::ifstream maps(base + "/maps");
+  std::string line;
+  while (!wanted.empty() && std::getline(maps, line)) {
+    // address perms offset dev(hex major:minor) inode path
+    std::istringstream in(line);
+    std::string addr, perms, offset, dev, path;
+    uint64_t ino = 0;
+    if (!(in >> addr >> perms >> offset >> dev >> ino) || ino == 0) continue;
+    std::getline(in >> std::ws, path);
+    size_t colon = dev.find(':');
+    if (colon == std::string::npos || path.empty() || path[0] != '/') continue;
+    uint32_t kdev = (static_cast<uint32_t>(std::stoul(dev.substr(0, colon), nullptr, 16)) << 20) |
+                    static_cast<uint32_t>(std::stoul(dev.substr(colon + 1), nullptr, 16));
+    auto key = std::make_pair(kdev, ino);
+    if (!wanted.count(key)) continue;
+    paths[key] = path;
+    wanted.erase(key);
+  }
 }
 
 }  // namespace
@@ -536,9 +701,11 @@ std::vector<uint32_t> Host::watch(const WatchTarget& t) {
   zcl_config& cfg = bss->zcl_config;
   __atomic_store_n(&cfg.watch, 0u, __ATOMIC_SEQ_CST);
   for (int r = 0; r < ZCL_NR_ROLES; r++) __atomic_store_n(&cfg.tgid[r], 0u, __ATOMIC_SEQ_CST);
-  const int watched_fd = bpf_map__fd(impl_->skel->maps.watched);
-  clear_map(watched_fd);
-  clear_map(bpf_map__fd(impl_->skel->maps.watch_socks));
+  auto& maps = impl_->skel->maps;
+  const int watched_fd = bpf_map__fd(maps.watched);
+  for (const bpf_map* m : {maps.watched, maps.watch_gone, maps.watch_socks, maps.watch_closed, maps.watch_files}) clear_map(m);
+  impl_->store.clear();
+  impl_->store.exits_collected = bss->zcl_watch_exits;
   memset(bss->zcl_watch_bits, 0, sizeof(bss->zcl_watch_bits));
   memset(bss->zcl_slots, 0, sizeof(bss->zcl_slots));
   memset(bss->zcl_zc_cum, 0, sizeof(bss->zcl_zc_cum));
@@ -549,11 +716,16 @@ std::vector<uint32_t> Host::watch(const WatchTarget& t) {
   cfg.file_dev = 0;
   cfg.file_ino = 0;
   cfg.follow = t.follow ? 1 : 0;
-  const uint32_t role = ZCL_ROLE_sender;
   auto add = [&](uint32_t tgid) {
     if (tgid >= ZCL_WATCH_BITS_WORDS * 64)
       throw std::invalid_argument("tgids: " + std::to_string(tgid) + " is above the kernel's pid limit");
-    if (bpf_map_update_elem(watched_fd, &tgid, &role, BPF_ANY) != 0)
+    // Zero counts; the start time comes from the kernel at the process's first
+    // syscall (or its exit), the name from /proc now (the kernel's at exit).
+    zcl_watch_proc v{};
+    v.role = ZCL_ROLE_sender;
+    std::string comm = proc_comm(tgid);
+    strncpy(v.comm, comm.c_str(), sizeof v.comm - 1);
+    if (bpf_map_update_elem(watched_fd, &tgid, &v, BPF_ANY) != 0)
       throw std::invalid_argument("tgids: cannot watch " + std::to_string(tgid) + ": " + strerror(errno));
     __atomic_fetch_or(&bss->zcl_watch_bits[tgid / 64], 1ULL << (tgid % 64), __ATOMIC_SEQ_CST);
   };
@@ -583,19 +755,153 @@ std::vector<uint32_t> Host::watched() const {
   std::vector<uint32_t> out;
   if (!impl_->skel) return out;
   const int fd = bpf_map__fd(impl_->skel->maps.watched);
-  uint32_t key, next;
-  uint32_t* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    out.push_back(next);
-    key = next;
-    prev = &key;
+  for (uint32_t tgid : map_keys<uint32_t>(impl_->skel->maps.watched)) {
+    zcl_watch_proc v;
+    if (bpf_map_lookup_elem(fd, &tgid, &v) == 0 && !v.exited) out.push_back(tgid);  // exited: kept for watch_detail only
   }
+  return out;
+}
+
+namespace {
+// An exited process stays in the kernel's map this long after user space first
+// saw it exited (its socket may still transmit what it queued before exiting),
+// then moves to user space and its entry is deleted.
+constexpr auto kExitedGrace = std::chrono::seconds(1);
+}  // namespace
+
+WatchDetail Host::watch_detail() {
+  WatchDetail out;
+  if (!impl_->skel) throw ProbeUnavailable("the probes were closed");
+  auto& maps = impl_->skel->maps;
+  WatchStore& st = impl_->store;
+  const auto now = Clock::now();
+  // Many exits waiting (a fork-heavy process): collect them all now, so the map
+  // keeps room for new children.
+  const uint64_t exits = __atomic_load_n(&impl_->skel->bss->zcl_watch_exits, __ATOMIC_RELAXED);
+  const bool crowded = exits - st.exits_collected > ZCL_WATCH_MAX_TGIDS / 4;
+
+  // Processes: live and recently exited from the kernel, older exits from the store.
+  const int pfd = bpf_map__fd(maps.watched);
+  std::set<uint32_t> collected;
+  for (uint32_t tgid : map_keys<uint32_t>(maps.watched)) {
+    zcl_watch_proc v;
+    if (bpf_map_lookup_elem(pfd, &tgid, &v) != 0) continue;
+    WatchProcRow r = proc_row(tgid, v);
+    auto& info = st.procs[tgid];
+    if (!r.exited) {
+      st.exited_seen.erase(tgid);
+      if (info.comm.empty() || now - info.comm_at > std::chrono::seconds(1)) {  // exec renames
+        std::string c = proc_comm(tgid);
+        if (!c.empty()) info.comm = c;
+        info.comm_at = now;
+      }
+      if (!info.comm.empty()) r.comm = info.comm;
+      if (!r.start_ns) {
+        if (!info.start_ns) info.start_ns = proc_start_ns(tgid);
+        r.start_ns = info.start_ns;
+      }
+    } else {
+      auto seen = st.exited_seen.emplace(tgid, now).first->second;
+      if (crowded || now - seen >= kExitedGrace) {
+        // Final: into the store, and the kernel entry deleted (its bit is clear: nothing counts into it now,
+        // but for a packet its socket still transmits within the grace's end and this delete).
+        if (bpf_map_delete_elem(pfd, &tgid) == 0) {
+          st.gone[{tgid, r.start_ns}] = r;
+          collected.insert(tgid);
+          st.exits_collected++;
+        }
+        st.exited_seen.erase(tgid);
+        st.procs.erase(tgid);
+        continue;
+      }
+    }
+    out.processes.push_back(r);
+  }
+  // Exited processes whose pid a followed fork reused before they were collected.
+  const int gfd = bpf_map__fd(maps.watch_gone);
+  for (const auto& k : map_keys<zcl_watch_gone_key>(maps.watch_gone)) {
+    zcl_watch_proc v;
+    if (bpf_map_lookup_elem(gfd, &k, &v) == 0) {
+      st.gone[{k.tgid, k.start_ns}] = proc_row(k.tgid, v);
+      st.exits_collected++;
+    }
+    bpf_map_delete_elem(gfd, &k);
+  }
+  for (const auto& [k, r] : st.gone) out.processes.push_back(r);
+  std::map<uint32_t, std::string> comm;  // tgid -> name, for the connection rows
+  for (const auto& r : out.processes)
+    if (!comm.count(r.tgid) || !r.exited) comm[r.tgid] = r.comm;
+
+  // Files: a collected process's rows move to the store with it.
+  const int ffd = bpf_map__fd(maps.watch_files);
+  std::set<std::pair<uint32_t, uint64_t>> unresolved;
+  std::map<uint32_t, std::set<std::pair<uint32_t, uint64_t>>> wanted;  // tgid -> files without a path
+  for (const auto& k : map_keys<zcl_watch_file_key>(maps.watch_files)) {
+    zcl_watch_file v;
+    if (bpf_map_lookup_elem(ffd, &k, &v) != 0) continue;
+    WatchFileRow r = file_row(k, v);
+    if (collected.count(k.tgid)) {
+      auto& g = st.gone_files[{k.tgid, k.dev, k.ino}];
+      if (g.tgid) {
+        for (int i = 0; i < ZCL_NR_FILE_COUNTERS; i++) g.c[i] += r.c[i];
+      } else {
+        g = r;
+      }
+      bpf_map_delete_elem(ffd, &k);
+      continue;
+    }
+    if (!st.paths.count({k.dev, k.ino})) wanted[k.tgid].insert({k.dev, k.ino});
+    out.files.push_back(r);
+  }
+  for (const auto& [k, r] : st.gone_files) out.files.push_back(r);
+  // Paths: looked up once per (dev, ino); a process's fds and maps scanned at most once a second.
+  for (auto& [tgid, files] : wanted) {
+    auto last = st.scanned.find(tgid);
+    if (last != st.scanned.end() && now - last->second < std::chrono::seconds(1)) continue;
+    st.scanned[tgid] = now;
+    resolve_paths(tgid, files, st.paths);
+  }
+  for (auto& f : out.files) {
+    auto p = st.paths.find({(f.major << 20) | f.minor, f.ino});
+    f.has_path = p != st.paths.end();
+    if (f.has_path) f.path = p->second;
+  }
+
+  // Connections: the live LRU's rows; those whose socket's memory was reused, from the store.
+  const int cfd = bpf_map__fd(maps.watch_socks);
+  for (uint64_t sk : map_keys<uint64_t>(maps.watch_socks)) {
+    zcl_watch_conn v;
+    if (bpf_map_lookup_elem(cfd, &sk, &v) == 0) out.connections.push_back(conn_row(v));
+  }
+  const int clfd = bpf_map__fd(maps.watch_closed);
+  for (const auto& k : map_keys<zcl_watch_closed_key>(maps.watch_closed)) {
+    zcl_watch_conn v;
+    if (bpf_map_lookup_elem(clfd, &k, &v) == 0) st.closed[{k.sk, k.portpair, k.tgid}] = conn_row(v);
+    bpf_map_delete_elem(clfd, &k);
+  }
+  for (const auto& [k, r] : st.closed) out.connections.push_back(r);
+  for (auto& c : out.connections) {
+    auto it = comm.find(c.tgid);
+    c.comm = it != comm.end() ? it->second : proc_comm(c.tgid);
+  }
+
+  if (crowded) st.exits_collected = exits;  // entries lost meanwhile (an LRU eviction) do not keep it crowded
+  auto by_tgid = [](const auto& a, const auto& b) { return a.tgid < b.tgid; };
+  std::stable_sort(out.processes.begin(), out.processes.end(), by_tgid);
+  std::stable_sort(out.connections.begin(), out.connections.end(), by_tgid);
+  std::stable_sort(out.files.begin(), out.files.end(), by_tgid);
   return out;
 }
 
 void Host::read(RoleSnapshot out[ZCL_NR_ROLES]) const {
   memset(out, 0, sizeof(RoleSnapshot) * ZCL_NR_ROLES);
   if (!impl_->skel) throw ProbeUnavailable("the probes were closed");
+  // Watch mode with many exited processes nobody collected (watch_detail() not
+  // called): collect them, so followed children still find room in the map.
+  const auto* bss = impl_->skel->bss;
+  if (__atomic_load_n(&bss->zcl_config.watch, __ATOMIC_RELAXED) &&
+      __atomic_load_n(&bss->zcl_watch_exits, __ATOMIC_RELAXED) - impl_->store.exits_collected > ZCL_WATCH_MAX_TGIDS / 4)
+    const_cast<Host*>(this)->watch_detail();
   const auto* slots = impl_->skel->bss->zcl_slots;
   for (int cpu = 0; cpu < impl_->ncpus; cpu++)
     for (int r = 0; r < ZCL_NR_ROLES; r++) {

@@ -50,6 +50,38 @@ struct RoleSnapshot {
   uint64_t sys[ZCL_NR_SYSCALLS];
 };
 
+// Watch mode's detail (Host::watch_detail), cumulative since the watch began.
+struct WatchProcRow {
+  uint32_t tgid;
+  uint64_t start_ns;  // the kernel's task start_time (ns since boot): tells a reused pid apart
+  bool exited;
+  std::string comm;
+  uint64_t c[ZCL_NR_COUNTERS];
+  uint64_t sys[ZCL_NR_SYSCALLS];
+};
+
+struct WatchConnRow {
+  uint32_t tgid;  // the last watched process that sent on it
+  std::string comm;
+  std::string local, remote;  // "127.0.0.1:8080", "[::1]:8080" (v4-mapped shown as IPv4)
+  uint64_t c[ZCL_NR_CONN_COUNTERS];
+};
+
+struct WatchFileRow {
+  uint32_t tgid;
+  uint32_t major, minor;
+  uint64_t ino;
+  bool has_path;
+  std::string path;
+  uint64_t c[ZCL_NR_FILE_COUNTERS];
+};
+
+struct WatchDetail {
+  std::vector<WatchProcRow> processes;
+  std::vector<WatchConnRow> connections;
+  std::vector<WatchFileRow> files;
+};
+
 struct ProgramStats {
   std::string name;
   uint64_t run_cnt;
@@ -68,6 +100,8 @@ class Host {
   std::vector<uint32_t> watch(const WatchTarget& t);
   // The tgids watched now (follow adds children as they fork; exits remove them).
   std::vector<uint32_t> watched() const;
+  // Per process, connection and file since watch() (exited processes kept).
+  WatchDetail watch_detail();
   void end();
   void read(RoleSnapshot out[ZCL_NR_ROLES]) const;
   const std::vector<ProgramStatus>& programs() const { return programs_; }

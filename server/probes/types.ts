@@ -55,6 +55,16 @@ export interface WatchTarget {
   sinkPid?: number;
 }
 
+/** Watch mode, per process: cumulative since the watch began. */
+export interface WatchProcess { tgid: number; comm: string; /** kernel start time (ns since boot): tells a reused pid apart */ start: number; exited: boolean; counters: Counters; syscalls: Record<string, number>; }
+export type ConnectionCounters = Pick<Counters, 'copy_user_to_socket_bytes' | 'splice_ref_bytes' | 'zerocopy_bytes' | 'dev_xmit_bytes' | 'copy_linearize_bytes' | 'retransmit_bytes'>;
+/** Watch mode, per TCP connection a watched process sent on. local/remote: "127.0.0.1:8080" or "[::1]:8080" (v4-mapped shown as IPv4). */
+export interface WatchConnection { tgid: number; comm: string; local: string; remote: string; counters: ConnectionCounters; }
+export type FileCounters = Pick<Counters, 'copy_file_to_user_bytes' | 'splice_ref_bytes' | 'block_read_bytes'>;
+/** Watch mode, per file a watched process read or sent from; path null when it cannot be resolved (then dev:ino name it). */
+export interface WatchFile { tgid: number; dev: string /* "major:minor" */; ino: number; path: string | null; counters: FileCounters; }
+export interface WatchDetail { processes: WatchProcess[]; connections: WatchConnection[]; files: WatchFile[]; }
+
 export interface ProbeEngine {
   readonly name: string;
   capabilities(): ProbeCapabilities;
@@ -66,6 +76,13 @@ export interface ProbeEngine {
   watch?(target: WatchTarget): Promise<number[]>;
   /** The tgids watched now (follow adds children; an exited process leaves). */
   watched?(): number[];
+  /**
+   * Watch mode's detail since watch(): per process (exited ones kept, marked), per
+   * TCP connection and per file a watched process used. Cheap enough for 1-10
+   * calls a second. A connection's counts can be lost to the kernel's LRU (past
+   * 16384 sockets); the aggregate snapshot (read()) has them. Engines without it: absent.
+   */
+  watchDetail?(): WatchDetail;
   read(): Snapshot;
   /** Stops counting for the run and returns its final counts. */
   final(): Promise<Snapshot>;
