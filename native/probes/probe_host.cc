@@ -683,6 +683,19 @@ void resolve_paths(uint32_t tgid, std::set<std::pair<uint32_t, uint64_t>>& wante
 
 }  // namespace
 
+// A watched process's entry, from zero counts, in the sender role: the start
+// time comes from the kernel at the process's first syscall (or its exit), the
+// name from /proc now (the kernel's at exit); then its bit, so events see it.
+static void watch_entry(int watched_fd, zcl_probes::zcl_probes__bss* bss, uint32_t tgid) {
+  zcl_watch_proc v{};
+  v.role = ZCL_ROLE_sender;
+  std::string comm = proc_comm(tgid);
+  strncpy(v.comm, comm.c_str(), sizeof v.comm - 1);
+  if (bpf_map_update_elem(watched_fd, &tgid, &v, BPF_ANY) != 0)
+    throw std::invalid_argument("tgids: cannot watch " + std::to_string(tgid) + ": " + strerror(errno));
+  __atomic_fetch_or(&bss->zcl_watch_bits[tgid / 64], 1ULL << (tgid % 64), __ATOMIC_SEQ_CST);
+}
+
 std::vector<uint32_t> Host::watch(const WatchTarget& t) {
   if (!impl_->skel) throw ProbeUnavailable("the probes were closed");
   if (t.tgids.empty()) throw std::invalid_argument("tgids: at least one process to watch");
@@ -719,15 +732,7 @@ std::vector<uint32_t> Host::watch(const WatchTarget& t) {
   auto add = [&](uint32_t tgid) {
     if (tgid >= ZCL_WATCH_BITS_WORDS * 64)
       throw std::invalid_argument("tgids: " + std::to_string(tgid) + " is above the kernel's pid limit");
-    // Zero counts; the start time comes from the kernel at the process's first
-    // syscall (or its exit), the name from /proc now (the kernel's at exit).
-    zcl_watch_proc v{};
-    v.role = ZCL_ROLE_sender;
-    std::string comm = proc_comm(tgid);
-    strncpy(v.comm, comm.c_str(), sizeof v.comm - 1);
-    if (bpf_map_update_elem(watched_fd, &tgid, &v, BPF_ANY) != 0)
-      throw std::invalid_argument("tgids: cannot watch " + std::to_string(tgid) + ": " + strerror(errno));
-    __atomic_fetch_or(&bss->zcl_watch_bits[tgid / 64], 1ULL << (tgid % 64), __ATOMIC_SEQ_CST);
+    watch_entry(watched_fd, bss, tgid);
   };
   for (uint32_t tgid : tgids) add(tgid);
   misses_at_begin_ = total_misses();
@@ -749,6 +754,42 @@ std::vector<uint32_t> Host::watch(const WatchTarget& t) {
     }
   }
   return {tgids.begin(), tgids.end()};
+}
+
+// Adds processes to a watch in progress (zcl watch's re-scan of --comm and
+// --cgroup targets), without zeroing anything: each running pid's process, and
+// with follow its running descendants. A pid that is not running is skipped.
+// Returns the tgids it added (those watched already are left out).
+std::vector<uint32_t> Host::watch_add(const std::vector<uint32_t>& pids) {
+  if (!impl_->skel) throw ProbeUnavailable("the probes were closed");
+  auto* bss = impl_->skel->bss;
+  zcl_config& cfg = bss->zcl_config;
+  if (!__atomic_load_n(&cfg.watch, __ATOMIC_SEQ_CST)) throw std::invalid_argument("tgids: no watch in progress (call watch first)");
+  const int watched_fd = bpf_map__fd(impl_->skel->maps.watched);
+  std::set<uint32_t> now;
+  for (uint32_t t : watched()) now.insert(t);
+  std::vector<uint32_t> added;
+  auto add = [&](uint32_t tgid) {
+    if (tgid == 0 || tgid >= ZCL_WATCH_BITS_WORDS * 64 || !now.insert(tgid).second) return;
+    if (now.size() > ZCL_WATCH_MAX_TGIDS)
+      throw std::invalid_argument("tgids: at most " + std::to_string(ZCL_WATCH_MAX_TGIDS) + " processes");
+    watch_entry(watched_fd, bss, tgid);
+    added.push_back(tgid);
+  };
+  for (uint32_t pid : pids) add(pid ? tgid_of(pid) : 0);
+  if (cfg.follow && !added.empty()) {
+    std::set<uint32_t> tree(added.begin(), added.end());
+    auto parent = parents();
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (const auto& [pid, ppid] : parent)
+        if (tree.count(ppid) && tree.insert(pid).second) {
+          add(pid);
+          grew = true;
+        }
+    }
+  }
+  return added;
 }
 
 std::vector<uint32_t> Host::watched() const {

@@ -77,6 +77,12 @@ export interface ProbeEngine {
   /** The tgids watched now (follow adds children; an exited process leaves). */
   watched?(): number[];
   /**
+   * Adds processes to the watch in progress, keeping the counts (zcl watch's re-scan
+   * of --comm/--cgroup targets); with follow their running descendants too. Returns
+   * the tgids added; a pid no longer running is skipped.
+   */
+  watchAdd?(pids: number[]): Promise<number[]>;
+  /**
    * Watch mode's detail since watch(): per process (exited ones kept, marked), per
    * TCP connection and per file a watched process used. Cheap enough for 1-10
    * calls a second. A connection's counts can be lost to the kernel's LRU (past
