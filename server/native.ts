@@ -74,6 +74,8 @@ export interface Addon {
     begin(t: { senderPid: number; sinkPid: number; ifindex: number; netnsInode: number; sinkPort: number; file: string }): void;
     /** Zeroes the counters and counts these processes (role sender), with follow their children too; returns the tgids watched at the start. RangeError for a process that is not running. */
     watch(t: { tgids: number[]; follow: boolean }): number[];
+    /** Adds processes to the watch in progress (counters kept; with follow their running descendants too); returns the tgids added. */
+    watchAdd(pids: number[]): number[];
     /** The tgids watched now (follow adds children as they fork; an exited process leaves). */
     watched(): number[];
     end(): void;

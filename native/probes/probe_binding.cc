@@ -166,6 +166,29 @@ Napi::Value Watch(const Napi::CallbackInfo& info) {
   }
 }
 
+// watchAdd(pids: number[]) -> number[]: adds processes to the watch in progress
+// (counters kept; with follow their running descendants too); returns those added.
+Napi::Value WatchAdd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "watchAdd: expected an array of process ids");
+  Napi::Array ta = info[0].As<Napi::Array>();
+  std::vector<uint32_t> pids;
+  for (uint32_t i = 0; i < ta.Length(); i++) {
+    Napi::Value v = ta.Get(i);
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 1 && d <= 4194304 && d == static_cast<double>(static_cast<uint32_t>(d))))
+      throw Napi::TypeError::New(env, "tgids[" + std::to_string(i) + "]: expected a process id (an integer from 1 to 4194304)");
+    pids.push_back(static_cast<uint32_t>(d));
+  }
+  try {
+    return tgid_array(env, Host::instance().watch_add(pids));
+  } catch (const ProbeUnavailable& e) {
+    return throw_unavailable(env, e);
+  } catch (const std::invalid_argument& e) {
+    throw Napi::RangeError::New(env, e.what());
+  }
+}
+
 // watched() -> number[]: the processes watched now.
 Napi::Value Watched(const Napi::CallbackInfo& info) {
   try {
@@ -257,6 +280,7 @@ void register_exports(Napi::Env env, Napi::Object exports) {
   p.Set("begin", Napi::Function::New(env, Begin));
   p.Set("watch", Napi::Function::New(env, Watch));
   p.Set("watched", Napi::Function::New(env, Watched));
+  p.Set("watchAdd", Napi::Function::New(env, WatchAdd));
   p.Set("end", Napi::Function::New(env, End));
   p.Set("read", Napi::Function::New(env, Read));
   p.Set("enableStats", Napi::Function::New(env, EnableStats));

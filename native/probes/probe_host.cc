@@ -577,6 +577,45 @@ std::vector<uint32_t> Host::watch(const WatchTarget& t) {
   return {tgids.begin(), tgids.end()};
 }
 
+// Adds processes to a watch in progress (zcl watch's re-scan of --comm and
+// --cgroup targets), without zeroing anything: each running pid's process, and
+// with follow its running descendants. A pid that is not running is skipped.
+// Returns the tgids it added (those watched already are left out).
+std::vector<uint32_t> Host::watch_add(const std::vector<uint32_t>& pids) {
+  if (!impl_->skel) throw ProbeUnavailable("the probes were closed");
+  auto* bss = impl_->skel->bss;
+  zcl_config& cfg = bss->zcl_config;
+  if (!__atomic_load_n(&cfg.watch, __ATOMIC_SEQ_CST)) throw std::invalid_argument("tgids: no watch in progress (call watch first)");
+  const int watched_fd = bpf_map__fd(impl_->skel->maps.watched);
+  const uint32_t role = ZCL_ROLE_sender;
+  std::set<uint32_t> now;
+  for (uint32_t t : watched()) now.insert(t);
+  std::vector<uint32_t> added;
+  auto add = [&](uint32_t tgid) {
+    if (tgid == 0 || tgid >= ZCL_WATCH_BITS_WORDS * 64 || !now.insert(tgid).second) return;
+    if (now.size() > ZCL_WATCH_MAX_TGIDS)
+      throw std::invalid_argument("tgids: at most " + std::to_string(ZCL_WATCH_MAX_TGIDS) + " processes");
+    if (bpf_map_update_elem(watched_fd, &tgid, &role, BPF_ANY) != 0)
+      throw std::invalid_argument("tgids: cannot watch " + std::to_string(tgid) + ": " + strerror(errno));
+    __atomic_fetch_or(&bss->zcl_watch_bits[tgid / 64], 1ULL << (tgid % 64), __ATOMIC_SEQ_CST);
+    added.push_back(tgid);
+  };
+  for (uint32_t pid : pids) add(pid ? tgid_of(pid) : 0);
+  if (cfg.follow && !added.empty()) {
+    std::set<uint32_t> tree(added.begin(), added.end());
+    auto parent = parents();
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (const auto& [pid, ppid] : parent)
+        if (tree.count(ppid) && tree.insert(pid).second) {
+          add(pid);
+          grew = true;
+        }
+    }
+  }
+  return added;
+}
+
 std::vector<uint32_t> Host::watched() const {
   std::vector<uint32_t> out;
   if (!impl_->skel) return out;

@@ -65,6 +65,9 @@ class Host {
   // tgids watched at the start (with follow, their running descendants too).
   // Throws std::invalid_argument for a process that is not running.
   std::vector<uint32_t> watch(const WatchTarget& t);
+  // Adds processes to the watch in progress without zeroing the counters (with
+  // follow, their running descendants too); returns the tgids it added.
+  std::vector<uint32_t> watch_add(const std::vector<uint32_t>& pids);
   // The tgids watched now (follow adds children as they fork; exits remove them).
   std::vector<uint32_t> watched() const;
   void end();

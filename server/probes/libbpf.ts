@@ -29,6 +29,10 @@ export class LibbpfEngine implements ProbeEngine {
     return addon().probes.watch({ tgids: t.tgids, follow: t.follow });
   }
 
+  async watchAdd(pids: number[]): Promise<number[]> {
+    return addon().probes.watchAdd(pids);
+  }
+
   watched(): number[] {
     return addon().probes.watched();
   }

@@ -64,6 +64,14 @@ export interface ProbeEngine {
   watch?(target: WatchTarget): Promise<number[]>;
   /** The tgids watched now (follow adds children; an exited process leaves). */
   watched?(): number[];
+  /**
+   * Adds processes to the watch in progress, keeping the counts (zcl watch's re-scan
+   * of --comm/--cgroup targets); with follow their running descendants too. Returns
+   * the tgids added; a pid no longer running is skipped.
+   */
+  watchAdd?(pids: number[]): Promise<number[]>;
+  /** Per process, connection and file counts of the watch in progress (engines that keep them). */
+  watchDetail?(): WatchDetail;
   read(): Snapshot;
   /** Stops counting for the run and returns its final counts. */
   final(): Promise<Snapshot>;
@@ -105,3 +113,12 @@ export interface TextbookRow {
   /** Why it differs, in terms a person can act on (or why it could not be measured). */
   reason?: string;
 }
+
+// Watch mode's detail: per process, per TCP connection, per file (the contract
+// shared with the per-process/connection/file probes; keep identical).
+export interface WatchProcess { tgid: number; comm: string; start: number; exited: boolean; counters: Counters; syscalls: Record<string, number>; }
+export type ConnectionCounters = Pick<Counters, 'copy_user_to_socket_bytes' | 'splice_ref_bytes' | 'zerocopy_bytes' | 'dev_xmit_bytes' | 'copy_linearize_bytes' | 'retransmit_bytes'>;
+export interface WatchConnection { tgid: number; comm: string; local: string; remote: string; counters: ConnectionCounters; }
+export type FileCounters = Pick<Counters, 'copy_file_to_user_bytes' | 'splice_ref_bytes' | 'block_read_bytes'>;
+export interface WatchFile { tgid: number; dev: string; ino: number; path: string | null; counters: FileCounters; }
+export interface WatchDetail { processes: WatchProcess[]; connections: WatchConnection[]; files: WatchFile[]; }

@@ -1,0 +1,91 @@
+// The verdict rules (server/probes/verdict.ts) on constructed counters: they are
+// pure, so each rule is checked on the numbers that must trigger it and on the
+// nearest that must not. test/watch-cli.test.ts checks them on real programs.
+import { describe, expect, it } from 'vitest';
+import { COUNTER_NAMES } from '../server/probes/schema.generated.js';
+import type { Counters } from '../server/probes/types.js';
+import { connectionVerdict, copiesPerByte, mapsTlsLibrary, sendPaths, verdict } from '../server/probes/verdict.js';
+
+const MiB = 2 ** 20;
+const zero = (): Counters => Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as Counters;
+const counters = (c: Partial<Counters>): Counters => ({ ...zero(), ...c });
+const codes = (v: { findings: { code: string }[] }) => v.findings.map((f) => f.code);
+
+describe('verdicts', () => {
+  it('sendfile: zero-copy, the sendfile path with its bytes, no finding', () => {
+    const v = verdict(counters({ splice_ref_bytes: 16 * MiB, copy_user_to_socket_bytes: 262 }), { sendfile: 22, writev: 1 });
+    expect(v.kind).toBe('zero-copy');
+    expect(v.summary).toBe('zero-copy');
+    expect(v.paths.map((p) => [p.path, p.bytes])).toEqual([['write', 262], ['sendfile', 16 * MiB]]);
+    expect(v.findings).toEqual([]);
+  });
+
+  it('read + write: copies 2 per byte, read-then-write with the evidence', () => {
+    const v = verdict(counters({ copy_file_to_user_bytes: 16 * MiB, copy_user_to_socket_bytes: 16 * MiB + 262 }), { pread64: 512, writev: 512 });
+    expect(v.summary).toBe('copies 2.00 per byte');
+    expect(codes(v)).toEqual(['read-then-write']);
+    expect(v.findings[0].evidence).toMatchObject({ copy_file_to_user_bytes: 16 * MiB, copy_user_to_socket_bytes: 16 * MiB + 262 });
+    expect(v.findings[0].message).toMatch(/sendfile/);
+  });
+
+  it('read-then-write names the files when the engine has file rows', () => {
+    const v = verdict(counters({ copy_file_to_user_bytes: MiB, copy_user_to_socket_bytes: MiB }), { read: 17, write: 16 }, {
+      files: [{ tgid: 1, dev: '8:1', ino: 12, path: '/srv/a.bin', counters: { copy_file_to_user_bytes: MiB, splice_ref_bytes: 0, block_read_bytes: 0 } }],
+    });
+    expect(v.findings[0].message).toContain('/srv/a.bin');
+  });
+
+  it('userspace-tls: a TLS library mapped and socket bytes a TLS overhead above the file bytes; an inference, said so', () => {
+    const c = counters({ copy_file_to_user_bytes: 16 * MiB, copy_user_to_socket_bytes: 16 * MiB + 1024 * 22 });
+    const v = verdict(c, { read: 256, write: 1024 }, { tlsLibrary: true });
+    expect(codes(v)).toEqual(['userspace-tls']);
+    expect(v.findings[0].inference).toBe(true);
+    expect(v.findings[0].message).toMatch(/inference/);
+    // The same bytes without a TLS library: read-then-write.
+    expect(codes(verdict(c, { read: 256, write: 1024 }))).toEqual(['read-then-write']);
+    // A TLS library mapped but the bytes equal (+ an HTTP header): plain copying (nginx links libssl whether or not it serves TLS).
+    expect(codes(verdict(counters({ copy_file_to_user_bytes: 16 * MiB, copy_user_to_socket_bytes: 16 * MiB + 262 }), {}, { tlsLibrary: true }))).toEqual(['read-then-write']);
+  });
+
+  it('no-gather: linearized bytes at the device, even for sendfile', () => {
+    const v = verdict(counters({ splice_ref_bytes: 4 * MiB, copy_linearize_bytes: 4 * MiB, dev_xmit_bytes: 4 * MiB }), { sendfile: 2 });
+    expect(v.summary).toBe('copies 1.00 per byte');
+    expect(codes(v)).toEqual(['no-gather']);
+    expect(v.findings[0].evidence).toMatchObject({ copy_linearize_bytes: 4 * MiB, dev_xmit_bytes: 4 * MiB });
+  });
+
+  it('zerocopy-copied: MSG_ZEROCOPY completions the kernel marked copied', () => {
+    const v = verdict(counters({ zerocopy_bytes: 8 * MiB, zerocopy_copied_bytes: 8 * MiB }), { sendmsg: 64 });
+    expect(v.paths.map((p) => p.path)).toEqual(['msg-zerocopy']);
+    expect(codes(v)).toEqual(['zerocopy-copied']);
+    expect(v.summary).toBe('copies 1.00 per byte');
+  });
+
+  it('small-sends: below 16 KiB per send over enough sends, not over a few', () => {
+    expect(codes(verdict(counters({ copy_user_to_socket_bytes: 4096 * 1000 }), { write: 1000 }))).toEqual(['small-sends']);
+    expect(codes(verdict(counters({ copy_user_to_socket_bytes: 4096 * 10 }), { write: 10 }))).toEqual([]);
+    expect(codes(verdict(counters({ copy_user_to_socket_bytes: 65536 * 1000 }), { write: 1000 }))).toEqual([]);
+  });
+
+  it('no sends seen; unmeasured when the kernel has no source', () => {
+    expect(verdict(counters({ copy_file_to_user_bytes: MiB }), { read: 16 }).summary).toBe('no sends seen');
+    expect(verdict(counters({ splice_ref_bytes: null }), {}).kind).toBe('unmeasured');
+    expect(copiesPerByte(counters({}))).toBeNull();
+  });
+
+  it('splice and sendfile share the by-reference counter: the path says which were called', () => {
+    expect(sendPaths(counters({ splice_ref_bytes: MiB }), { splice: 32 })[0].path).toBe('splice');
+    expect(sendPaths(counters({ splice_ref_bytes: MiB }), { splice: 32, sendfile: 1 })[0].path).toBe('sendfile+splice');
+  });
+
+  it('per connection', () => {
+    const v = connectionVerdict({ copy_user_to_socket_bytes: 0, splice_ref_bytes: MiB, zerocopy_bytes: 0, dev_xmit_bytes: MiB, copy_linearize_bytes: MiB, retransmit_bytes: 0 });
+    expect(v.summary).toMatch(/copies 1.00 per byte/);
+    expect(codes(v)).toEqual(['no-gather']);
+  });
+
+  it('reads TLS libraries from a maps text', () => {
+    expect(mapsTlsLibrary('7f00-7f01 r-xp 0 08:01 1 /usr/lib/x86_64-linux-gnu/libssl.so.3\n')).toBe(true);
+    expect(mapsTlsLibrary('7f00-7f01 r-xp 0 08:01 1 /usr/lib/x86_64-linux-gnu/libc.so.6\n')).toBe(false);
+  });
+});
