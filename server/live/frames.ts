@@ -1,6 +1,7 @@
 // What the server keeps per run and sends on the WebSocket /live. The same
 // record is what GET /api/runs/:id answers and what a results file holds.
-import type { Counters } from '../probes/types.js';
+import type { Counters, WatchDetail } from '../probes/types.js';
+import type { Verdict } from '../probes/verdict.js';
 import type { Phase, SessionEvent } from '../session/session.js';
 import type { Role } from '../probes/schema.generated.js';
 import type { RunResult } from '../run/result.js';
@@ -164,9 +165,9 @@ export interface WatchSampleFrame {
   /** The processes counted now (follow adds children, an exited one leaves). */
   watched: number[];
   /** Per process, connection and file (engines that keep them; the largest rows, capped), else null. */
-  detail: WatchDetailRows | null;
+  detail: (WatchDetail & { truncated?: { processes: number; connections: number; files: number } }) | null;
   /** The verdict on everything watched (send paths, CPU copies per byte, findings in words); null without counters. */
-  verdict: WatchVerdict | null;
+  verdict: Verdict | null;
 }
 
 export type ServerFrame = HelloFrame | RunFrame | SampleFrame | ErrorFrame | AcceptedFrame | ReportFrame | WatchFrame | WatchSampleFrame;
