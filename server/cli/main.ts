@@ -7,6 +7,7 @@ import { registerReport } from './cmd-report.js';
 import { registerDoctor } from './cmd-doctor.js';
 import { registerServe } from './cmd-serve.js';
 import { registerClean } from './cmd-clean.js';
+import { registerWatch } from './cmd-watch.js';
 import { sweepStalePaths } from '../run/netpath.js';
 import { sweepOrphans } from '../core/owner.js';
 
@@ -32,6 +33,7 @@ registerReport(program);
 registerDoctor(program);
 registerServe(program);
 registerClean(program);
+registerWatch(program);
 
 /** Exit codes (core/errors.ts): 0 ok, 1 the run failed, 2 bad input (nothing was started), 130 interrupted. */
 async function main(): Promise<void> {
