@@ -34,7 +34,7 @@ import { reportFileRoutes, reportRoutes } from './reports.js';
 import { runRoutes } from './runs.js';
 import { staticRoutes } from './static.js';
 import { watchRoutes } from './watches.js';
-import { WatchManager, type WatchSessionFactory } from '../live/watches.js';
+import { WatchManager, watchSession, type WatchSessionFactory } from '../live/watches.js';
 
 export { BODY_LIMIT };
 
@@ -78,10 +78,6 @@ export interface LabServer {
   http: Server;
   close(): Promise<void>;
 }
-
-const defaultWatchSession: WatchSessionFactory = () => {
-  throw new Error('watch sessions are not available in this build');
-};
 
 export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
   const host = o.host ?? '127.0.0.1';
@@ -139,7 +135,7 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
   watches = new WatchManager({
     // Watch mode is the libbpf engine's (bpftrace has none yet).
     probes: () => setupFor('libbpf'),
-    session: o.watchSession ?? defaultWatchSession,
+    session: o.watchSession ?? watchSession,
     busy: () => {
       const report = reports.current?.id;
       if (report) return `report ${report} is running: a watch cannot start until it ends (the probes count one thing at a time); wait for it, or cancel it (DELETE /api/reports/${report})`;

@@ -19,26 +19,23 @@ import { readFileSync } from 'node:fs';
 import { BusyError, InputError, LabError, NotFoundError, TooManyWatchesError } from '../core/errors.js';
 import { listProcesses, pidsByComm } from '../core/proc-scan.js';
 import type { ProbeSetup } from '../probes/select.js';
-import type { Snapshot, WatchDetail } from '../probes/types.js';
+import type { WatchDetail } from '../probes/types.js';
 import { verdict, type Verdict } from '../probes/verdict.js';
 import type { WatchRequest } from '../schema/watch-request.js';
+import { WatchSession, type WatchEvent as SessionEvent, type WatchSummary, type WatchTargets } from '../session/watch.js';
 import type { WatchEndReason, WatchEvent, WatchFrame, WatchRecord, WatchSampleFrame } from './frames.js';
 
-/** What the manager needs of a watch session (session/watch.ts's WatchSession). */
+/** What the manager needs of a watch session (session/watch.ts's WatchSession; tests stand in for it). */
 export interface WatchSessionLike {
-  start(o?: { signal?: AbortSignal }): Promise<unknown>;
+  start(o?: { signal?: AbortSignal }): Promise<Pick<WatchSummary, 'reason' | 't'>>;
   stop(): void;
-  on(listener: (e: never) => void): () => void;
+  on(listener: (e: SessionEvent) => void): () => void;
 }
 
-/** The events of a watch session the manager reads. */
-type SessionEvent =
-  | { type: 'phase'; phase: string }
-  | { type: 'sample'; t: number; snapshot: Snapshot; detail: WatchDetail | null; watched: number[] }
-  | { type: 'end'; outcome: 'finished'; summary: { reason: string; t: number } }
-  | { type: 'end'; outcome: 'failed' | 'cancelled'; error: Error };
+export type WatchSessionFactory = (targets: WatchTargets, o: { probes: ProbeSetup }) => WatchSessionLike;
 
-export type WatchSessionFactory = (targets: { pids?: number[]; comm?: string; follow: boolean }, o: { probes: ProbeSetup }) => WatchSessionLike;
+/** A real watch session. */
+export const watchSession: WatchSessionFactory = (targets, { probes }) => new WatchSession({ targets, probes });
 
 /** A WebSocket client viewing a watch: the hub sends through its bounded queue. */
 export interface Viewer {
@@ -188,7 +185,7 @@ export class WatchManager {
     let running!: () => void;
     let failed!: (e: Error) => void;
     const started = new Promise<void>((res, rej) => ((running = res), (failed = rej)));
-    const off = session.on(((e: SessionEvent) => {
+    const off = session.on((e) => {
       if (e.type === 'phase' && e.phase === 'running') {
         record.state = 'watching';
         this.emit('watching', record);
@@ -200,9 +197,9 @@ export class WatchManager {
           failed(e.error);
         } else running();
       }
-    }) as (e: never) => void);
+    });
     a.done = session.start().then(
-      (summary) => this.finish(a, a.reason ?? ((summary as { reason?: string })?.reason === 'exited' ? 'exited' : 'stopped'), (summary as { t?: number })?.t),
+      (summary) => this.finish(a, a.reason ?? (summary.reason === 'exited' ? 'exited' : 'stopped'), summary.t),
       () => this.finish(a, a.reason ?? (record.error ? 'failed' : 'stopped')),
     ).finally(off);
     this.emit('started', record);
