@@ -246,8 +246,8 @@ export function registerWatch(program: Command): void {
       const prevProc = new Map<number, WatchProcess>();
       session.on((e) => {
         if (e.type === 'output') process.stderr.write(e.text);
-        if (e.type === 'phase' && e.phase === 'running' && e.targets && !input.json)
-          process.stderr.write(`zcl watch: ${e.targets.tgids.length} process(es) (${e.targets.tgids.join(', ')})${e.targets.follow ? ' and the children they fork' : ''}; Ctrl-C ends\n`);
+        if (e.type === 'phase' && e.phase === 'running' && e.targets)
+          process.stderr.write(`zcl watch: watching ${e.targets.tgids.length} process(es) (${e.targets.tgids.join(', ')})${e.targets.follow ? ' and the children they fork' : ''}; Ctrl-C ends\n`);
         if (e.type === 'targets' && !input.json) process.stderr.write(`zcl watch: added ${e.added.join(', ')}\n`);
         if (e.type !== 'sample' || e.t < (printed + 1) * input.interval) return;
         printed++;
