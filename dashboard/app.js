@@ -8,6 +8,7 @@ import { FlowDiagram } from './lib/flow.js';
 import { RunPanel } from './lib/form.js';
 import { el, fmtBytes } from './lib/format.js';
 import { ReportsPanel } from './lib/reports.js';
+import { WatchPanel } from './lib/watch.js';
 
 /** @typedef {import('./lib/types.js').RunRecord} RunRecord */
 /** @typedef {import('./lib/types.js').Capabilities} Capabilities */
@@ -179,9 +180,23 @@ async function main() {
     state.recent = [r, ...state.recent.filter((x) => x.id !== r.id)].slice(0, 50);
   };
 
-  connectLive(
+  // The Watch view: processes the lab did not start, viewed on the same WebSocket.
+  /** @type {ReturnType<typeof connectLive> | undefined} */
+  let live;
+  const watchPanel = new WatchPanel($('watch-view'), doc, {
+    view: (id) => void live?.send({ type: 'view', watch: id }),
+    unview: (id) => void live?.send({ type: 'unview', watch: id }),
+  });
+  void watchPanel.refresh();
+
+  live = connectLive(
     (f) => {
-      if (f.type === 'hello') {
+      if (f.type === 'watch') watchPanel.update(f.watch);
+      else if (f.type === 'watch-sample') watchPanel.sample(f);
+      else if (f.type === 'hello') {
+        // A watch in progress (this page reloaded, or another one started it): show it.
+        const w = f.watches?.[0];
+        if (w && (!watchPanel.watch || watchPanel.watch.state === 'ended')) watchPanel.show(w);
         showBanner(f.capabilities);
         state.recent = f.recent;
         state.current = f.current;
@@ -251,6 +266,7 @@ async function main() {
       } else if (f.type === 'error') panel.showErrors(f.error, f.issues);
     },
     (s, detail) => {
+      if (s === 'open') watchPanel.review();
       const c = $('conn');
       if (c) {
         c.textContent = s === 'open' ? 'live' : `disconnected (${detail}); reconnecting…`;

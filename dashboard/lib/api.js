@@ -75,5 +75,11 @@ export function connectLive(onFrame, onState) {
       stopped = true;
       ws?.close();
     },
+    /** Sends a message when the socket is open; false when it is not (it is sent again on 'open' by the caller). @param {unknown} msg */
+    send(msg) {
+      if (ws?.readyState !== WebSocket.OPEN) return false;
+      ws.send(JSON.stringify(msg));
+      return true;
+    },
   };
 }

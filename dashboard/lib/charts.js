@@ -16,10 +16,13 @@ export class LiveCharts {
    * @param {HTMLElement} host
    * @param {import('./types.js').ChartDef[]} defs
    * @param {number} windowSeconds
+   * @param {{fit?: boolean, xTitle?: string, dashed?: (counter: string) => boolean}} [opts] fit: the x axis spans 0 to the
+   *   latest sample (the whole watch so far) instead of a sliding window; dashed: series drawn dashed (pages by reference)
    */
-  constructor(host, defs, windowSeconds) {
+  constructor(host, defs, windowSeconds, opts = {}) {
     this.defs = defs;
     this.window = windowSeconds;
+    this.fit = !!opts.fit;
     /** @type {{def: import('./types.js').ChartDef, chart: Chart<'line', {x:number,y:number}[]>, canvas: HTMLCanvasElement}[]} */
     this.charts = [];
     /** @type {SampleFrame | undefined} */
@@ -57,6 +60,7 @@ export class LiveCharts {
             pointRadius: 0,
             pointHitRadius: 4,
             tension: 0,
+            borderDash: 'counter' in s.source && opts.dashed?.(s.source.counter) ? [6, 4] : undefined,
             fill: def.stacked ? (i === 0 ? 'origin' : '-1') : false,
           })),
         },
@@ -68,7 +72,7 @@ export class LiveCharts {
           maintainAspectRatio: false,
           interaction: { mode: 'nearest', axis: 'x', intersect: false },
           scales: {
-            x: { type: 'linear', min: 0, max: windowSeconds, title: { display: true, text: 'time since the run started (s)' }, ticks: { maxTicksLimit: 8 } },
+            x: { type: 'linear', min: 0, max: windowSeconds, title: { display: true, text: opts.xTitle ?? 'time since the run started (s)' }, ticks: { maxTicksLimit: 8 } },
             y: { type: 'linear', beginAtZero: true, stacked: !!def.stacked, title: { display: true, text: def.unit }, ticks: { maxTicksLimit: 6, callback: (v) => fmtNum(Number(v)) } },
           },
           plugins: {
@@ -119,8 +123,10 @@ export class LiveCharts {
         if (rate === null) return;
         const data = chart.data.datasets[i].data;
         data.push({ x: t, y: rate * def.scale });
-        // Keep a little more than the window.
-        while (data.length && data[0].x < t - this.window - 2) data.shift();
+        // Keep a little more than the window; fitted: everything, thinned to every other point past 4000.
+        if (this.fit) {
+          if (data.length > 4000) for (let k = 1; k < data.length; k += 1) data.splice(k, 1);
+        } else while (data.length && data[0].x < t - this.window - 2) data.shift();
       });
     }
     if (!p || f.progress.t > p.t) this.prevProgress = { bytes: f.progress.bytes, t: f.progress.t };
@@ -133,10 +139,10 @@ export class LiveCharts {
     if (this.raf) return;
     this.raf = requestAnimationFrame(() => {
       this.raf = 0;
-      const max = Math.max(this.window, this.tMax);
+      const max = this.fit ? Math.max(5, Math.ceil(this.tMax)) : Math.max(this.window, this.tMax);
       for (const { chart, canvas } of this.charts) {
         const x = /** @type {NonNullable<typeof chart.options.scales>['x'] & {min:number,max:number}} */ (chart.options.scales?.x);
-        x.min = max - this.window;
+        x.min = this.fit ? 0 : max - this.window;
         x.max = max;
         chart.update('none');
         canvas.dataset.points = String(chart.data.datasets.reduce((n, d) => n + d.data.length, 0));

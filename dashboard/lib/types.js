@@ -13,4 +13,7 @@
 /** @typedef {import('../../server/view/flow.js').FlowKind} FlowKind */
 /** @typedef {import('../../server/run/result.js').RunResult} RunResult */
 /** @typedef {Record<string, Record<string, number | null>>} CountersByRole */
+/** @typedef {import('../../server/live/frames.js').WatchRecord} WatchRecord */
+/** @typedef {import('../../server/live/frames.js').WatchSampleFrame} WatchSampleFrame */
+/** @typedef {import('../../server/core/proc-scan.js').ProcessInfo} ProcessInfo */
 export {};

@@ -7,7 +7,7 @@ import { CACHES, DEFAULTS, ENGINES, LIMITS, MODES, PATHS, SINKS } from '../../sc
 import { COUNTERS, ROLES } from '../probes/schema.generated.js';
 import { RunSpecSchema } from '../schema/run-spec.js';
 import { formatSize, SIZE_SYNTAX } from '../schema/units.js';
-import { CHART_WINDOW_SECONDS, CHARTS, COPY_COUNTERS } from '../view/charts.js';
+import { CHART_WINDOW_SECONDS, CHARTS, COPY_COUNTERS, WATCH_CHARTS } from '../view/charts.js';
 import { flowDocument } from '../view/flow-svg.js';
 
 export type FormField =
@@ -81,5 +81,6 @@ export function modesDocument() {
     flow: flowDocument(),
     charts: CHARTS,
     chartWindowSeconds: CHART_WINDOW_SECONDS,
+    watchCharts: WATCH_CHARTS,
   };
 }

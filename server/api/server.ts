@@ -33,6 +33,8 @@ import { BODY_LIMIT, errorHandler } from './errors.js';
 import { reportFileRoutes, reportRoutes } from './reports.js';
 import { runRoutes } from './runs.js';
 import { staticRoutes } from './static.js';
+import { watchRoutes } from './watches.js';
+import { WatchManager, watchSession, type WatchSessionFactory } from '../live/watches.js';
 
 export { BODY_LIMIT };
 
@@ -54,6 +56,12 @@ export interface ServeOptions {
   log?(line: string): void;
   /** Stands in for `new Session` in runs and reports (tests). */
   session?: SessionFactory;
+  /** Stands in for `new WatchSession` in watches (tests). */
+  watchSession?: WatchSessionFactory;
+  /** Watches at once (default 1: the probe engine counts one set of processes). */
+  maxWatches?: number;
+  /** A watch no client views ends after this many ms (default 30 s). */
+  watchGraceMs?: number;
 }
 
 export interface LabServer {
@@ -65,6 +73,7 @@ export interface LabServer {
   port: number;
   runner: Runner;
   reports: ReportManager;
+  watches: WatchManager;
   hub: LiveHub;
   http: Server;
   close(): Promise<void>;
@@ -93,6 +102,7 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
   const store = new ResultStore(o.resultsDir ?? labDir('results'));
   let hub!: LiveHub;
   let reports!: ReportManager;
+  let watches!: WatchManager;
   const runner = new Runner({
     store,
     probes: (spec) => setupFor(spec.engine),
@@ -101,6 +111,7 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     broadcast: (d, k) => hub.broadcast(d, k),
     // Runs and reports share the probes and the machine: no run starts while a report runs.
     report: () => reports.current?.id,
+    watch: () => watches.holding?.id,
     log,
   });
   reports = new ReportManager({
@@ -108,6 +119,7 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     scenariosDir: o.scenariosDir ?? join(ROOT, 'scenarios'),
     probes: (spec) => setupFor(spec.engine),
     runs: () => ({ running: runner.current?.id ?? null, queued: runner.queued.length }),
+    watch: () => watches.holding?.id,
     broadcast: (d, k) => hub.broadcast(d, k),
     log,
     ...(o.session
@@ -120,6 +132,23 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
         }
       : {}),
   });
+  watches = new WatchManager({
+    // Watch mode is the libbpf engine's (bpftrace has none yet).
+    probes: () => setupFor('libbpf'),
+    session: o.watchSession ?? watchSession,
+    busy: () => {
+      const report = reports.current?.id;
+      if (report) return `report ${report} is running: a watch cannot start until it ends (the probes count one thing at a time); wait for it, or cancel it (DELETE /api/reports/${report})`;
+      const run = runner.current?.id;
+      if (run || runner.queued.length)
+        return `a run is ${run ? 'running' : 'queued'}: a watch cannot start beside runs (the probes count one thing at a time); wait until they end, or cancel them`;
+      return undefined;
+    },
+    broadcast: (d, k) => hub.broadcast(d, k),
+    maxWatches: o.maxWatches,
+    graceMs: o.watchGraceMs,
+    log,
+  });
   const loaded = runner.load();
   for (const s of loaded.skipped) log(`results: skipped ${s.file}: ${s.reason}`);
   for (const r of loaded.interrupted) log(`results: run ${r.id} was running when its server stopped: marked interrupted`);
@@ -131,8 +160,10 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     queue: runner.queued,
     recent: runner.recent(20),
     sampleHz: SAMPLE_HZ,
+    watches: watches.inProgress(),
   });
   hub = new LiveHub(() => runner, hello, { log, ...o.hub });
+  hub.watches = watches;
 
   const app = express();
   app.disable('x-powered-by');
@@ -147,6 +178,7 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
   api.use(express.json({ limit: BODY_LIMIT }));
   api.use(runRoutes({ runner, capabilities: (refresh) => getCaps(refresh) }));
   api.use(reportRoutes(reports));
+  api.use(watchRoutes({ watches }));
   api.use((req) => {
     throw new NotFoundError(`no API route ${req.method} ${req.originalUrl}`);
   });
@@ -216,10 +248,12 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     port,
     runner,
     reports,
+    watches,
     hub,
     http,
     close() {
       closing ??= (async () => {
+        await watches.close();
         await reports.close();
         await runner.close();
         await hub.close();

@@ -15,7 +15,8 @@ export const ERRORS = {
   ZCL_NOT_FOUND: { status: 404, exit: 2, what: 'no such run, report or route' },
   ZCL_CONFLICT: { status: 409, exit: 1, what: 'the state does not allow it (already ended, already running)' },
   ZCL_QUEUE_FULL: { status: 409, exit: 1, what: 'too many runs are waiting' },
-  ZCL_BUSY: { status: 409, exit: 1, what: 'runs and reports share the probes and the machine: one waits for the other' },
+  ZCL_BUSY: { status: 409, exit: 1, what: 'runs, reports and watches share the probes and the machine: one waits for the other' },
+  ZCL_TOO_MANY_WATCHES: { status: 429, exit: 1, what: 'the server watches as many processes as it allows at once: stop a watch first' },
   ZCL_CANCELLED: { status: 409, exit: 130, what: 'the run was cancelled' },
   ZCL_STALLED: { status: 504, exit: 1, what: 'a run stopped moving and was ended' },
   ZCL_INTEGRITY: { status: 500, exit: 1, what: 'the bytes received differ from the file' },
@@ -166,6 +167,14 @@ export class BusyError extends LabError {
   constructor(message: string, extra?: Record<string, unknown>) {
     super('ZCL_BUSY', message, extra);
     this.name = 'BusyError';
+  }
+}
+
+/** A watch past the server's limit of watches at once: says the limit and the watches in progress. */
+export class TooManyWatchesError extends LabError {
+  constructor(message: string, extra?: Record<string, unknown>) {
+    super('ZCL_TOO_MANY_WATCHES', message, extra);
+    this.name = 'TooManyWatchesError';
   }
 }
 

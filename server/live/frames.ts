@@ -1,6 +1,7 @@
 // What the server keeps per run and sends on the WebSocket /live. The same
 // record is what GET /api/runs/:id answers and what a results file holds.
-import type { Counters } from '../probes/types.js';
+import type { Counters, WatchDetail } from '../probes/types.js';
+import type { Verdict } from '../probes/verdict.js';
 import type { Phase, SessionEvent } from '../session/session.js';
 import type { Role } from '../probes/schema.generated.js';
 import type { RunResult } from '../run/result.js';
@@ -8,6 +9,8 @@ import type { RunSpec } from '../schema/run-spec.js';
 import type { Capabilities } from '../session/capabilities.js';
 import type { Issue } from '../core/errors.js';
 import type { ReportRecord } from '../report/record.js';
+import type { WatchRequest } from '../schema/watch-request.js';
+import type { TcpConnection } from '../core/proc-scan.js';
 
 export { REPORT_FINAL_STATES, type ReportFileLinks, type ReportProgress, type ReportRecord, type ReportStatus } from '../report/record.js';
 
@@ -82,6 +85,8 @@ export interface HelloFrame {
   recent: RunRecord[];
   /** Sample ticks per second during a run. */
   sampleHz: number;
+  /** The watches in progress. */
+  watches?: WatchRecord[];
 }
 
 /** An error, as the HTTP API would answer it (core/errors.ts httpAnswer): the same message, issues and code. */
@@ -111,7 +116,61 @@ export interface ReportFrame {
   report: ReportRecord;
 }
 
-export type ServerFrame = HelloFrame | RunFrame | SampleFrame | ErrorFrame | AcceptedFrame | ReportFrame;
+/** Why a watch ended. */
+export type WatchEndReason = 'stopped' | 'exited' | 'no-viewers' | 'server-closing' | 'failed';
+
+/** A watch of processes the lab did not start (POST /api/watches): what GET /api/watches/:id answers. */
+export interface WatchRecord {
+  id: string;
+  request: WatchRequest;
+  state: 'starting' | 'watching' | 'ended';
+  /** The processes named when it started (pid, comm, command line, TCP connections then). */
+  targets: { pid: number; comm: string; cmdline: string; tcp: TcpConnection[] }[];
+  startedAt: string;
+  endedAt?: string;
+  endReason?: WatchEndReason;
+  error?: { name: string; message: string };
+  /** The probe engine counting it. */
+  engine: string;
+  /** WebSocket clients viewing it now. */
+  viewers: number;
+  /** Seconds on the watch's clock at its last sample (or at its end). */
+  t?: number;
+}
+
+export type WatchEvent = 'started' | 'watching' | 'viewers' | 'ended';
+
+/** A watch's state changes, sent to every client (never dropped). */
+export interface WatchFrame {
+  type: 'watch';
+  event: WatchEvent;
+  watch: WatchRecord;
+}
+
+/**
+ * One tick of a watch, 10 a second, sent only to the clients that view it (a
+ * client behind has samples dropped, as for runs). Cumulative counts since the
+ * watch began; rates are the difference of two samples over the difference of
+ * their `t` (seconds since the watch began, the watch's one clock).
+ */
+export interface WatchSampleFrame {
+  type: 'watch-sample';
+  watchId: string;
+  seq: number;
+  t: number;
+  wall: number;
+  /** The watched processes' counters (the probes' sender role); null without probes. */
+  counters: Counters | null;
+  syscalls: Record<string, number> | null;
+  /** The processes counted now (follow adds children, an exited one leaves). */
+  watched: number[];
+  /** Per process, connection and file (engines that keep them; the largest rows, capped), else null. */
+  detail: (WatchDetail & { truncated?: { processes: number; connections: number; files: number } }) | null;
+  /** The verdict on everything watched (send paths, CPU copies per byte, findings in words); null without counters. */
+  verdict: Verdict | null;
+}
+
+export type ServerFrame = HelloFrame | RunFrame | SampleFrame | ErrorFrame | AcceptedFrame | ReportFrame | WatchFrame | WatchSampleFrame;
 
 /**
  * The sample frame of a session's sample event (a live run's, or a report's

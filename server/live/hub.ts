@@ -6,10 +6,17 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
-import { httpAnswer, InputError, LabError } from '../core/errors.js';
+import { httpAnswer, InputError, LabError, NotFoundError } from '../core/errors.js';
 import { parseRunSpec } from '../schema/run-spec.js';
 import type { ErrorFrame, HelloFrame } from './frames.js';
 import type { Runner } from './runner.js';
+import type { Viewer } from './watches.js';
+
+/** What the hub needs of the server's watches (live/watches.ts): a client views one, and stops. */
+export interface WatchViews {
+  /** Throws NotFoundError; returns the unview. */
+  view(id: string, viewer: Viewer): () => void;
+}
 
 export interface HubOptions {
   /** Largest message a client may send (bytes). */
@@ -29,11 +36,18 @@ interface ClientStats { sent: number; dropped: number; alive: boolean }
 const ClientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('start'), spec: z.unknown() }).strict(),
   z.object({ type: z.literal('cancel'), id: z.string().max(64) }).strict(),
+  z.object({ type: z.literal('view'), watch: z.string().max(64) }).strict(),
+  z.object({ type: z.literal('unview'), watch: z.string().max(64) }).strict(),
 ]);
+const MESSAGE_TYPES = 'start, cancel, view, unview';
 
 export class LiveHub {
   readonly wss: WebSocketServer;
   private stats = new Map<WebSocket, ClientStats>();
+  /** Per client, the watches it views (watch id -> unview). */
+  private views = new Map<WebSocket, Map<string, () => void>>();
+  /** The server's watches (set by the wiring). */
+  watches?: WatchViews;
   private heartbeat: NodeJS.Timeout;
   private readonly sampleCap: number;
   private readonly hardCap: number;
@@ -66,23 +80,26 @@ export class LiveHub {
 
   /** Sends the same bytes to every client that can take them. */
   broadcast(data: string, kind: 'sample' | 'run'): void {
-    for (const ws of this.wss.clients) {
-      // bufferedAmount keeps growing on a closing socket: send only to open ones.
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      const st = this.stats.get(ws);
-      const queued = ws.bufferedAmount;
-      if (kind === 'sample' && queued > this.sampleCap) {
-        if (st) st.dropped++;
-        this.droppedTotal++;
-        continue;
-      }
-      if (queued > this.hardCap) {
-        ws.terminate();
-        continue;
-      }
-      ws.send(data);
-      if (st) st.sent++;
+    for (const ws of this.wss.clients) this.deliver(ws, data, kind);
+  }
+
+  /** One client's bounded queue: samples dropped past the sample cap, the client closed past the hard cap. */
+  private deliver(ws: WebSocket, data: string, kind: 'sample' | 'run'): void {
+    // bufferedAmount keeps growing on a closing socket: send only to open ones.
+    if (ws.readyState !== WebSocket.OPEN) return;
+    const st = this.stats.get(ws);
+    const queued = ws.bufferedAmount;
+    if (kind === 'sample' && queued > this.sampleCap) {
+      if (st) st.dropped++;
+      this.droppedTotal++;
+      return;
     }
+    if (queued > this.hardCap) {
+      ws.terminate();
+      return;
+    }
+    ws.send(data);
+    if (st) st.sent++;
   }
 
   clientStats(): ClientStats[] {
@@ -107,7 +124,12 @@ export class LiveHub {
     const st: ClientStats = { sent: 0, dropped: 0, alive: true };
     this.stats.set(ws, st);
     ws.on('pong', () => (st.alive = true));
-    ws.on('close', () => this.stats.delete(ws));
+    ws.on('close', () => {
+      this.stats.delete(ws);
+      // A client that leaves stops viewing its watches (the last viewer gone: the watch's grace period starts).
+      for (const unview of this.views.get(ws)?.values() ?? []) unview();
+      this.views.delete(ws);
+    });
     ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => void this.onMessage(ws, isBinary ? null : data.toString()));
     this.hello().then(
@@ -125,7 +147,7 @@ export class LiveHub {
       if (text === null) throw new Error('binary');
       json = JSON.parse(text);
     } catch {
-      return this.sendTo(ws, { type: 'error', error: 'messages are JSON text: {"type":"start","spec":{...}} or {"type":"cancel","id":"..."}' });
+      return this.sendTo(ws, { type: 'error', error: 'messages are JSON text: {"type":"start","spec":{...}}, {"type":"cancel","id":"..."}, {"type":"view","watch":"..."} or {"type":"unview","watch":"..."}' });
     }
     const runner = this.runner();
     try {
@@ -137,7 +159,7 @@ export class LiveHub {
             message:
               i.path.length === 1 && i.path[0] === 'spec'
                 ? 'is required: {RunSpec field: value}, {} for the defaults'
-                : i.message + (i.path[0] === 'type' || !i.path.length ? '; allowed: start, cancel' : ''),
+                : i.message + (i.path[0] === 'type' || !i.path.length ? `; allowed: ${MESSAGE_TYPES}` : ''),
           })),
           'message',
         );
@@ -158,6 +180,18 @@ export class LiveHub {
           if (e instanceof InputError) throw new InputError(e.issues.map((i) => ({ field: i.field === '(root)' ? 'spec' : `spec.${i.field}`, message: i.message })), e.source);
           throw e;
         }
+      } else if (m.data.type === 'view') {
+        const id = m.data.watch;
+        const mine = this.views.get(ws) ?? new Map<string, () => void>();
+        if (!mine.has(id)) {
+          if (!this.watches) throw new NotFoundError(`no watch ${id}`);
+          mine.set(id, this.watches.view(id, { send: (data, kind) => this.deliver(ws, data, kind) }));
+          this.views.set(ws, mine);
+        }
+      } else if (m.data.type === 'unview') {
+        const mine = this.views.get(ws);
+        mine?.get(m.data.watch)?.();
+        mine?.delete(m.data.watch);
       } else await runner.cancel(m.data.id);
     } catch (e) {
       this.sendTo(ws, this.errorFrame(e));

@@ -35,6 +35,8 @@ export interface ReportManagerOptions {
   probes(spec: RunSpec): ProbeSetup;
   /** The live runs now (the running one's id, how many wait): a report does not start beside them. */
   runs(): { running: string | null; queued: number };
+  /** The watch that has the probes now, if any: a report does not start beside it. */
+  watch?(): string | undefined;
   broadcast(data: string, kind: 'sample' | 'run'): void;
   log?(line: string): void;
   /** Stands in for startRun (tests). */
@@ -118,6 +120,12 @@ export class ReportManager {
       throw new BusyError(
         `a run is ${runs.running ? 'running' : 'queued'}${runs.queued ? ` (${runs.queued} waiting)` : ''}: a report cannot start beside runs (the probes and the machine are shared); wait until they end, or cancel them`,
         runs,
+      );
+    const watch = this.o.watch?.();
+    if (watch)
+      throw new BusyError(
+        `watch ${watch} has the probes: a report cannot start until it ends (the probes count one thing at a time); stop it (DELETE /api/watches/${watch})`,
+        { watch },
       );
     const { matrix } = req;
     let id = req.resumeId;

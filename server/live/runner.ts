@@ -30,6 +30,8 @@ export interface RunnerOptions {
   broadcast(data: string, kind: 'sample' | 'run'): void;
   /** The report running now, if any: no run starts beside it (the probes and the machine are shared); submit throws BusyError. */
   report?(): string | undefined;
+  /** The watch that has the probes now, if any: no run starts beside it; submit throws BusyError (with `watch`). */
+  watch?(): string | undefined;
   log?(line: string): void;
   /** Stands in for `new Session` (tests). */
   session?: SessionFactory;
@@ -113,6 +115,12 @@ export class Runner {
       throw new BusyError(
         `report ${report} is running: runs cannot start until it ends (the probes and the machine are shared); wait for it, or cancel it (DELETE /api/reports/${report})`,
         { report },
+      );
+    const watch = this.o.watch?.();
+    if (watch)
+      throw new BusyError(
+        `watch ${watch} has the probes: runs cannot start until it ends (the probes count one thing at a time); stop it (DELETE /api/watches/${watch})`,
+        { watch },
       );
     if (this.active && this.queue.length >= this.maxQueued) throw new QueueFullError(this.active.record.id, this.queue.length);
     const ac = new AbortController();

@@ -50,3 +50,28 @@ export const CHARTS: ChartDef[] = [
 
 /** The seconds of history the live charts show. */
 export const CHART_WINDOW_SECONDS = 10;
+
+/**
+ * The Watch view's charts (a watched program's processes count in the sender
+ * role): bytes handed to sockets, copied by the CPU against passed by
+ * reference, and the syscalls that did it. Their x axis fits the watch so far.
+ */
+export const WATCH_CHARTS: ChartDef[] = [
+  {
+    id: 'watch-bytes',
+    title: 'Bytes/s: CPU-copied (solid lines) vs passed by reference, no copy (dashed)',
+    unit: 'MiB/s',
+    scale: 2 ** -20,
+    series: (
+      [
+        ['copy_user_to_socket_bytes', 'copied: user -> socket'],
+        ['copy_file_to_user_bytes', 'copied: file -> user'],
+        ['copy_linearize_bytes', 'copied: linearized at transmit'],
+        ['zerocopy_copied_bytes', 'copied: MSG_ZEROCOPY after all'],
+        ['splice_ref_bytes', 'by reference: pages (sendfile, splice)'],
+        ['zerocopy_bytes', 'by reference: pinned (MSG_ZEROCOPY)'],
+      ] as const
+    ).map(([counter, label]) => ({ label, source: { role: 'sender' as const, counter } })),
+  },
+  { id: 'watch-syscalls', title: 'Syscalls/s of the watched processes (each is 2 mode switches)', unit: `${unitOf('syscalls')}/s`, scale: 1, series: [{ label: 'syscalls', source: { role: 'sender', counter: 'syscalls' } }] },
+];

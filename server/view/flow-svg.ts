@@ -6,7 +6,7 @@
 // attributes, so the drawing looks the same wherever it is inlined.
 import { MODE_NAMES, type ModeName } from '../../scenarios/catalog.js';
 import type { Role } from '../probes/schema.generated.js';
-import { CACHE_SUBTITLES, LINE, modeLayouts, SINK_SUBTITLES, type FlowArrow, type FlowBox, type FlowCounter, type FlowKind, type FlowLayout } from './flow.js';
+import { CACHE_SUBTITLES, flowLayout, LINE, modeLayouts, WATCH_MODE, SINK_SUBTITLES, type FlowArrow, type FlowBox, type FlowCounter, type FlowKind, type FlowLayout } from './flow.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -105,6 +105,14 @@ export function flowDocument() {
 
 let document: ReturnType<typeof buildDocument> | undefined;
 
+function watchDiagram() {
+  const l = flowLayout({ mode: WATCH_MODE });
+  return {
+    svg: renderFlowSvg(l, { id: 'flowwatch', className: 'flow-svg', ariaLabel: 'where the watched processes\' bytes went: the measured flow diagram' }),
+    arrows: l.arrows.flatMap((a) => (a.measure ? [{ id: a.id, role: a.measure.role, counter: a.measure.counter, kind: a.kind, label: a.label, detail: a.detail }] : [])),
+  };
+}
+
 function buildDocument() {
   const layouts = modeLayouts();
   return {
@@ -117,6 +125,8 @@ function buildDocument() {
         },
       ]),
     ) as Record<ModeName, { svg: string; arrows: { id: string; role: Role; counter: FlowCounter; kind: FlowKind; label: string; detail: string }[] }>,
+    /** The Watch view's diagram: every arrow a sender can use; the counters decide which are drawn. */
+    watch: watchDiagram(),
     subtitles: { cache: CACHE_SUBTITLES, sink: SINK_SUBTITLES },
     legend: flowLegend(),
   };

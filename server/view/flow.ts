@@ -81,8 +81,18 @@ export interface FlowLayout {
   captionY: number;
 }
 
+/**
+ * The diagram of a watched program (`mode: WATCH_MODE`): the lab did not pick how
+ * it sends, so every arrow a sender can use is in it (read into a buffer, pages by
+ * reference, MSG_ZEROCOPY, linearized at transmit) and the counters decide which
+ * are drawn; the receiver is whoever the program sends to, not measured.
+ */
+export const WATCH_MODE = 'watch';
+const WATCH_INFO = { native: true, mapsFile: false, usesUserBuffer: true, passesPages: true, pinsUserPages: true };
+
 /** What is known of the run the diagram is for. Unknown fields give the layout every arrow they could allow. */
 export interface FlowContext {
+  /** A mode of the catalog, or WATCH_MODE. */
   mode: string;
   path?: PathName;
   sink?: SinkName;
@@ -122,7 +132,8 @@ const measure = (role: Role, counter: FlowCounter): FlowMeasure => ({ role, coun
 
 /** The layout of the diagram for a mode, in its context. */
 export function flowLayout(ctx: FlowContext): FlowLayout {
-  const info = modeInfo(ctx.mode);
+  const watch = ctx.mode === WATCH_MODE;
+  const info = watch ? WATCH_INFO : modeInfo(ctx.mode);
   if (!info) throw new Error(`flowLayout: unknown mode ${ctx.mode}`);
   const mode = ctx.mode as ModeName;
   const gathers = ctx.device ? ctx.device.scatterGather : ctx.path ? PATH_GATHERS[ctx.path] : undefined;
@@ -149,7 +160,8 @@ export function flowLayout(ctx: FlowContext): FlowLayout {
   specs.push({ id: 'dev-xmit', from: 'socket', to: 'device', measure: measure('sender', 'dev_xmit_bytes'), label: 'to device', detail: 'the device transmits the payload (a real NIC reads it by DMA, gathering fragments when it can; lo and veth pass it on in memory)', slot: 0 });
   if (gathers !== true)
     specs.push({ id: 'linearize', from: 'socket', to: 'device', measure: measure('sender', 'copy_linearize_bytes'), label: 'CPU copy (linearize)', detail: 'CPU copy: payload copied into linear packets for a device without scatter-gather', slot: 1 });
-  specs.push({ id: 'receive-copy', from: 'device', to: 'receiver', measure: measure('sink', 'copy_socket_to_user_bytes'), label: 'CPU copy', detail: "CPU copy: the receiver's socket buffer -> its user buffer (read sink; discard sink: none)", slot: 0 });
+  if (!watch)
+    specs.push({ id: 'receive-copy', from: 'device', to: 'receiver', measure: measure('sink', 'copy_socket_to_user_bytes'), label: 'CPU copy', detail: "CPU copy: the receiver's socket buffer -> its user buffer (read sink; discard sink: none)", slot: 0 });
 
   // Leave out what carried nothing; close the gaps that leaves in a hop's slots.
   const kept = specs.filter((s) => !s.measure || !ctx.carries || ctx.carries(s.measure));
@@ -178,17 +190,17 @@ export function flowLayout(ctx: FlowContext): FlowLayout {
   });
 
   const boxes: FlowBox[] = [
-    { id: 'disk', title: 'disk', subtitle: 'the file', faded: false },
+    { id: 'disk', title: 'disk', subtitle: watch ? 'its files' : 'the file', faded: false },
     { id: 'pagecache', title: 'page cache', subtitle: ctx.cache ? CACHE_SUBTITLES[ctx.cache] : 'kernel memory', about: 'cache' as const, faded: false },
     {
       id: 'user',
       title: info.mapsFile ? 'user mapping' : 'user buffer',
-      subtitle: info.mapsFile ? 'mmap() of the file' : copiesIn ? (info.native ? 'read() into it' : 'a Node Buffer') : 'not used',
+      subtitle: watch ? "the program's buffers" : info.mapsFile ? 'mmap() of the file' : copiesIn ? (info.native ? 'read() into it' : 'a Node Buffer') : 'not used',
       faded: !user,
     },
-    { id: 'socket', title: 'socket buffer', subtitle: 'sender TCP', faded: false },
-    { id: 'device', title: 'device', subtitle: deviceSubtitle(ctx.path, ctx.device), about: 'device' as const, faded: false },
-    { id: 'receiver', title: 'receiver', subtitle: ctx.sink ? SINK_SUBTITLES[ctx.sink] : 'the sink', about: 'sink' as const, faded: false },
+    { id: 'socket', title: 'socket buffer', subtitle: watch ? 'its TCP sockets' : 'sender TCP', faded: false },
+    { id: 'device', title: 'device', subtitle: watch ? 'any device' : deviceSubtitle(ctx.path, ctx.device), about: 'device' as const, faded: false },
+    { id: 'receiver', title: 'receiver', subtitle: watch ? 'its peers (not watched)' : ctx.sink ? SINK_SUBTITLES[ctx.sink] : 'the sink', about: 'sink' as const, faded: watch },
   ].map((b) => ({ ...b, id: b.id as BoxId, x: bx(COLUMN[b.id as BoxId]), y: top, width: BOX_W, height: BOX_H }));
 
   const connectors = [{ path: `M${bx(COLUMN.device) + BOX_W + 2},${Y} L${bx(COLUMN.receiver) - 2},${Y}` }];
