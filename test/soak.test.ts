@@ -1,6 +1,8 @@
 // The short fault campaign (issue 11): every campaign of `npm run soak` at a
 // few cycles each, against the built lab (dist/). Zero crashes, zero answers
-// of 5xx, nothing left behind. The full campaign: npm run soak.
+// of 5xx, nothing left behind. The full campaign: npm run soak. It counts what
+// is left system-wide (BPF programs no process holds, namespaces, veths), so
+// `npm test` runs it alone, after the parallel files (with the kernel tests).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CAMPAIGNS, runSoak, soakNotes, soakTable, type SoakResult } from '../bench/soak/index.js';
 
