@@ -1,13 +1,14 @@
 // The run spec as command-line options: one option per RunSpec field, with
 // help generated from the catalog, and validation errors named by option.
 import { Option, type Command } from 'commander';
-import { CACHES, DEFAULTS, ENGINES, MODES, PATHS, SINKS } from '../../scenarios/catalog.js';
+import { CACHES, DEFAULTS, ENGINES, LIMITS, MODES, PATHS, SINKS } from '../../scenarios/catalog.js';
 import { DEFAULT_ENGINE, InputError, parseRunSpec, type RunSpec } from '../schema/run-spec.js';
-import { formatSize, SIZE_SYNTAX } from '../schema/units.js';
+import { DURATION_SYNTAX, formatDuration, formatRate, formatSize, SIZE_SYNTAX } from '../schema/units.js';
 
 /** RunSpec field -> the CLI option that sets it. */
 export const OPTION_OF_FIELD: Record<string, string> = {
   mode: '--mode', path: '--path', sink: '--sink', sizeBytes: '--size', chunkBytes: '--chunk', cache: '--cache', engine: '--engine',
+  duration: '--duration', rate: '--rate',
 };
 
 export function addRunOptions(cmd: Command): Command {
@@ -18,7 +19,9 @@ export function addRunOptions(cmd: Command): Command {
     .addOption(new Option('--size <size>', `bytes to send: ${SIZE_SYNTAX}`).default(formatSize(DEFAULTS.sizeBytes).replace(' ', '')))
     .addOption(new Option('--chunk <size>', 'bytes per transfer syscall').default(undefined, `${formatSize(DEFAULTS.chunkBytes).replace(' ', '')}, or the size if smaller`))
     .addOption(new Option('--cache <cache>', 'page-cache state of the file before the run: warm | cold').default(DEFAULTS.cache))
-    .addOption(engineOption());
+    .addOption(engineOption())
+    .addOption(new Option('--duration <time>', `keep sending the file, pass after pass, for this long (like iperf3 -t): ${DURATION_SYNTAX}; ${formatDuration(LIMITS.minDurationSeconds)} to ${formatDuration(LIMITS.maxDurationSeconds)}`).default(undefined, '0: one pass'))
+    .addOption(new Option('--rate <rate>', `cap the sender at this many bytes per second (paced chunk by chunk): e.g. 50MiB/s; ${formatRate(LIMITS.minRateBytesPerSecond)} to ${formatRate(LIMITS.maxRateBytesPerSecond)}`).default(undefined, '0: unlimited'));
 }
 
 /** --engine: the probe engine (the RunSpec's `engine`, validated by the schema). */
@@ -43,7 +46,10 @@ export function catalogHelp(): string {
 
 export function specFromOptions(o: Record<string, unknown>): RunSpec {
   return withOptionNames(() =>
-    parseRunSpec({ mode: o.mode, path: o.path, sink: o.sink, sizeBytes: o.size, chunkBytes: o.chunk, cache: o.cache, engine: o.engine }, 'options'),
+    parseRunSpec(
+      { mode: o.mode, path: o.path, sink: o.sink, sizeBytes: o.size, chunkBytes: o.chunk, cache: o.cache, engine: o.engine, duration: o.duration, rate: o.rate },
+      'options',
+    ),
   );
 }
 

@@ -6,7 +6,7 @@ import {
   CACHE_NAMES, DEFAULTS, ENGINE_NAMES, LIMITS, MODE_NAMES, MODES, PATH_NAMES, SINK_NAMES, type EngineName, type ModeInfo,
 } from '../../scenarios/catalog.js';
 import { DEPTH_PATH_KEEP, depthMessage, jsonProblem, MAX_JSON_DEPTH } from './json-guard.js';
-import { formatSize, parseSize, SIZE_SYNTAX } from './units.js';
+import { DURATION_SYNTAX, formatDuration, formatRate, formatSize, parseDuration, parseRate, parseSize, RATE_SYNTAX, SIZE_SYNTAX } from './units.js';
 import { InputError } from '../core/errors.js';
 
 const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
@@ -27,6 +27,42 @@ const size = (min: number, max: number) =>
     }
     return n;
   });
+
+// A timed run's length, in seconds; 0 (or absent): one pass of the file.
+const duration = z
+  .union([z.number(), z.string()], { error: `must be ${DURATION_SYNTAX}` })
+  .transform((v, ctx) => {
+    const n = parseDuration(v);
+    if (n === undefined) {
+      ctx.addIssue({ code: 'custom', message: `'${v}' is not a duration; write ${DURATION_SYNTAX}` });
+      return z.NEVER;
+    }
+    if (n === 0) return undefined;
+    if (n < LIMITS.minDurationSeconds || n > LIMITS.maxDurationSeconds) {
+      ctx.addIssue({ code: 'custom', message: `${formatDuration(n)} is out of range; allowed: ${formatDuration(LIMITS.minDurationSeconds)} to ${formatDuration(LIMITS.maxDurationSeconds)}, or 0 for one pass of the file` });
+      return z.NEVER;
+    }
+    return n;
+  })
+  .optional();
+
+// A paced run's cap, in bytes per second; 0 (or absent): unlimited.
+const rate = z
+  .union([z.number(), z.string()], { error: `must be ${RATE_SYNTAX}` })
+  .transform((v, ctx) => {
+    const n = parseRate(v);
+    if (n === undefined) {
+      ctx.addIssue({ code: 'custom', message: `'${v}' is not a rate; write ${RATE_SYNTAX}` });
+      return z.NEVER;
+    }
+    if (n === 0) return undefined;
+    if (n < LIMITS.minRateBytesPerSecond || n > LIMITS.maxRateBytesPerSecond) {
+      ctx.addIssue({ code: 'custom', message: `${formatRate(n)} is out of range; allowed: ${formatRate(LIMITS.minRateBytesPerSecond)} to ${formatRate(LIMITS.maxRateBytesPerSecond)}, or 0 for unlimited` });
+      return z.NEVER;
+    }
+    return Math.round(n);
+  })
+  .optional();
 
 // Defaults that depend on other fields: sendfile-nogather's path, and a chunk
 // no larger than a small file.
@@ -68,11 +104,30 @@ const RunSpecObject = z
     cache: oneOf(CACHE_NAMES).default(DEFAULTS.cache),
     /** The probe engine that measures the run (when probes are on). */
     engine: oneOf(ENGINE_NAMES).default(DEFAULTS.engine),
+    /**
+     * Seconds to keep sending (like iperf3 -t): the file is sent again and again, each pass
+     * from offset 0, until the time is up (the chunk in flight finishes). Absent or 0: one pass.
+     */
+    duration,
+    /** Bytes per second the sender may not exceed (paced chunk by chunk). Absent or 0: unlimited. */
+    rate,
   })
   .strict();
 
 export const RunSpecSchema = z.preprocess(withDependentDefaults, RunSpecObject).superRefine((s, ctx) => {
     const app = (MODES as Record<string, ModeInfo>)[s.mode]?.app;
+    if (app)
+      for (const f of ['duration', 'rate'] as const)
+        if (s[f] !== undefined)
+          ctx.addIssue({
+            code: 'custom', path: [f],
+            message: `mode ${s.mode} is a real program (${(MODES as Record<string, ModeInfo>)[s.mode].program}) that sends the file once at its own pace: the lab cannot ${f === 'duration' ? 'time' : 'pace'} it; leave ${f} out (allowed with the lab's modes: ${MODE_NAMES.filter((m) => !(MODES as Record<string, ModeInfo>)[m].app).join(', ')})`,
+          });
+    if (s.rate !== undefined && s.chunkBytes / s.rate > LIMITS.maxChunkSecondsAtRate)
+      ctx.addIssue({
+        code: 'custom', path: ['rate'],
+        message: `${formatRate(s.rate)} is too slow for chunks of ${formatSize(s.chunkBytes)} (one chunk would take ${(s.chunkBytes / s.rate).toFixed(1)} s); allowed: at least ${formatRate(Math.ceil(s.chunkBytes / LIMITS.maxChunkSecondsAtRate))} for this chunk, or a smaller chunk`,
+      });
     if (app) {
       const fixed = Math.min(app.chunkBytes(s.sizeBytes), APP_MAX_CHUNK);
       if (s.chunkBytes !== fixed)
