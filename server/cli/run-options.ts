@@ -14,14 +14,14 @@ export const OPTION_OF_FIELD: Record<string, string> = {
 export function addRunOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--mode <mode>', 'how the sender moves the file (see below)').default(DEFAULTS.mode))
-    .addOption(new Option('--path <path>', 'the network path (see below)').default(undefined, `${DEFAULTS.path}; veth-nosg for sendfile-nogather`))
+    .addOption(new Option('--path <path>', `the network path: ${Object.keys(PATHS).join(' | ')} (see below) (default: ${DEFAULTS.path}; veth-nosg for sendfile-nogather)`))
     .addOption(new Option('--sink <sink>', 'what the receiver does with the bytes (see below)').default(DEFAULTS.sink))
     .addOption(new Option('--size <size>', `bytes to send: ${SIZE_SYNTAX}`).default(formatSize(DEFAULTS.sizeBytes).replace(' ', '')))
-    .addOption(new Option('--chunk <size>', 'bytes per transfer syscall').default(undefined, `${formatSize(DEFAULTS.chunkBytes).replace(' ', '')}, or the size if smaller`))
+    .addOption(new Option('--chunk <size>', `bytes per transfer syscall (default: ${formatSize(DEFAULTS.chunkBytes).replace(' ', '')}, or the size if smaller; app modes: their program's own)`))
     .addOption(new Option('--cache <cache>', 'page-cache state of the file before the run: warm | cold').default(DEFAULTS.cache))
     .addOption(engineOption())
-    .addOption(new Option('--duration <time>', `keep sending the file, pass after pass, for this long (like iperf3 -t): ${DURATION_SYNTAX}; ${formatDuration(LIMITS.minDurationSeconds)} to ${formatDuration(LIMITS.maxDurationSeconds)}`).default(undefined, '0: one pass'))
-    .addOption(new Option('--rate <rate>', `cap the sender at this many bytes per second (paced chunk by chunk): e.g. 50MiB/s; ${formatRate(LIMITS.minRateBytesPerSecond)} to ${formatRate(LIMITS.maxRateBytesPerSecond)}`).default(undefined, '0: unlimited'));
+    .addOption(new Option('--duration <time>', `keep sending the file, pass after pass, for this long (like iperf3 -t): ${DURATION_SYNTAX}; ${formatDuration(LIMITS.minDurationSeconds)} to ${formatDuration(LIMITS.maxDurationSeconds)}; not for app modes (default: 0, one pass of the file)`))
+    .addOption(new Option('--rate <rate>', `cap the sender at this many bytes per second (paced chunk by chunk): e.g. 50MiB/s; ${formatRate(LIMITS.minRateBytesPerSecond)} to ${formatRate(LIMITS.maxRateBytesPerSecond)}; not for app modes (default: 0, unlimited)`));
 }
 
 /** --engine: the probe engine (the RunSpec's `engine`, validated by the schema). */
@@ -53,13 +53,20 @@ export function specFromOptions(o: Record<string, unknown>): RunSpec {
   );
 }
 
+/** A message for a CLI user: the RunSpec's field names in it (`larger than sizeBytes`) as the options that set them (`--size`). */
+export function optionNamesIn(message: string, optionOf: Record<string, string> = OPTION_OF_FIELD): string {
+  return message
+    .replace(/\b(sizeBytes|chunkBytes)\b/g, (f) => optionOf[f] ?? f)
+    .replace(/\bleave (\w+) out\b/g, (m, f: string) => (optionOf[f] ? `leave ${optionOf[f]} out` : m));
+}
+
 /** Runs a parse, naming the bad fields by their options (--size, not sizeBytes). */
 export function withOptionNames<T>(parse: () => T, optionOf: Record<string, string> = OPTION_OF_FIELD): T {
   try {
     return parse();
   } catch (e) {
     if (e instanceof InputError)
-      throw new InputError(e.issues.map((i) => ({ field: optionOf[i.field] ?? i.field, message: i.message })), 'options');
+      throw new InputError(e.issues.map((i) => ({ field: optionOf[i.field] ?? i.field, message: optionNamesIn(i.message, optionOf) })), 'options');
     throw e;
   }
 }

@@ -9,9 +9,35 @@ import { DEPTH_PATH_KEEP, depthMessage, jsonProblem, MAX_JSON_DEPTH } from './js
 import { DURATION_SYNTAX, formatDuration, formatRate, formatSize, parseDuration, parseRate, parseSize, RATE_SYNTAX, SIZE_SYNTAX } from './units.js';
 import { InputError } from '../core/errors.js';
 
+/** Edit distance (insertions, deletions, substitutions) between two short strings. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The allowed value a typo most likely meant: within 2 edits (or a third of its length), or the only one it starts. */
+export function didYouMean(input: string, values: readonly string[]): string | undefined {
+  const v = input.trim().toLowerCase();
+  if (!v) return undefined;
+  const scored = values.map((x) => ({ x, d: distance(v, x.toLowerCase()) })).sort((a, b) => a.d - b.d);
+  const best = scored[0];
+  if (best && best.d <= Math.max(2, Math.floor(v.length / 3)) && (scored.length < 2 || scored[1].d > best.d)) return best.x;
+  const prefixed = values.filter((x) => x.toLowerCase().startsWith(v));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
 const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
   z.enum(values as [T, ...T[]], {
-    error: (iss) => `${iss.input === undefined ? 'is required' : `'${String(iss.input)}' is not allowed`}; allowed: ${values.join(', ')}`,
+    error: (iss) => {
+      if (iss.input === undefined) return `is required; allowed: ${values.join(', ')}`;
+      const guess = typeof iss.input === 'string' ? didYouMean(iss.input, values) : undefined;
+      return `'${String(iss.input)}' is not allowed${guess ? ` (did you mean ${guess}?)` : ''}; allowed: ${values.join(', ')}`;
+    },
   });
 
 const size = (min: number, max: number) =>
