@@ -188,6 +188,22 @@ export const RunSpecSchema = z.preprocess(withDependentDefaults, RunSpecObject).
       });
   });
 
+/**
+ * The timed and paced fields for a form (the dashboard's, `GET /api/modes`): their unit,
+ * bounds, syntax and what leaving them empty means. Both are optional: absent (or 0) is a
+ * one-pass, unpaced run, and a result without them is one.
+ */
+export const TIMED_FIELDS = {
+  duration: {
+    kind: 'duration', unit: 's', min: LIMITS.minDurationSeconds, max: LIMITS.maxDurationSeconds, syntax: DURATION_SYNTAX,
+    emptyText: '0: one pass of the file', label: 'duration', notFor: 'app modes (real programs send the file once)',
+  },
+  rate: {
+    kind: 'rate', unit: 'B/s', min: LIMITS.minRateBytesPerSecond, max: LIMITS.maxRateBytesPerSecond, syntax: RATE_SYNTAX,
+    emptyText: '0: unlimited', label: 'rate', notFor: 'app modes (real programs send at their own pace)',
+  },
+} as const;
+
 export type RunSpecInput = z.input<typeof RunSpecObject>;
 /** A validated run: inferred from the schema, never written out by hand. */
 export type RunSpec = z.output<typeof RunSpecObject>;
