@@ -124,16 +124,20 @@ class Loop {
 
   bool pace(double n) {
     const double rate = static_cast<double>(spec.rate);
-    const double cap = std::max(static_cast<double>(spec.chunk), n);
+    // The bucket holds 100 ms of the rate (at least one chunk): a send that blocked
+    // (socket buffer full) is caught up, within that. It starts empty, so by any time
+    // t at most rate x t bytes were sent, whatever it holds.
+    const double cap = std::max({static_cast<double>(spec.chunk), n, rate * 0.1});
     for (;;) {
       double now = monotonic_seconds();
       tokens = std::min(cap, tokens + (now - filled) * rate);
       filled = now;
+      // A wait that overslept the end of a timed run sends nothing more.
+      if (time_up(now)) return false;
       if (tokens >= n) {
         tokens -= n;
         return true;
       }
-      if (time_up(now)) return false;
       double wait = std::min((n - tokens) / rate, 0.010);
       if (spec.duration > 0) wait = std::min(wait, std::max(0.0, spec.duration - (now - t0)));
       timespec ts{static_cast<time_t>(wait), static_cast<long>((wait - std::floor(wait)) * 1e9)};
@@ -271,7 +275,11 @@ class Loop {
   // --- MSG_ZEROCOPY: pages of the mapped file are pinned and queued by
   // reference; the kernel reports on the error queue when it is done with each
   // send, and flags the ones it had to copy after all (e.g. delivered locally).
-  std::vector<uint32_t> zc_len;  // bytes of each zerocopy send, by its id
+  // Bytes of each zerocopy send, by its id, in a ring: a completion names only
+  // sends still outstanding (at most max_outstanding), so a timed run of any
+  // length needs no more than this.
+  static constexpr uint32_t kZcRing = 4096;
+  std::vector<uint32_t> zc_len = std::vector<uint32_t>(kZcRing);
 
   // Reads every notification queued now; returns how many sends they completed.
   uint64_t zc_drain() {
@@ -299,7 +307,7 @@ class Loop {
         if (serr->ee_code & SO_EE_CODE_ZEROCOPY_COPIED) {
           out.zc_copied_completions += n;
           for (uint32_t id = lo; id != hi + 1; id++)
-            if (id < zc_len.size()) out.zc_copied_bytes += zc_len[id];
+            out.zc_copied_bytes += zc_len[id % kZcRing];
         }
       }
     }
@@ -319,7 +327,6 @@ class Loop {
       throw SysError("setsockopt", errno, "SO_ZEROCOPY");
     map_file();
     const char* base = static_cast<const char*>(rs.map);
-    zc_len.reserve(static_cast<size_t>(spec.size / spec.chunk + 1));
     const uint64_t max_outstanding = 256;
     while (more()) {
       if (out.zc_sends - out.zc_completions >= max_outstanding) {
@@ -338,7 +345,7 @@ class Loop {
         }
         throw SysError("sendto", errno, "MSG_ZEROCOPY");
       }
-      zc_len.push_back(static_cast<uint32_t>(w));
+      zc_len[static_cast<uint32_t>(out.zc_sends) % kZcRing] = static_cast<uint32_t>(w);
       out.zc_sends++;
       advance(static_cast<uint64_t>(w));
     }

@@ -40,8 +40,8 @@ struct TransferSpec {
   // finishes and the last pass may be cut. 0: one pass.
   double duration = 0;
   // Paced run: bytes per second, a token bucket refilled at this rate, starting
-  // empty and holding at most one chunk: by any time t since the start at most
-  // rate x t bytes were sent. 0: unlimited.
+  // empty and holding at most 100 ms of it (at least one chunk): by any time t
+  // since the start at most rate x t bytes were sent. 0: unlimited.
   uint64_t rate = 0;
 };
 
