@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -126,10 +127,18 @@ Napi::Value GenerateFile(const Napi::CallbackInfo& info) {
   return start_loop<uint64_t>(info, 2, [path, size](Control& c) { return generate_file(path, size, c); }, checksum_to_js);
 }
 
-// fileChecksum(path, cb) -> handle
+// fileChecksum(path, cb) -> handle; fileChecksum(path, length, cb): of the first length bytes.
 Napi::Value FileChecksum(const Napi::CallbackInfo& info) {
   std::string path = string_arg(info, 0, "path");
-  return start_loop<uint64_t>(info, 1, [path](Control& c) { return file_checksum(path, c); }, checksum_to_js);
+  uint64_t limit = UINT64_MAX;
+  size_t cb = 1;
+  if (info.Length() > 2 && info[1].IsNumber()) {
+    double d = info[1].As<Napi::Number>().DoubleValue();
+    if (!(d >= 0 && d <= 9007199254740991.0)) throw Napi::RangeError::New(info.Env(), "length is out of range");
+    limit = static_cast<uint64_t>(d);
+    cb = 2;
+  }
+  return start_loop<uint64_t>(info, cb, [path, limit](Control& c) { return file_checksum(path, c, limit); }, checksum_to_js);
 }
 
 // warmCache(path, cb) -> handle
@@ -212,6 +221,9 @@ Napi::Value transfer_to_js(Napi::Env env, const TransferResult& res, bool zeroco
   o.Set("syscalls", syscalls_to_js(env, res.syscalls));
   o.Set("cancelled", res.cancelled);
   o.Set("tid", res.tid);
+  o.Set("passes", static_cast<double>(res.passes));
+  o.Set("tailBytes", static_cast<double>(res.tail));
+  o.Set("pacedSeconds", res.paced_seconds);
   if (zerocopy) {
     Napi::Object z = Napi::Object::New(env);
     z.Set("sends", static_cast<double>(res.zc_sends));
@@ -238,6 +250,13 @@ Napi::Value StartTransfer(const Napi::CallbackInfo& info) {
   spec.chunk = u64_field(o, "chunk");
   spec.host = str_field(o, "host");
   spec.port = static_cast<uint16_t>(u64_field(o, "port"));
+  // Optional: duration (seconds; 0 or absent: one pass), rate (bytes per second; 0 or absent: unlimited).
+  Napi::Value dv = o.Get("duration");
+  if (dv.IsNumber()) {
+    spec.duration = dv.As<Napi::Number>().DoubleValue();
+    if (!(spec.duration >= 0 && spec.duration <= 86400)) throw Napi::RangeError::New(env, "duration is out of range");
+  }
+  if (o.Get("rate").IsNumber()) spec.rate = u64_field(o, "rate");
   bool zerocopy = spec.mode == Mode::MsgZerocopy;
   return start_loop<TransferResult>(
       info, 1, [spec](Control& c) { return run_transfer(spec, c); },
@@ -289,6 +308,10 @@ Napi::Value StartSink(const Napi::CallbackInfo& info) {
   } else {
     spec.listen_fd = static_cast<int>(u64_field(o, "fd"));
   }
+  // Optional: passBytes and expect (hex XXH3-64): each pass checked on its own.
+  if (o.Get("passBytes").IsNumber()) spec.pass_bytes = u64_field(o, "passBytes");
+  Napi::Value ev = o.Get("expect");
+  if (ev.IsString()) spec.expect = std::strtoull(ev.As<Napi::String>().Utf8Value().c_str(), nullptr, 16);
   spec.buffer = u64_field(o, "buffer");
   if (spec.buffer == 0) throw Napi::RangeError::New(env, "buffer must be at least 1 byte");
   bool read = spec.mode == SinkMode::Read;
@@ -298,6 +321,13 @@ Napi::Value StartSink(const Napi::CallbackInfo& info) {
         Napi::Object o = Napi::Object::New(env);
         o.Set("bytes", static_cast<double>(res.bytes));
         if (read) o.Set("checksum", Checksum::hex(res.checksum));
+        o.Set("passes", static_cast<double>(res.passes));
+        o.Set("tailBytes", static_cast<double>(res.tail_bytes));
+        if (read) {
+          o.Set("badPasses", static_cast<double>(res.bad_passes));
+          o.Set("firstBadPass", static_cast<double>(res.first_bad_pass));
+          o.Set("tailChecksum", Checksum::hex(res.tail_checksum));
+        }
         o.Set("wallSeconds", res.wall_seconds);
         o.Set("cpuUserSeconds", res.cpu_user_seconds);
         o.Set("cpuSysSeconds", res.cpu_sys_seconds);

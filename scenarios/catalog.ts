@@ -226,6 +226,14 @@ export const LIMITS = {
   maxChunkBytes: 16 * 2 ** 20,
   /** Syscalls per run stay bounded: 1 GiB needs chunks of 64 B or more. */
   maxChunks: 2 ** 24,
+  /** A timed run (RunSpec `duration`, seconds; 0 or absent: one pass of the file). */
+  minDurationSeconds: 0.1,
+  maxDurationSeconds: 3600,
+  /** A paced run (RunSpec `rate`, bytes per second; 0 or absent: unlimited). */
+  minRateBytesPerSecond: 2 ** 10,
+  maxRateBytesPerSecond: 64 * 2 ** 30,
+  /** At the rate, one chunk takes at most this long (progress moves at least this often; the stall watchdog never fires on a paced run). */
+  maxChunkSecondsAtRate: 5,
 } as const;
 
 /** What a run uses when the caller says nothing. */

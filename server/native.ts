@@ -20,13 +20,26 @@ export interface NativeTransferResult {
   syscalls: SyscallCounts;
   cancelled: boolean;
   tid: number;
+  /** Passes of the whole file completed (a timed run sends it again and again; else 1). */
+  passes: number;
+  /** Bytes of the last pass when the time ran out within it: the file's first tailBytes (0: the run ended at a pass boundary). */
+  tailBytes: number;
+  /** Seconds the loop waited for the rate (paced runs). */
+  pacedSeconds: number;
   zerocopy?: { sends: number; completions: number; copiedCompletions: number; copiedBytes: number };
 }
 
 export interface NativeSinkResult {
   bytes: number;
-  /** XXH3-64 of every byte received, hex (read sink only). */
+  /** XXH3-64, hex (read sink only): of every byte received; with passBytes, of the first pass. */
   checksum?: string;
+  /** With passBytes: whole passes received, and the bytes after the last of them. */
+  passes?: number;
+  tailBytes?: number;
+  /** With passBytes, read sink: passes whose XXH3-64 differs from expect, the first such (-1: none), and the tail's XXH3-64. */
+  badPasses?: number;
+  firstBadPass?: number;
+  tailChecksum?: string;
   wallSeconds: number;
   cpuUserSeconds: number;
   cpuSysSeconds: number;
@@ -45,8 +58,9 @@ export interface Addon {
   nativeModes: string[];
   /** Writes the pattern file; calls back with its XXH3-64, hex. Cancel stops it within one 1 MiB block (ECANCELED). */
   generateFile(path: string, size: number, cb: Callback<string>): LoopHandle;
-  /** XXH3-64 of a file, hex. */
+  /** XXH3-64 of a file, hex; with a length, of its first length bytes (read without readahead). */
   fileChecksum(path: string, cb: Callback<string>): LoopHandle;
+  fileChecksum(path: string, length: number, cb: Callback<string>): LoopHandle;
   /** Reads the whole file, so its pages are cached. */
   warmCache(path: string, cb: Callback<undefined>): LoopHandle;
   dropCache(path: string): void;
@@ -59,13 +73,13 @@ export interface Addon {
   /** SIGINT and SIGTERM ignored from now on (the process is exiting through its cleanup). */
   ignoreInterrupts(): void;
   startTransfer(
-    spec: { mode: string; file: string; size: number; chunk: number; host: string; port: number },
+    spec: { mode: string; file: string; size: number; chunk: number; host: string; port: number; duration?: number; rate?: number },
     cb: Callback<NativeTransferResult>,
   ): LoopHandle;
   listen(host: string, port: number): { fd: number; port: number };
   /** Listening sink ({fd}: accepts one connection), or client sink ({connect}: connects, sends request, with http reads the response header apart). */
   startSink(
-    spec: { fd: number; mode: 'read' | 'discard'; buffer: number } | { connect: { host: string; port: number }; request?: string; http?: boolean; mode: 'read' | 'discard'; buffer: number },
+    spec: { fd: number; mode: 'read' | 'discard'; buffer: number; passBytes?: number; expect?: string } | { connect: { host: string; port: number }; request?: string; http?: boolean; mode: 'read' | 'discard'; buffer: number },
     cb: Callback<NativeSinkResult>,
   ): LoopHandle;
   probes: {

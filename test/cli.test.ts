@@ -1,10 +1,13 @@
 // The CLI refuses bad input with exit code 2, names the option and the allowed
 // values, and starts nothing.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIST } from '../server/project.js';
 import { AS_NOBODY } from './helpers.js';
+import { runTable } from '../server/cli/format.js';
+import type { RunResult } from '../server/run/result.js';
 
 const zcl = join(DIST, 'server', 'cli', 'zcl.js');
 const run = (args: string[], opts: { asNobody?: boolean } = {}) => {
@@ -18,10 +21,16 @@ describe('zcl run input', () => {
     [['--mode', 'teleport'], '--mode', /'teleport' is not allowed; allowed: read-write, mmap-write, sendfile/],
     [['--size', '0'], '--size', /out of range; allowed: 1 B to 64 GiB/],
     [['--size', 'lots'], '--size', /'lots' is not a size/],
-    [['--size', '1MiB', '--chunk', '2MiB'], '--chunk', /larger than sizeBytes/],
+    [['--size', '1MiB', '--chunk', '2MiB'], '--chunk', /larger than --size/],
     [['--path', 'wifi'], '--path', /allowed: loopback, veth, veth-nosg/],
     [['--cache', 'lukewarm'], '--cache', /allowed: warm, cold/],
     [['--mode', 'sendfile-nogather', '--path', 'loopback'], '--path', /runs on path veth-nosg/],
+    [['--duration', '2h'], '--duration', /2 h is out of range; allowed: 0.1 s to 1 h/],
+    [['--duration', 'soon'], '--duration', /'soon' is not a duration/],
+    [['--rate', '5'], '--rate', /out of range; allowed: 1 KiB\/s to 64 GiB\/s/],
+    [['--rate', '1KiB/s', '--size', '1MiB', '--chunk', '1MiB'], '--rate', /too slow for chunks of 1 MiB/],
+    [['--mode', 'nginx-copy', '--duration', '5s'], '--duration', /real program .* cannot time it; leave --duration out/],
+    [['--mode', 'java-stream', '--rate', '1MiB/s'], '--rate', /cannot pace it; leave --rate out/],
   ])('%j exits 2 naming %s', (args, field, message) => {
     const r = run(['run', ...args]);
     expect(r.code).toBe(2);
@@ -54,5 +63,97 @@ describe('zcl run input', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/byte count and checksum ok/);
     expect(r.out).toMatch(/splice 32/);
+  });
+
+  it('a timed, paced run says its passes and its rate', () => {
+    const r = run(['run', '--mode', 'sendfile', '--size', '1MiB', '--duration', '0.5', '--rate', '8MiB/s', '--no-probes']);
+    expect(r.code, r.err).toBe(0);
+    // 0.5 s at 8 MiB/s, paced from an empty bucket: 31 or 32 chunks of 128 KiB, 3 or 4 passes of the file.
+    expect(r.out).toMatch(/moved +│ [\d.]+ MiB \((4063232|4194304) B\) in 3[12] chunks of 128 KiB: [34] whole passes of the 1 MiB file( \+ the first 896 KiB of another)? \(timed: 0\.5 s\)/);
+    expect(r.out).toMatch(/paced at 8 MiB\/s \(the sender waited 0\.\d+ s for it\)/);
+    expect(r.out).toMatch(/byte count and checksum ok/);
+  });
+});
+
+describe('zcl for a new user (issue 14, item 8)', () => {
+  it('the per-byte column: byte counters per byte sent, events per MiB; "1 chunk"', () => {
+    const r = run(['run', '--mode', 'read-write', '--size', '64KiB']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/in 1 chunk of 64 KiB/);
+    expect(r.out).toMatch(/sender, per byte or MiB sent/);
+    expect(r.out).toMatch(/copy_file_to_user_bytes +│ 64 KiB \(65536 B\) +│ 0 B +│ 1\.00 per byte/);
+    expect(r.out).toMatch(/cpu_copy_bytes \(derived\) +│ 128 KiB \(131072 B\) +│ 64 KiB \(65536 B\) +│ 2\.00 per byte/);
+    expect(r.out).toMatch(/syscalls +│ \d+ +│ \d+ +│ \d+\.\d\d per MiB/);
+    expect(r.out).not.toMatch(/│ 1048576 +│|│ 2097152 +│/);
+  });
+
+  it('transmit says the retransmitted bytes it includes', () => {
+    const r = run(['run', '--mode', 'sendfile', '--size', '1MiB', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const res = JSON.parse(r.out) as RunResult;
+    // The table of this real result, with a retransmission as TCP makes them on a lossy path.
+    const s = res.probes!.sender!.counters;
+    s.retransmit_bytes = 409600;
+    s.dev_xmit_bytes = res.bytes + 409600;
+    const t = runTable(res);
+    expect(t).toMatch(/dev_xmit_bytes +│ 1\.39 MiB \(1458176 B\), incl\. 400 KiB retransmitted/);
+    expect(t).toMatch(/retransmitted: 400 KiB \(TCP sent these segments again\); dev_xmit_bytes includes them/);
+    expect(t).toMatch(/retransmit_bytes +│ 400 KiB \(409600 B\)/);
+  });
+
+  it('compare --help lists every path, veth-nosg too', () => {
+    const r = run(['compare', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/--path <path> +loopback \| veth \| veth-nosg/);
+  });
+
+  it('--help shows the defaults', () => {
+    const r = run(['run', '--help']);
+    const opts = r.out.split('Modes (--mode)')[0].replace(/\s+/g, ' ');
+    for (const d of ['(default: "sendfile")', '(default: loopback; veth-nosg for sendfile-nogather)', '(default: "read")', '(default: "256MiB")', '(default: 128KiB, or the size if smaller', '(default: "warm")', '(default: "libbpf")', '(default: 0, one pass of the file)', '(default: 0, unlimited)'])
+      expect(opts).toContain(d);
+    const c = run(['compare', '--help']).out.replace(/\s+/g, ' ');
+    for (const d of ['(default: "loopback")', '(default: "256MiB")', '(default: "128KiB")', '(default: 0, one pass)', '(default: 0, unlimited)']) expect(c).toContain(d);
+  });
+
+  it('errors name the option (--size), not the API field (sizeBytes)', () => {
+    const r = run(['run', '--size', '1MiB', '--chunk', '2MiB']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--chunk: 2 MiB is larger than --size \(1 MiB\)/);
+    expect(r.err).not.toMatch(/sizeBytes|chunkBytes/);
+    const a = run(['run', '--mode', 'nginx-copy', '--chunk', '4KiB']);
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(/leave --chunk out/);
+    expect(a.err).not.toMatch(/sizeBytes|chunkBytes/);
+  });
+
+  it.each([
+    [['--mode', 'sendfil'], '--mode', 'sendfile'],
+    [['--mode', 'readwrite'], '--mode', 'read-write'],
+    [['--mode', 'msg-zerocpy'], '--mode', 'msg-zerocopy'],
+    [['--path', 'veth-nsg'], '--path', 'veth-nosg'],
+    [['--path', 'lo'], '--path', 'loopback'],
+  ])('%j: did you mean', (args, option, guess) => {
+    const r = run(['run', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${option}: '${args[1]}' is not allowed (did you mean ${guess}?)`);
+  });
+
+  it('a busy port for zcl serve says which port and how to choose another', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const p = spawn(process.execPath, [zcl, 'serve', '--port', String(port), '--no-probes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      p.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+      const code = await new Promise<number | null>((r) => p.on('exit', r));
+      expect(code).toBe(2);
+      expect(err).toContain(`--port: port ${port} on 127.0.0.1 is already in use`);
+      expect(err).toContain('zcl serve --port N (or npm run lab -- --port N; 0: any free port)');
+      expect(err).not.toMatch(/EADDRINUSE/);
+    } finally {
+      blocker.close();
+    }
   });
 });

@@ -15,7 +15,9 @@ export function expectEngineSyscallsMatch(r: RunResult): void {
 }
 
 export function expectGroundTruth(r: RunResult, opts: { coldFile?: boolean } = {}): void {
-  const size = r.sizeBytes;
+  /** The bytes moved: the file once, or a timed run's passes of it (bytes = passes x sizeBytes + tailBytes). */
+  const size = r.bytes;
+  expect(r.bytes).toBe(r.duration === undefined ? r.sizeBytes : r.passes * r.sizeBytes + r.tailBytes);
   const s = r.probes!.sender!.counters;
   const k = r.probes!.sink!.counters;
   /** Payload sent again; a retransmission is transmitted (and linearized) once more. */

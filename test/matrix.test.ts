@@ -50,12 +50,20 @@ describe('matrix schema', () => {
   });
 
   it('takes every RunSpec field as an axis, with the values its schema allows', () => {
-    const defaults = parseRunSpec({ sizeBytes: '1MiB' }) as unknown as Record<string, unknown>;
+    // The optional fields (absent by default: one pass, unlimited) with a value of their own.
+    const defaults: Record<string, unknown> = { ...(parseRunSpec({ sizeBytes: '1MiB' }) as unknown as Record<string, unknown>), duration: 1.5, rate: 4 * 2 ** 20 };
     for (const field of RUN_SPEC_FIELDS) {
       const m = parseMatrix({ name: 'x', base: field === 'sizeBytes' ? {} : { sizeBytes: '1MiB' }, axes: { [field]: [defaults[field]] } });
       expect(m.cells.map((c) => (c.spec as unknown as Record<string, unknown>)[field]), field).toEqual([defaults[field]]);
       expect(issues({ name: 'x', axes: { [field]: [{}] } })[0].field, field).toBe(`axes.${field}[0]`);
     }
+  });
+
+  it('takes duration and rate as axes: 0 is one pass, unlimited', () => {
+    const m = parseMatrix({ name: 'x', base: { sizeBytes: '1MiB' }, axes: { duration: [0, '10s'], rate: [0, '50MiB/s'] } });
+    expect(m.cells.map((c) => [c.spec.duration, c.spec.rate])).toEqual([[undefined, undefined], [undefined, 50 * 2 ** 20], [10, undefined], [10, 50 * 2 ** 20]]);
+    expect(issues({ name: 'x', axes: { rate: ['fast'] } })).toEqual([{ field: 'axes.rate[0]', message: expect.stringMatching(/'fast' is not a rate/) }]);
+    expect(issues({ name: 'x', axes: { mode: ['nginx-copy'], duration: ['5s'] } })[0]).toMatchObject({ field: expect.stringMatching(/axes\.duration|duration/), message: expect.stringMatching(/cannot time it/) });
   });
 
   it('gives sendfile-nogather its path when neither base nor axes set one', () => {

@@ -14,6 +14,7 @@ struct Checksum::State {
 Checksum::Checksum() : s_(new State) { XXH3_64bits_reset(&s_->st); }
 Checksum::~Checksum() = default;
 void Checksum::update(const void* data, size_t len) { XXH3_64bits_update(&s_->st, data, len); }
+void Checksum::reset() { XXH3_64bits_reset(&s_->st); }
 uint64_t Checksum::digest() const { return XXH3_64bits_digest(&s_->st); }
 
 std::string Checksum::hex(uint64_t v) {

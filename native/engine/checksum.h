@@ -15,6 +15,7 @@ class Checksum {
   ~Checksum();
   void update(const void* data, size_t len);
   uint64_t digest() const;
+  void reset();
   static std::string hex(uint64_t v);
 
  private:

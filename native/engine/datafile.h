@@ -18,8 +18,8 @@ struct Residency {
 // and returns the XXH3-64 checksum of the content. ctl.progress counts bytes
 // written; ctl.cancel stops it within one 1 MiB block (throws SysError ECANCELED).
 uint64_t generate_file(const std::string& path, uint64_t size, Control& ctl);
-// The checksum of a file's content as it is now.
-uint64_t file_checksum(const std::string& path, Control& ctl);
+// The checksum of a file's content as it is now (of its first `limit` bytes).
+uint64_t file_checksum(const std::string& path, Control& ctl, uint64_t limit = UINT64_MAX);
 Residency residency(const std::string& path);
 // Drops the file's pages (fdatasync, then POSIX_FADV_DONTNEED).
 void drop_cache(const std::string& path);

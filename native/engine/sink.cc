@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 #include <memory>
@@ -112,6 +113,7 @@ SinkResult run_sink(const SinkSpec& spec, SinkControl& ctl) {
   thread_cpu_seconds(&u0, &s0);
   double t0 = 0;
   Checksum sum;
+  uint64_t in_pass = 0;
   if (spec.http) {
     out.header = read_http_header(fd, out, ctl);
     if (ctl.cancel.load()) out.cancelled = true;
@@ -129,7 +131,30 @@ SinkResult run_sink(const SinkSpec& spec, SinkControl& ctl) {
     }
     if (n == 0) break;
     if (out.bytes == 0) t0 = monotonic_seconds();
-    if (spec.mode == SinkMode::Read) sum.update(buf, static_cast<size_t>(n));
+    if (spec.pass_bytes == 0) {
+      if (spec.mode == SinkMode::Read) sum.update(buf, static_cast<size_t>(n));
+    } else {
+      // Split at pass boundaries: each whole pass is checked on its own.
+      const char* p = buf;
+      uint64_t left = static_cast<uint64_t>(n);
+      while (left > 0) {
+        uint64_t take = std::min(left, spec.pass_bytes - in_pass);
+        if (spec.mode == SinkMode::Read) sum.update(p, static_cast<size_t>(take));
+        p += take;
+        left -= take;
+        in_pass += take;
+        if (in_pass == spec.pass_bytes) {
+          if (spec.mode == SinkMode::Read) {
+            uint64_t d = sum.digest();
+            if (out.passes == 0) out.checksum = d;
+            if (d != spec.expect && out.bad_passes++ == 0) out.first_bad_pass = static_cast<int64_t>(out.passes);
+            sum.reset();
+          }
+          out.passes++;
+          in_pass = 0;
+        }
+      }
+    }
     out.bytes += static_cast<uint64_t>(n);
     ctl.progress.store(out.bytes, std::memory_order_relaxed);
   }
@@ -138,7 +163,15 @@ SinkResult run_sink(const SinkSpec& spec, SinkControl& ctl) {
   thread_cpu_seconds(&u1, &s1);
   out.cpu_user_seconds = u1 - u0;
   out.cpu_sys_seconds = s1 - s0;
-  if (spec.mode == SinkMode::Read) out.checksum = sum.digest();
+  if (spec.pass_bytes == 0) {
+    if (spec.mode == SinkMode::Read) out.checksum = sum.digest();
+  } else {
+    out.tail_bytes = in_pass;
+    if (spec.mode == SinkMode::Read) {
+      out.tail_checksum = sum.digest();
+      if (out.passes == 0) out.checksum = out.tail_checksum;
+    }
+  }
   return out;
 }
 

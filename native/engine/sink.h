@@ -27,13 +27,24 @@ struct SinkSpec {
   std::string request;
   // The response starts with an HTTP header: received apart (not in bytes, not in the checksum).
   bool http = false;
+  // Timed runs send the file again and again: the read sink checks each pass of
+  // pass_bytes against `expect` (the file's XXH3-64) on its own, and reports the
+  // checksum of a last pass cut short (the file's first tail_bytes). 0: the whole
+  // stream is one piece (checksum over everything).
+  uint64_t pass_bytes = 0;
+  uint64_t expect = 0;
 };
 
 using SinkControl = Control;
 
 struct SinkResult {
   uint64_t bytes = 0;
-  uint64_t checksum = 0;  // XXH3-64, read mode only
+  uint64_t checksum = 0;  // XXH3-64, read mode only: of the first pass (of everything without pass_bytes)
+  uint64_t passes = 0;        // whole passes received (pass_bytes set)
+  uint64_t bad_passes = 0;    // ... whose checksum differs from expect (read mode)
+  int64_t first_bad_pass = -1;
+  uint64_t tail_bytes = 0;    // bytes after the last whole pass
+  uint64_t tail_checksum = 0;  // their XXH3-64 (read mode)
   double wall_seconds = 0;  // first byte to end of stream
   double cpu_user_seconds = 0;
   double cpu_sys_seconds = 0;

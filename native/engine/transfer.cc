@@ -10,7 +10,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <vector>
@@ -81,20 +84,85 @@ class Loop {
   Control& ctl;
   TransferResult& out;
   Resources& rs;
-  uint64_t off = 0;
+  uint64_t off = 0;    // offset in the current pass
+  uint64_t moved = 0;  // bytes over all passes
+  bool rewound = false;  // a new pass began: the mode rewinds its file position
+  double t0 = monotonic_seconds();
+  // Token bucket (paced runs): tokens accrue at spec.rate from `filled`, capped at one chunk.
+  double tokens = 0, filled = t0;
 
-  bool more() {
+  bool cancelled() {
     if (ctl.cancel.load(std::memory_order_relaxed)) {
       out.cancelled = true;
-      return false;
+      return true;
     }
-    return off < spec.size;
+    return false;
   }
+  bool time_up(double now) const { return spec.duration > 0 && now - t0 >= spec.duration; }
+
+  // Before each chunk: false when the run is over (cancelled, file sent, or time up);
+  // on a timed run a finished pass starts the next from offset 0; on a paced run it
+  // waits for the chunk's tokens, in slices of at most 10 ms so a cancel (or the
+  // end of the time) is seen within one slice.
+  bool more() {
+    if (cancelled()) return false;
+    if (spec.duration > 0 && time_up(monotonic_seconds())) return false;
+    if (off >= spec.size) {
+      if (spec.duration <= 0) return false;
+      out.passes++;
+      off = 0;
+      rewound = true;
+    }
+    // Once per chunk: a retry of the same chunk (EINTR, MSG_ZEROCOPY waiting for completions) takes no new tokens.
+    if (spec.rate > 0 && paced_at != moved) {
+      if (!pace(static_cast<double>(want()))) return false;
+      paced_at = moved;
+    }
+    return true;
+  }
+  uint64_t paced_at = UINT64_MAX;
+
+  bool pace(double n) {
+    const double rate = static_cast<double>(spec.rate);
+    // The bucket holds 100 ms of the rate (at least one chunk): a send that blocked
+    // (socket buffer full) is caught up, within that. It starts empty, so by any time
+    // t at most rate x t bytes were sent, whatever it holds.
+    const double cap = std::max({static_cast<double>(spec.chunk), n, rate * 0.1});
+    for (;;) {
+      double now = monotonic_seconds();
+      tokens = std::min(cap, tokens + (now - filled) * rate);
+      filled = now;
+      // A wait that overslept the end of a timed run sends nothing more.
+      if (time_up(now)) return false;
+      if (tokens >= n) {
+        tokens -= n;
+        return true;
+      }
+      double wait = std::min((n - tokens) / rate, 0.010);
+      if (spec.duration > 0) wait = std::min(wait, std::max(0.0, spec.duration - (now - t0)));
+      timespec ts{static_cast<time_t>(wait), static_cast<long>((wait - std::floor(wait)) * 1e9)};
+      clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, nullptr);
+      out.syscalls.add(Sys::clock_nanosleep);
+      out.paced_seconds += monotonic_seconds() - now;
+      if (cancelled()) return false;
+    }
+  }
+
   size_t want() const { return static_cast<size_t>(std::min<uint64_t>(spec.chunk, spec.size - off)); }
   void advance(uint64_t n) {
     off += n;
-    ctl.progress.store(off, std::memory_order_relaxed);
+    moved += n;
+    ctl.progress.store(moved, std::memory_order_relaxed);
   }
+
+ public:
+  // The passes completed and the bytes of a pass cut by the time.
+  void finish() {
+    if (off >= spec.size) out.passes++;
+    else out.tail = off;
+  }
+
+ private:
 
   // write() until all n bytes are in the socket; a blocking TCP socket takes
   // them in one call unless a signal interrupts it.
@@ -130,6 +198,11 @@ class Loop {
     std::unique_ptr<void, decltype(&free)> hold(buf, &free);
     char* b = static_cast<char*>(buf);
     while (more()) {
+      if (rewound) {
+        if (lseek(rs.file, 0, SEEK_SET) != 0) throw SysError("lseek", errno, spec.file);
+        out.syscalls.add(Sys::lseek);
+        rewound = false;
+      }
       ssize_t n = read(rs.file, b, want());
       out.syscalls.add(Sys::read);
       if (n < 0) {
@@ -154,8 +227,8 @@ class Loop {
   }
 
   void send_file() {
-    off_t pos = 0;
     while (more()) {
+      off_t pos = static_cast<off_t>(off);
       ssize_t n = sendfile(rs.sock, rs.file, &pos, want());
       out.syscalls.add(Sys::sendfile);
       if (n < 0) {
@@ -175,8 +248,8 @@ class Loop {
     // A pipe as large as a chunk, so one splice moves one chunk each way.
     if (fcntl(rs.pipe_w, F_SETPIPE_SZ, static_cast<int>(std::max<uint64_t>(spec.chunk, 4096))) < 0)
       throw SysError("fcntl", errno, "F_SETPIPE_SZ " + std::to_string(spec.chunk));
-    loff_t pos = 0;
     while (more()) {
+      loff_t pos = static_cast<loff_t>(off);
       ssize_t n = splice(rs.file, &pos, rs.pipe_w, nullptr, want(), SPLICE_F_MOVE | SPLICE_F_MORE);
       out.syscalls.add(Sys::splice);
       if (n < 0) {
@@ -186,7 +259,7 @@ class Loop {
       if (n == 0) throw EngineError("file ended at byte " + std::to_string(off) + " before the requested size");
       size_t in_pipe = static_cast<size_t>(n);
       while (in_pipe > 0) {
-        unsigned flags = SPLICE_F_MOVE | (off + static_cast<uint64_t>(n) < spec.size ? SPLICE_F_MORE : 0);
+        unsigned flags = SPLICE_F_MOVE | (spec.duration > 0 || off + static_cast<uint64_t>(n) < spec.size ? SPLICE_F_MORE : 0);
         ssize_t m = splice(rs.pipe_r, nullptr, rs.sock, nullptr, in_pipe, flags);
         out.syscalls.add(Sys::splice);
         if (m < 0) {
@@ -202,7 +275,11 @@ class Loop {
   // --- MSG_ZEROCOPY: pages of the mapped file are pinned and queued by
   // reference; the kernel reports on the error queue when it is done with each
   // send, and flags the ones it had to copy after all (e.g. delivered locally).
-  std::vector<uint32_t> zc_len;  // bytes of each zerocopy send, by its id
+  // Bytes of each zerocopy send, by its id, in a ring: a completion names only
+  // sends still outstanding (at most max_outstanding), so a timed run of any
+  // length needs no more than this.
+  static constexpr uint32_t kZcRing = 4096;
+  std::vector<uint32_t> zc_len = std::vector<uint32_t>(kZcRing);
 
   // Reads every notification queued now; returns how many sends they completed.
   uint64_t zc_drain() {
@@ -230,7 +307,7 @@ class Loop {
         if (serr->ee_code & SO_EE_CODE_ZEROCOPY_COPIED) {
           out.zc_copied_completions += n;
           for (uint32_t id = lo; id != hi + 1; id++)
-            if (id < zc_len.size()) out.zc_copied_bytes += zc_len[id];
+            out.zc_copied_bytes += zc_len[id % kZcRing];
         }
       }
     }
@@ -250,7 +327,6 @@ class Loop {
       throw SysError("setsockopt", errno, "SO_ZEROCOPY");
     map_file();
     const char* base = static_cast<const char*>(rs.map);
-    zc_len.reserve(static_cast<size_t>(spec.size / spec.chunk + 1));
     const uint64_t max_outstanding = 256;
     while (more()) {
       if (out.zc_sends - out.zc_completions >= max_outstanding) {
@@ -269,7 +345,7 @@ class Loop {
         }
         throw SysError("sendto", errno, "MSG_ZEROCOPY");
       }
-      zc_len.push_back(static_cast<uint32_t>(w));
+      zc_len[static_cast<uint32_t>(out.zc_sends) % kZcRing] = static_cast<uint32_t>(w);
       out.zc_sends++;
       advance(static_cast<uint64_t>(w));
     }
@@ -304,7 +380,9 @@ TransferResult run_transfer(const TransferSpec& spec, Control& ctl) {
   double u0, s0;
   thread_cpu_seconds(&u0, &s0);
   double t0 = monotonic_seconds();
-  Loop(spec, ctl, out, rs).run();
+  Loop loop(spec, ctl, out, rs);
+  loop.run();
+  loop.finish();
   out.wall_seconds = monotonic_seconds() - t0;
   double u1, s1;
   thread_cpu_seconds(&u1, &s1);

@@ -35,6 +35,14 @@ struct TransferSpec {
   uint64_t chunk;  // bytes per transfer syscall
   std::string host;
   uint16_t port;
+  // Timed run: seconds to keep sending, the file again and again from offset 0
+  // (each pass `size` bytes); checked before each chunk, so the chunk in flight
+  // finishes and the last pass may be cut. 0: one pass.
+  double duration = 0;
+  // Paced run: bytes per second, a token bucket refilled at this rate, starting
+  // empty and holding at most 100 ms of it (at least one chunk): by any time t
+  // since the start at most rate x t bytes were sent. 0: unlimited.
+  uint64_t rate = 0;
 };
 
 
@@ -46,6 +54,9 @@ struct TransferResult {
   SyscallCounts syscalls;
   bool cancelled = false;
   int tid = 0;
+  uint64_t passes = 0;      // passes of the whole file completed
+  uint64_t tail = 0;        // bytes of the last pass when time ran out within it (the file's first `tail` bytes)
+  double paced_seconds = 0;  // time spent waiting for the rate
   // msg-zerocopy only: what the kernel reported on the socket's error queue.
   uint64_t zc_sends = 0;
   uint64_t zc_completions = 0;         // sends whose completion arrived

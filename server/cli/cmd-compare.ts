@@ -1,6 +1,6 @@
 // zcl compare: every mode once on a path, side by side.
-import type { Command } from 'commander';
-import { MODE_NAMES, MODES, modeInfo } from '../../scenarios/catalog.js';
+import { Option, type Command } from 'commander';
+import { MODE_NAMES, MODES, modeInfo, PATH_NAMES } from '../../scenarios/catalog.js';
 import { probeSetup } from '../probes/select.js';
 import { CancelledError } from '../core/errors.js';
 import type { RunResult } from '../run/result.js';
@@ -14,9 +14,11 @@ export function registerCompare(program: Command): void {
   program
     .command('compare')
     .description('run every mode once over a path and print them side by side (sendfile-nogather always over veth-nosg)')
-    .option('--path <path>', 'loopback | veth', 'loopback')
+    .option('--path <path>', `${PATH_NAMES.join(' | ')} (sendfile-nogather always runs over veth-nosg)`, 'loopback')
     .option('--size <size>', 'bytes per run', '256MiB')
     .option('--chunk <size>', 'bytes per syscall (app modes: their program\'s own)', '128KiB')
+    .addOption(new Option('--duration <time>', 'each lab mode sends the file pass after pass for this long (app modes: one pass): e.g. 10s (default: 0, one pass)'))
+    .addOption(new Option('--rate <rate>', 'cap each lab mode at this many bytes per second (app modes: unpaced): e.g. 50MiB/s (default: 0, unlimited)'))
     .option('--modes <list>', `comma-separated modes (default: all: ${MODE_NAMES.join(', ')})`)
     .addOption(engineOption())
     .option('--json', 'print the RunResults as JSON')
@@ -28,7 +30,7 @@ export function registerCompare(program: Command): void {
             {
               mode, path: (MODES[mode as keyof typeof MODES] as { path?: string } | undefined)?.path ?? o.path, sizeBytes: o.size,
               // an app mode's chunk is its program's
-              ...(modeInfo(mode)?.app ? {} : { chunkBytes: o.chunk }), engine: o.engine,
+              ...(modeInfo(mode)?.app ? {} : { chunkBytes: o.chunk, duration: o.duration, rate: o.rate }), engine: o.engine,
             },
             'options',
           ),
@@ -42,7 +44,7 @@ export function registerCompare(program: Command): void {
       if ('absent' in probes) process.stderr.write(`zcl: probes (${specs[0].engine}) unavailable: ${probes.absent.reason}\n`);
       for (const [i, session] of sessions.entries()) {
         const bar = transferBar(`${i + 1}/${specs.length} ${session.spec.mode}`);
-        session.on((e) => e.type === 'progress' && bar.update(e.bytes, e.total));
+        session.on((e) => e.type === 'progress' && bar.update(e.bytes, e.total, e.duration ? { t: e.t, duration: e.duration } : undefined));
         try {
           results.push(await session.start({ signal: ac.signal }));
         } catch (e) {

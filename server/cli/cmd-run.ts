@@ -21,7 +21,7 @@ export function registerRun(program: Command): void {
       const session = withOptionNames(() => new Session(spec, { probes }));
       const ac = abortOnSigint();
       const bar = transferBar(spec.mode);
-      session.on((e) => e.type === 'progress' && bar.update(e.bytes, e.total));
+      session.on((e) => e.type === 'progress' && bar.update(e.bytes, e.total, e.duration ? { t: e.t, duration: e.duration } : undefined));
       try {
         if ('absent' in probes && probes.absent.status === 'unavailable') process.stderr.write(`zcl: probes (${spec.engine}) unavailable: ${probes.absent.reason}\n`);
         const r = await session.start({ signal: ac.signal });

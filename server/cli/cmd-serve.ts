@@ -44,7 +44,17 @@ export function registerServe(program: Command): void {
         );
       const o = parsed.data;
       if (o.results) mkdirSync(o.results, { recursive: true });
-      const server = await startServer({ ...o, resultsDir: o.results, log: (l) => process.stderr.write(`zcl serve: ${l}\n`) });
+      const server = await startServer({ ...o, resultsDir: o.results, log: (l) => process.stderr.write(`zcl serve: ${l}\n`) }).catch((e: NodeJS.ErrnoException) => {
+        if (e?.code === 'EADDRINUSE' || e?.code === 'EACCES')
+          throw new InputError(
+            [{
+              field: '--port',
+              message: `${e.code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is already in use (another zcl serve, or another program)` : `port ${o.port} on ${o.host} is not permitted`}; choose another: zcl serve --port N (or npm run lab -- --port N; 0: any free port)`,
+            }],
+            'options',
+          );
+        throw e;
+      });
       process.stdout.write(`zerocopy-lab is live: ${server.urls[0]}\n`);
       for (const u of server.urls.slice(1)) process.stdout.write(`  also: ${u}\n`);
       if (server.token && !o.token) process.stdout.write(`token (generated): ${server.token}\n`);

@@ -1,7 +1,7 @@
 // Human-readable output of runs for the terminal.
 import Table from 'cli-table3';
 import { COUNTERS } from '../probes/schema.generated.js';
-import { formatSize } from '../schema/units.js';
+import { formatDuration, formatRate, formatSize } from '../schema/units.js';
 import type { RunResult } from '../run/result.js';
 
 const fmt = (n: number | null | undefined, digits = 2) => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
@@ -17,13 +17,37 @@ function value(unit: string, v: number | null): string {
   return unit === 'bytes' ? `${formatSize(v)}${v >= 1024 ? ` (${v} B)` : ''}` : String(v);
 }
 
+/** "1 chunk", "2 chunks". */
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** A ratio per byte as the dashboard shows it: 2.00, 1.00, 0.0004. */
+export function perByte(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
+  return v === 0 || Math.abs(v) >= 0.01 ? v.toFixed(2) : v.toPrecision(2);
+}
+
+/** What the run moved: bytes, chunks, and for a timed run its passes of the file. */
+export function movedText(r: RunResult): string {
+  const bytes = `${formatSize(r.bytes)} (${r.bytes} B) in ${plural(r.chunks, 'chunk')} of ${formatSize(r.chunkBytes)}`;
+  if (r.duration === undefined) return bytes;
+  const passes = `${plural(r.passes, 'whole pass', 'whole passes')} of the ${formatSize(r.sizeBytes)} file${r.tailBytes ? ` + the first ${formatSize(r.tailBytes)} of another` : ''}`;
+  return `${bytes}: ${passes} (timed: ${formatDuration(r.duration)})`;
+}
+
+/** The device transmit, with the retransmitted bytes it includes. */
+export function transmitText(xmit: number | null, retransmit: number | null): string {
+  if (xmit === null) return 'unavailable';
+  const base = value('bytes', xmit);
+  return retransmit ? `${base}, incl. ${formatSize(retransmit)} retransmitted` : base;
+}
+
 export function runTable(r: RunResult): string {
   const t = new Table(plain);
   t.push(
     { run: `${r.mode} over ${r.path} (device ${r.device.name}, scatter-gather ${r.device.scatterGather ? 'on' : 'off'}), sink ${r.sink}, cache ${r.cache}` },
-    { moved: `${formatSize(r.bytes)} (${r.bytes} B) in ${r.chunks} chunks of ${formatSize(r.chunkBytes)}` },
+    { moved: movedText(r) },
     { integrity: r.receiver.checksumOk === null ? `byte count ok (${r.receiver.bytes} B); the discard sink has no checksum` : `byte count and checksum ok (XXH3-64 ${r.file.checksum})` },
-    { throughput: `${fmt(r.throughputMiBps, 1)} MiB/s  (${fmt((r.bytes * 8) / r.wallSeconds / 1e9, 2)} Gbit/s) over ${fmt(r.wallSeconds, 3)} s` },
+    { throughput: `${fmt(r.throughputMiBps, 1)} MiB/s  (${fmt((r.bytes * 8) / r.wallSeconds / 1e9, 2)} Gbit/s) over ${fmt(r.wallSeconds, 3)} s${r.rate !== undefined ? `; paced at ${formatRate(r.rate)} (the sender waited ${fmt(r.pacedSeconds ?? 0, 2)} s for it)` : ''}` },
     { 'sender CPU': `${fmt(r.sender.cpuUserSeconds, 3)} s user + ${fmt(r.sender.cpuSysSeconds, 3)} s sys = ${fmt(r.sender.cpuSecondsPerGiB, 3)} s/GiB (${r.sender.cpuScope})` },
     { 'engine syscalls': syscallsText(r.sender.syscalls) },
     { 'sink CPU': `${fmt(r.receiver.cpuUserSeconds, 3)} s user + ${fmt(r.receiver.cpuSysSeconds, 3)} s sys` },
@@ -34,12 +58,19 @@ export function runTable(r: RunResult): string {
   const p = r.probes;
   if (!p) return out;
   if (p.status !== 'ok') return `${out}\nprobes (${p.engine}) ${p.status}: ${p.reason}`;
-  const c = new Table({ head: [`probes (${p.engine}, ${p.tier})`, 'sender', 'sink', 'per MiB (sender)'], ...plain });
-  for (const { name, unit } of COUNTERS)
-    c.push([name, value(unit, p.sender!.counters[name]), value(unit, p.sink!.counters[name]), fmt(p.sender!.derived.per_mib[name], unit === 'bytes' ? 0 : 2)]);
-  c.push(['cpu_copy_bytes (derived)', value('bytes', p.sender!.derived.cpu_copy_bytes), value('bytes', p.sink!.derived.cpu_copy_bytes), fmt(p.sender!.derived.per_mib.cpu_copy_bytes, 0)]);
+  // Byte counters per byte sent (2.00: every byte copied twice), as the dashboard shows them; events per MiB sent.
+  const ratio = (unit: string, perMiB: number | null | undefined) => (perMiB === null || perMiB === undefined ? '-' : unit === 'bytes' ? `${perByte(perMiB / 2 ** 20)} per byte` : `${fmt(perMiB)} per MiB`);
+  const c = new Table({ head: [`probes (${p.engine}, ${p.tier})`, 'sender', 'sink', 'sender, per byte or MiB sent'], ...plain });
+  const retransmit = (role: 'sender' | 'sink') => p[role]!.counters.retransmit_bytes;
+  for (const { name, unit } of COUNTERS) {
+    const cell = (role: 'sender' | 'sink') => (name === 'dev_xmit_bytes' ? transmitText(p[role]!.counters[name], retransmit(role)) : value(unit, p[role]!.counters[name]));
+    c.push([name, cell('sender'), cell('sink'), ratio(unit, p.sender!.derived.per_mib[name])]);
+  }
+  c.push(['cpu_copy_bytes (derived)', value('bytes', p.sender!.derived.cpu_copy_bytes), value('bytes', p.sink!.derived.cpu_copy_bytes), ratio('bytes', p.sender!.derived.per_mib.cpu_copy_bytes)]);
   c.push(['syscalls by name (data fds)', syscallsText(p.sender!.syscalls), syscallsText(p.sink!.syscalls), '']);
   out += '\n' + c.toString();
+  if (retransmit('sender'))
+    out += `\nretransmitted: ${formatSize(retransmit('sender')!)} (TCP sent these segments again); dev_xmit_bytes includes them, so the device sent more than the ${formatSize(r.bytes)} moved`;
   if (p.missedEvents) out += `\nwarning: the kernel skipped ${p.missedEvents} probe events (a program already running on that CPU): some counts may be short`;
   const tb = r.textbook;
   if (tb) {

@@ -2,7 +2,8 @@
 import cliProgress from 'cli-progress';
 import { formatSize } from '../schema/units.js';
 
-export function transferBar(label: string): { update(bytes: number, total: number): void; stop(): void } {
+/** A timed run's bar counts seconds against its duration (its bytes go past the file's size, pass after pass). */
+export function transferBar(label: string): { update(bytes: number, total: number, timed?: { t: number; duration: number }): void; stop(): void } {
   if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
     {
@@ -17,12 +18,16 @@ export function transferBar(label: string): { update(bytes: number, total: numbe
   let started = false;
   const t0 = Date.now();
   return {
-    update(bytes, total) {
-      const payload = { done: formatSize(bytes), total_h: formatSize(total), rate: formatSize(bytes / Math.max((Date.now() - t0) / 1e3, 1e-3)) };
+    update(bytes, total, timed) {
+      const rate = formatSize(bytes / Math.max((Date.now() - t0) / 1e3, 1e-3));
+      const payload = timed
+        ? { done: `${formatSize(bytes)}, ${timed.t.toFixed(1)} s`, total_h: `${timed.duration} s`, rate }
+        : { done: formatSize(bytes), total_h: formatSize(total), rate };
+      const [value, of] = timed ? [Math.min(timed.t, timed.duration) * 10, timed.duration * 10] : [bytes, total];
       if (!started) {
-        bar.start(total, bytes, payload);
+        bar.start(of, value, payload);
         started = true;
-      } else bar.update(bytes, payload);
+      } else bar.update(value, payload);
     },
     stop() {
       if (started) bar.stop();

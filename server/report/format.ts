@@ -1,5 +1,5 @@
 // Numbers and cells in words, the same in Markdown and HTML.
-import { formatSize } from '../schema/units.js';
+import { formatDuration, formatRate, formatSize } from '../schema/units.js';
 import type { Stat } from './stats.js';
 
 /** Significant digits that read well: 812, 81.2, 8.12, 0.812. */
@@ -32,18 +32,22 @@ export function fieldValue(field: string, v: unknown): string {
   if (field === 'cache') return `${String(v)} cache`;
   if (field === 'sink') return `sink ${String(v)}`;
   if (field === 'engine') return `engine ${String(v)}`;
+  if (field === 'duration') return v === undefined ? 'one pass' : `for ${formatDuration(v as number)}`;
+  if (field === 'rate') return v === undefined ? 'unpaced' : `at ${formatRate(v as number)}`;
   return String(v);
 }
 
 /** The short value alone (table columns named by the field). */
 export function fieldShort(field: string, v: unknown): string {
   if (field === 'sizeBytes' || field === 'chunkBytes') return formatSize(v as number);
+  if (field === 'duration') return v === undefined ? 'one pass' : formatDuration(v as number);
+  if (field === 'rate') return v === undefined ? 'unlimited' : formatRate(v as number);
   return String(v);
 }
 
 /** Column titles for RunSpec fields. */
 export const FIELD_TITLE: Record<string, string> = {
-  mode: 'mode', path: 'path', sink: 'sink', sizeBytes: 'size', chunkBytes: 'chunk', cache: 'cache', engine: 'engine',
+  mode: 'mode', path: 'path', sink: 'sink', sizeBytes: 'size', chunkBytes: 'chunk', cache: 'cache', engine: 'engine', duration: 'duration', rate: 'rate',
 };
 export const fieldTitle = (f: string) => FIELD_TITLE[f] ?? f;
 

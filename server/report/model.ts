@@ -142,7 +142,7 @@ function summarize(ok: RunResult[]): CellSummary {
 }
 
 const isWarmup = (r: RunEntry) => !r.ok && r.warmup;
-const NUMERIC_FIELDS = new Set(['sizeBytes', 'chunkBytes']);
+const NUMERIC_FIELDS = new Set(['sizeBytes', 'chunkBytes', 'duration', 'rate']);
 
 export function buildModel(input: ReportInput): ReportModel {
   const { matrix, records } = input;

@@ -17,7 +17,10 @@ const required = (s: z.ZodType): z.ZodType => {
   while (x.def.type === 'default') x = x.def.innerType as typeof x;
   return x;
 };
-const specShape = Object.fromEntries(RUN_SPEC_FIELDS.map((f) => [f, required(FIELD_SCHEMAS[f])])) as Record<keyof RunSpec, z.ZodType>;
+/** The RunSpec fields a result may leave out (absent: a one-pass, unpaced run). */
+type OptionalSpecField = 'duration' | 'rate';
+const specShape = Object.fromEntries(RUN_SPEC_FIELDS.map((f) => [f, required(FIELD_SCHEMAS[f])])) as Record<Exclude<keyof RunSpec, OptionalSpecField>, z.ZodType> &
+  Record<OptionalSpecField, z.ZodOptional<z.ZodType>>;
 
 const num = z.number();
 const count = z.number().nonnegative();
@@ -69,6 +72,9 @@ export const RunResultSchema = z
     kernel: z.string(),
     bytes: count,
     chunks: z.number().int().positive(),
+    passes: z.number().int().nonnegative().optional(),
+    tailBytes: count.optional(),
+    pacedSeconds: count.optional(),
     wallSeconds: z.number().positive(),
     throughputMiBps: z.number().positive(),
     sender: z
@@ -109,7 +115,11 @@ export const RunResultSchema = z
     const spec = Object.fromEntries(RUN_SPEC_FIELDS.map((f) => [f, (r as Record<string, unknown>)[f]]));
     const s = RunSpecSchema.safeParse(spec);
     if (!s.success) for (const iss of s.error.issues) ctx.addIssue({ code: 'custom', path: iss.path as (string | number)[], message: iss.message });
-    if (r.bytes !== (r as Record<string, unknown>).sizeBytes) ctx.addIssue({ code: 'custom', path: ['bytes'], message: 'a finished run moved exactly sizeBytes' });
+    const size = (r as Record<string, unknown>).sizeBytes as number;
+    if ((r as Record<string, unknown>).duration === undefined) {
+      if (r.bytes !== size) ctx.addIssue({ code: 'custom', path: ['bytes'], message: 'a finished run moved exactly sizeBytes' });
+    } else if (r.bytes !== (r.passes ?? 0) * size + (r.tailBytes ?? 0))
+      ctx.addIssue({ code: 'custom', path: ['bytes'], message: 'a finished timed run moved exactly passes x sizeBytes + tailBytes' });
   });
 
 // The RunResult schema and the RunResult interface have the same fields, and a RunResult passes it.

@@ -41,7 +41,7 @@ export function seedsTable(m: ReportModel): Table {
   return {
     headers: [
       ...ids.map(fieldTitle), 'program', 'CPU copies per byte: seeds', 'measured', 'mode switches per chunk: seeds', 'measured',
-      'DMA per byte: disk → page cache', 'DMA per byte: socket → device', 'verdict',
+      'DMA per byte: disk → page cache', 'DMA per byte: socket → device (incl. retransmitted)', 'verdict',
     ],
     numeric: [...ids.map(() => false), false, true, true, true, true, true, true, false],
     rows: m.cells.map((c) => {
@@ -86,6 +86,13 @@ export function divergences(m: ReportModel): { cells: { label: string; verdict: 
     notes.push(
       `The seeds count two DMA copies: disk → page cache, and socket buffer → NIC. Warm-cache cells read nothing from the disk (the file was in the page cache before the run), so their first DMA is 0${m.cells.some((c) => c.cell.spec.cache === 'cold') ? '' : '; run cold-cache cells to see it'}.`,
     );
+  const retransmits = m.cells.filter((c) => (c.summary.perMiB.sender.retransmit_bytes?.max ?? 0) > 0);
+  if (retransmits.length) {
+    const worst = retransmits.reduce((a, b) => (b.summary.perMiB.sender.retransmit_bytes!.median > a.summary.perMiB.sender.retransmit_bytes!.median ? b : a));
+    notes.push(
+      `"socket → device" includes what TCP retransmitted (the same payload sent again), so it can exceed 1 per byte: ${retransmits.length === m.cells.length ? 'every cell' : `${retransmits.length} of ${m.cells.length} cells`} retransmitted some, at most ${num((worst.summary.perMiB.sender.retransmit_bytes!.median / 2 ** 20) * 100, 2)}% of the bytes moved (median, ${worst.label}); the copies table shows it per cell ("of which retransmitted").`,
+    );
+  }
   if (m.cells.some((c) => c.cell.spec.path === 'loopback'))
     notes.push('Over loopback there is no NIC: "socket → device" is the TCP payload handed to lo, which passes it to the receiver in memory.');
   if (m.cells.some((c) => c.summary.verdict?.verdict === 'unmeasured'))
@@ -129,7 +136,7 @@ export function resultsTable(m: ReportModel): Table {
  * in bpf/counters.h), in the order of the seeds' diagram, each headed by its label;
  * the CPU copies by where the CPU copied, marked (CPU).
  */
-const COPY_COLUMNS: { counter: Exclude<CounterName, CounterOfKind<'event'>>; role: Role; header?: string }[] = [
+const COPY_COLUMNS: { counter: Exclude<CounterName, Exclude<CounterOfKind<'event'>, 'retransmit_bytes'>>; role: Role; header?: string }[] = [
   { counter: 'block_read_bytes', role: 'sender' },
   { counter: 'copy_file_to_user_bytes', role: 'sender', header: 'page cache → user (CPU)' },
   { counter: 'copy_user_to_socket_bytes', role: 'sender', header: 'user → socket (CPU)' },
@@ -137,7 +144,9 @@ const COPY_COLUMNS: { counter: Exclude<CounterName, CounterOfKind<'event'>>; rol
   { counter: 'zerocopy_bytes', role: 'sender' },
   { counter: 'zerocopy_copied_bytes', role: 'sender', header: 'copied after all (MSG_ZEROCOPY)' },
   { counter: 'copy_linearize_bytes', role: 'sender', header: 'linearize (CPU)' },
-  { counter: 'dev_xmit_bytes', role: 'sender' },
+  { counter: 'dev_xmit_bytes', role: 'sender', header: `${counterInfo('dev_xmit_bytes').label} (incl. retransmitted)` },
+  // TCP sent these again: the device transmit above includes them (the reason it can exceed 1 per byte).
+  { counter: 'retransmit_bytes', role: 'sender', header: 'of which retransmitted' },
   { counter: 'copy_socket_to_user_bytes', role: 'sink', header: 'receiver copy (CPU)' },
 ];
 

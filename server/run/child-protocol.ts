@@ -2,7 +2,13 @@
 // Node's IPC channel. The children never write to stdout.
 import { addon, type NativeSinkResult, type NativeTransferResult } from '../native.js';
 
-export interface SenderArgs { mode: string; file: string; sizeBytes: number; chunkBytes: number; host: string; port: number; parentPid: number }
+export interface SenderArgs {
+  mode: string; file: string; sizeBytes: number; chunkBytes: number; host: string; port: number; parentPid: number;
+  /** Timed run: seconds (passes of the file until then). */
+  duration?: number;
+  /** Paced run: bytes per second. */
+  rate?: number;
+}
 export interface SinkArgs {
   mode: 'read' | 'discard';
   host: string;
@@ -14,6 +20,9 @@ export interface SinkArgs {
   request?: string;
   /** The response starts with an HTTP header, received apart from the body. */
   http?: boolean;
+  /** Lab runs: each pass of this many bytes is checked on its own against expect (the file's XXH3-64, hex). */
+  passBytes?: number;
+  expect?: string;
   /** Fetch once, discarding, before saying "ready" (app modes: the program's start-up stays out of the counts). */
   warmup?: boolean;
 }

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { release } from 'node:os';
 import type { RunSpec } from '../schema/run-spec.js';
-import type { NativeSinkResult } from '../native.js';
+import { addon, cancellableLoop, type NativeSinkResult } from '../native.js';
 import { Child } from './child.js';
 import type { SenderResult } from './child-protocol.js';
 import { ensureDataFile, lockDataFile, prepareCache, type CacheState, type DataFile, type DataFileLock } from './datafiles.js';
@@ -190,13 +190,18 @@ export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Prom
         close,
       };
     }
-    const sink = new Child('sink', 'sink-child.js', { mode: spec.sink, host: path.sinkHost, bufferBytes: opts.sinkBufferBytes ?? 128 * 1024 }, path.sinkNetns);
+    // Every pass of the file is checked on its own by the sink (a timed run sends it again and again).
+    const sink = new Child(
+      'sink', 'sink-child.js',
+      { mode: spec.sink, host: path.sinkHost, bufferBytes: opts.sinkBufferBytes ?? 128 * 1024, passBytes: spec.sizeBytes, expect: file.checksum },
+      path.sinkNetns,
+    );
     children.push(sink);
     g.watch('waiting for the sink process to listen');
     const { port } = await g.guard(sink.next('listening'));
     const sender = new Child(
       'sender', 'sender-child.js',
-      { mode: spec.mode, file: file.path, sizeBytes: spec.sizeBytes, chunkBytes: spec.chunkBytes, host: path.sinkHost, port },
+      { mode: spec.mode, file: file.path, sizeBytes: spec.sizeBytes, chunkBytes: spec.chunkBytes, host: path.sinkHost, port, duration: spec.duration, rate: spec.rate },
       path.senderNetns,
     );
     children.push(sender);
@@ -238,11 +243,31 @@ async function transfer(
   const snd = s.result as SenderResult;
   const snk = k.result as NativeSinkResult;
 
-  if (snd.bytes !== spec.sizeBytes) throw new IntegrityError(`the sender moved ${snd.bytes} bytes, not the file's ${spec.sizeBytes}`);
-  if (snk.bytes !== spec.sizeBytes) throw new IntegrityError(`the sink received ${snk.bytes} bytes, not the file's ${spec.sizeBytes}`);
-  const checksumOk = spec.sink === 'read' ? snk.checksum === file.checksum : null;
-  if (checksumOk === false)
-    throw new IntegrityError(`the sink's checksum ${snk.checksum} differs from the file's ${file.checksum}: the bytes arrived corrupted or out of order`);
+  if (spec.duration === undefined) {
+    if (snd.bytes !== spec.sizeBytes) throw new IntegrityError(`the sender moved ${snd.bytes} bytes, not the file's ${spec.sizeBytes}`);
+    if (snk.bytes !== spec.sizeBytes) throw new IntegrityError(`the sink received ${snk.bytes} bytes, not the file's ${spec.sizeBytes}`);
+  } else {
+    // A timed run: whole passes of the file, and perhaps the file's first tailBytes.
+    if (snd.bytes !== snd.passes * spec.sizeBytes + snd.tailBytes)
+      throw new IntegrityError(`the sender moved ${snd.bytes} bytes, not its ${snd.passes} passes of ${spec.sizeBytes} and ${snd.tailBytes} more`);
+    if (snk.bytes !== snd.bytes) throw new IntegrityError(`the sink received ${snk.bytes} bytes, not the ${snd.bytes} the sender moved`);
+  }
+  if (snk.passes !== snd.passes || snk.tailBytes !== snd.tailBytes)
+    throw new IntegrityError(`the sink counted ${snk.passes} passes and ${snk.tailBytes} bytes more, the sender ${snd.passes} and ${snd.tailBytes}`);
+  let checksumOk: boolean | null = null;
+  if (spec.sink === 'read') {
+    if (snk.badPasses)
+      throw new IntegrityError(
+        `${snk.badPasses} of ${snk.passes} passes arrived with a checksum other than the file's ${file.checksum} (the first: pass ${snk.firstBadPass! + 1}${snk.passes === 1 ? `, ${snk.checksum}` : ''}): the bytes arrived corrupted or out of order`,
+      );
+    if (snk.tailBytes) {
+      // The cut last pass against the file's prefix of that length (read after the transfer, without readahead).
+      const prefix = await g.guard(cancellableLoop<string>((cb) => addon().fileChecksum(file.path, snk.tailBytes!, cb), g.signal));
+      if (prefix !== snk.tailChecksum)
+        throw new IntegrityError(`the last pass's ${snk.tailBytes} bytes have the checksum ${snk.tailChecksum}, not the file's first ${snk.tailBytes} bytes' ${prefix}`);
+    }
+    checksumOk = true;
+  }
 
   return {
     id: randomUUID(),
@@ -251,7 +276,10 @@ async function transfer(
     finishedAt: new Date().toISOString(),
     kernel: release(),
     bytes: snd.bytes,
-    chunks: Math.ceil(spec.sizeBytes / spec.chunkBytes),
+    chunks: snd.passes * Math.ceil(spec.sizeBytes / spec.chunkBytes) + Math.ceil(snd.tailBytes / spec.chunkBytes),
+    passes: snd.passes,
+    tailBytes: snd.tailBytes,
+    ...(spec.rate !== undefined ? { pacedSeconds: snd.pacedSeconds } : {}),
     wallSeconds: snd.wallSeconds,
     throughputMiBps: snd.bytes / 2 ** 20 / snd.wallSeconds,
     sender: {
@@ -341,6 +369,8 @@ async function transferApp(
     kernel: release(),
     bytes: snk.bytes,
     chunks: Math.ceil(spec.sizeBytes / spec.chunkBytes),
+    passes: 1,
+    tailBytes: 0,
     wallSeconds: wall,
     throughputMiBps: snk.bytes / 2 ** 20 / wall,
     sender: {

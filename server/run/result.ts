@@ -8,9 +8,15 @@ export interface RunResult extends RunSpec {
   startedAt: string;
   finishedAt: string;
   kernel: string;
-  /** Bytes the sender moved (the sink received exactly these, or the run failed). */
+  /** Bytes the sender moved (the sink received exactly these, or the run failed): sizeBytes, or on a timed run passes x sizeBytes + tailBytes. */
   bytes: number;
   chunks: number;
+  /** Passes of the whole file completed: 1, or on a timed run (spec.duration) as many as the time allowed. */
+  passes: number;
+  /** A timed run cut within a pass: its bytes, the file's first tailBytes, checked against the file's prefix (0: the run ended at a pass boundary). bytes = passes x sizeBytes + tailBytes. */
+  tailBytes: number;
+  /** A paced run (spec.rate): seconds the sender waited for the rate. */
+  pacedSeconds?: number;
   /** The sender's transfer loop, first syscall to last (MSG_ZEROCOPY: to the last completion). */
   wallSeconds: number;
   throughputMiBps: number;

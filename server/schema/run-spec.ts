@@ -6,12 +6,38 @@ import {
   CACHE_NAMES, DEFAULTS, ENGINE_NAMES, LIMITS, MODE_NAMES, MODES, PATH_NAMES, SINK_NAMES, type EngineName, type ModeInfo,
 } from '../../scenarios/catalog.js';
 import { DEPTH_PATH_KEEP, depthMessage, jsonProblem, MAX_JSON_DEPTH } from './json-guard.js';
-import { formatSize, parseSize, SIZE_SYNTAX } from './units.js';
+import { DURATION_SYNTAX, formatDuration, formatRate, formatSize, parseDuration, parseRate, parseSize, RATE_SYNTAX, SIZE_SYNTAX } from './units.js';
 import { InputError } from '../core/errors.js';
+
+/** Edit distance (insertions, deletions, substitutions) between two short strings. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The allowed value a typo most likely meant: within 2 edits (or a third of its length), or the only one it starts. */
+export function didYouMean(input: string, values: readonly string[]): string | undefined {
+  const v = input.trim().toLowerCase();
+  if (!v) return undefined;
+  const scored = values.map((x) => ({ x, d: distance(v, x.toLowerCase()) })).sort((a, b) => a.d - b.d);
+  const best = scored[0];
+  if (best && best.d <= Math.max(2, Math.floor(v.length / 3)) && (scored.length < 2 || scored[1].d > best.d)) return best.x;
+  const prefixed = values.filter((x) => x.toLowerCase().startsWith(v));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
 
 const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
   z.enum(values as [T, ...T[]], {
-    error: (iss) => `${iss.input === undefined ? 'is required' : `'${String(iss.input)}' is not allowed`}; allowed: ${values.join(', ')}`,
+    error: (iss) => {
+      if (iss.input === undefined) return `is required; allowed: ${values.join(', ')}`;
+      const guess = typeof iss.input === 'string' ? didYouMean(iss.input, values) : undefined;
+      return `'${String(iss.input)}' is not allowed${guess ? ` (did you mean ${guess}?)` : ''}; allowed: ${values.join(', ')}`;
+    },
   });
 
 const size = (min: number, max: number) =>
@@ -27,6 +53,42 @@ const size = (min: number, max: number) =>
     }
     return n;
   });
+
+// A timed run's length, in seconds; 0 (or absent): one pass of the file.
+const duration = z
+  .union([z.number(), z.string()], { error: `must be ${DURATION_SYNTAX}` })
+  .transform((v, ctx) => {
+    const n = parseDuration(v);
+    if (n === undefined) {
+      ctx.addIssue({ code: 'custom', message: `'${v}' is not a duration; write ${DURATION_SYNTAX}` });
+      return z.NEVER;
+    }
+    if (n === 0) return undefined;
+    if (n < LIMITS.minDurationSeconds || n > LIMITS.maxDurationSeconds) {
+      ctx.addIssue({ code: 'custom', message: `${formatDuration(n)} is out of range; allowed: ${formatDuration(LIMITS.minDurationSeconds)} to ${formatDuration(LIMITS.maxDurationSeconds)}, or 0 for one pass of the file` });
+      return z.NEVER;
+    }
+    return n;
+  })
+  .optional();
+
+// A paced run's cap, in bytes per second; 0 (or absent): unlimited.
+const rate = z
+  .union([z.number(), z.string()], { error: `must be ${RATE_SYNTAX}` })
+  .transform((v, ctx) => {
+    const n = parseRate(v);
+    if (n === undefined) {
+      ctx.addIssue({ code: 'custom', message: `'${v}' is not a rate; write ${RATE_SYNTAX}` });
+      return z.NEVER;
+    }
+    if (n === 0) return undefined;
+    if (n < LIMITS.minRateBytesPerSecond || n > LIMITS.maxRateBytesPerSecond) {
+      ctx.addIssue({ code: 'custom', message: `${formatRate(n)} is out of range; allowed: ${formatRate(LIMITS.minRateBytesPerSecond)} to ${formatRate(LIMITS.maxRateBytesPerSecond)}, or 0 for unlimited` });
+      return z.NEVER;
+    }
+    return Math.round(n);
+  })
+  .optional();
 
 // Defaults that depend on other fields: sendfile-nogather's path, and a chunk
 // no larger than a small file.
@@ -68,11 +130,30 @@ const RunSpecObject = z
     cache: oneOf(CACHE_NAMES).default(DEFAULTS.cache),
     /** The probe engine that measures the run (when probes are on). */
     engine: oneOf(ENGINE_NAMES).default(DEFAULTS.engine),
+    /**
+     * Seconds to keep sending (like iperf3 -t): the file is sent again and again, each pass
+     * from offset 0, until the time is up (the chunk in flight finishes). Absent or 0: one pass.
+     */
+    duration,
+    /** Bytes per second the sender may not exceed (paced chunk by chunk). Absent or 0: unlimited. */
+    rate,
   })
   .strict();
 
 export const RunSpecSchema = z.preprocess(withDependentDefaults, RunSpecObject).superRefine((s, ctx) => {
     const app = (MODES as Record<string, ModeInfo>)[s.mode]?.app;
+    if (app)
+      for (const f of ['duration', 'rate'] as const)
+        if (s[f] !== undefined)
+          ctx.addIssue({
+            code: 'custom', path: [f],
+            message: `mode ${s.mode} is a real program (${(MODES as Record<string, ModeInfo>)[s.mode].program}) that sends the file once at its own pace: the lab cannot ${f === 'duration' ? 'time' : 'pace'} it; leave ${f} out (allowed with the lab's modes: ${MODE_NAMES.filter((m) => !(MODES as Record<string, ModeInfo>)[m].app).join(', ')})`,
+          });
+    if (s.rate !== undefined && s.chunkBytes / s.rate > LIMITS.maxChunkSecondsAtRate)
+      ctx.addIssue({
+        code: 'custom', path: ['rate'],
+        message: `${formatRate(s.rate)} is too slow for chunks of ${formatSize(s.chunkBytes)} (one chunk would take ${(s.chunkBytes / s.rate).toFixed(1)} s); allowed: at least ${formatRate(Math.ceil(s.chunkBytes / LIMITS.maxChunkSecondsAtRate))} for this chunk, or a smaller chunk`,
+      });
     if (app) {
       const fixed = Math.min(app.chunkBytes(s.sizeBytes), APP_MAX_CHUNK);
       if (s.chunkBytes !== fixed)
@@ -106,6 +187,22 @@ export const RunSpecSchema = z.preprocess(withDependentDefaults, RunSpecObject).
         message: `${formatSize(s.chunkBytes)} makes ${Math.ceil(s.sizeBytes / s.chunkBytes)} chunks; allowed: at most ${LIMITS.maxChunks} (at least ${formatSize(Math.ceil(s.sizeBytes / LIMITS.maxChunks))} for this size)`,
       });
   });
+
+/**
+ * The timed and paced fields for a form (the dashboard's, `GET /api/modes`): their unit,
+ * bounds, syntax and what leaving them empty means. Both are optional: absent (or 0) is a
+ * one-pass, unpaced run, and a result without them is one.
+ */
+export const TIMED_FIELDS = {
+  duration: {
+    kind: 'duration', unit: 's', min: LIMITS.minDurationSeconds, max: LIMITS.maxDurationSeconds, syntax: DURATION_SYNTAX,
+    emptyText: '0: one pass of the file', label: 'duration', notFor: 'app modes (real programs send the file once)',
+  },
+  rate: {
+    kind: 'rate', unit: 'B/s', min: LIMITS.minRateBytesPerSecond, max: LIMITS.maxRateBytesPerSecond, syntax: RATE_SYNTAX,
+    emptyText: '0: unlimited', label: 'rate', notFor: 'app modes (real programs send at their own pace)',
+  },
+} as const;
 
 export type RunSpecInput = z.input<typeof RunSpecObject>;
 /** A validated run: inferred from the schema, never written out by hand. */

@@ -32,3 +32,36 @@ export function formatSize(bytes: number): string {
   const s = Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1);
   return `${s} ${units[i]}`;
 }
+
+// Durations: seconds as a number, or a number with a unit: ms, s, m (min), h.
+const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, sec: 1, ms: 1e-3, m: 60, min: 60, h: 3600 };
+
+export const DURATION_SYNTAX = 'seconds, or a number with a unit: ms, s, min, h, e.g. 10s or 1.5';
+
+/** Parses a duration in seconds; undefined when it is not one. */
+export function parseDuration(input: string | number): number | undefined {
+  if (typeof input === 'number') return Number.isFinite(input) ? input : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(input);
+  if (!m) return undefined;
+  const unit = DURATION_UNITS[m[2].toLowerCase()];
+  return unit === undefined ? undefined : Number(m[1]) * unit;
+}
+
+/** 1.5 -> "1.5 s", 600 -> "10 min". */
+export function formatDuration(seconds: number): string {
+  if (seconds >= 60 && seconds % 60 === 0) return seconds % 3600 === 0 ? `${seconds / 3600} h` : `${seconds / 60} min`;
+  return `${Number(seconds.toFixed(3))} s`;
+}
+
+// Rates: bytes per second as a number, or a size with an optional "/s": 50MiB/s, 1GB/s, 65536.
+export const RATE_SYNTAX = 'bytes per second, or a size per second: B, KiB, MiB, GiB (1024s) or kB, MB, GB (1000s), e.g. 50MiB/s; 0: unlimited';
+
+/** Parses a rate in bytes per second; undefined when it is not one. */
+export function parseRate(input: string | number): number | undefined {
+  if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? input : undefined;
+  const m = /^\s*(.*?)\s*(?:\/\s*s(?:ec)?)?\s*$/i.exec(input);
+  return m ? parseSize(m[1]) : undefined;
+}
+
+/** 52428800 -> "50 MiB/s". */
+export const formatRate = (bytesPerSecond: number): string => `${formatSize(bytesPerSecond)}/s`;

@@ -4,8 +4,10 @@
 // stream that exists whether or not probes are on:
 //
 //   phase     preparing, starting, running, finishing
-//   progress  {t, bytes, total}: bytes the sender reported moved, stamped on the session clock
-//   sample    {t, bytes, total, progressT, snapshot | null}: one tick, 10 a second while running;
+//   progress  {t, bytes, total, duration?}: bytes the sender reported moved, stamped on the session clock
+//             (total: the file's size, one pass; a timed run also says its duration in seconds,
+//             and its bytes go past total, pass after pass)
+//   sample    {t, bytes, total, duration?, progressT, snapshot | null}: one tick, 10 a second while running;
 //             snapshot is the probes' cumulative counters (null without probes)
 //   end       {outcome, result | error}
 //
@@ -32,8 +34,8 @@ export const SAMPLE_HZ = 10;
 
 export type SessionEvent =
   | { type: 'phase'; phase: Phase; targets?: RunTargets }
-  | { type: 'progress'; t: number; bytes: number; total: number }
-  | { type: 'sample'; t: number; bytes: number; total: number; progressT: number; snapshot: Snapshot | null }
+  | { type: 'progress'; t: number; bytes: number; total: number; duration?: number }
+  | { type: 'sample'; t: number; bytes: number; total: number; duration?: number; progressT: number; snapshot: Snapshot | null }
   | { type: 'end'; outcome: 'finished'; result: RunResult }
   | { type: 'end'; outcome: 'failed' | 'cancelled'; error: Error };
 
@@ -126,6 +128,7 @@ export class Session {
     let begun = false;
     let ticker: NodeJS.Timeout | undefined;
     const last = { bytes: 0, t: 0 };
+    const timed = spec.duration !== undefined ? { duration: spec.duration } : {};
     try {
       prepared = await prepareRun(spec, {
         signal: o.signal,
@@ -149,12 +152,12 @@ export class Session {
       this.t0 = performance.now();
       this.emit({ type: 'phase', phase: 'running', targets: prepared.targets });
       ticker = setInterval(() => {
-        this.emit({ type: 'sample', t: this.now(), bytes: last.bytes, total: spec.sizeBytes, progressT: last.t, snapshot: engine ? engine.read() : null });
+        this.emit({ type: 'sample', t: this.now(), bytes: last.bytes, total: spec.sizeBytes, ...timed, progressT: last.t, snapshot: engine ? engine.read() : null });
       }, 1000 / SAMPLE_HZ);
       const base = await prepared.go((bytes) => {
         last.bytes = bytes;
         last.t = this.now();
-        this.emit({ type: 'progress', t: last.t, bytes, total: spec.sizeBytes });
+        this.emit({ type: 'progress', t: last.t, bytes, total: spec.sizeBytes, ...timed });
       });
       clearInterval(ticker);
       this.emit({ type: 'phase', phase: 'finishing' });
