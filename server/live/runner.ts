@@ -13,6 +13,10 @@ import type { RunSpec } from '../schema/run-spec.js';
 import { ownerMark } from '../core/owner.js';
 import { SAMPLE_HZ, Session, type SessionEvent, type SessionOptions } from '../session/session.js';
 import { endTime, type ResultStore } from './store.js';
+import { MODE_NAMES } from '../../scenarios/catalog.js';
+
+/** Runs that may wait by default: every mode of the catalog ("Run every mode" queues one each), and 2 more. */
+export const DEFAULT_MAX_QUEUED = MODE_NAMES.length + 2;
 import { sampleFrame, type RunEvent, type RunFrame, type RunRecord } from './frames.js';
 
 export { SAMPLE_HZ };
@@ -24,7 +28,7 @@ export interface RunnerOptions {
   store: ResultStore;
   /** The probes a run gets; a function when they depend on the spec (e.g. a probe engine chosen per run). */
   probes: ProbeSetup | ((spec: RunSpec) => ProbeSetup);
-  /** Runs that may wait behind the running one (default 8). */
+  /** Runs that may wait behind the running one (default DEFAULT_MAX_QUEUED). */
   maxQueued?: number;
   /** Every frame, serialized once: the hub sends these bytes to each client. */
   broadcast(data: string, kind: 'sample' | 'run'): void;
@@ -57,7 +61,7 @@ export class Runner {
   readonly maxQueued: number;
 
   constructor(private readonly o: RunnerOptions) {
-    this.maxQueued = o.maxQueued ?? 8;
+    this.maxQueued = o.maxQueued ?? DEFAULT_MAX_QUEUED;
   }
 
   /**
