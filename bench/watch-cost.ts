@@ -1,4 +1,4 @@
-// node dist/bench/watch-cost.js [--calls 2000000] [--reps 7] [--cpu 0]
+// node dist/bench/watch-cost.js [--calls 2000000] [--reps 7] [--cpu 0] [--transfer-mib 64]
 // What watching costs everyone else: a process that is NOT watched, calling
 // getppid() in a loop (one syscall: sys_enter + sys_exit fire, nothing else),
 // ns per call with the probes not attached, attached but idle (a lab run's
@@ -8,6 +8,8 @@
 // gets a fresh holder process (this script with --hold) that loads them, sets
 // the condition and keeps them until the loop is done; every rep runs all four
 // conditions in rotating order, so the machine's drift spreads over all of them.
+// Last, the watched process's own throughput: a file sent over loopback (read + write,
+// and sendfile) with the probes not attached vs watching the sender, in pairs.
 // The anchors (ebpf_exporter's benchmark): tracepoint +15-35 ns, fentry +24-42 ns per event.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ const o = new Command('bench:watch-cost')
   .option('--calls <n>', 'getppid calls per measurement', '2000000')
   .option('--reps <n>', 'measurements per condition', '7')
   .option('--cpu <n>', 'pin the loop to this CPU (taskset); -1: no pinning', '0')
+  .option('--transfer-mib <n>', 'the watched transfer: file size in MiB (sent 4 times per measurement); 0 skips it', '64')
   .option('--hold <condition>', '(internal) load the probes, set the condition, hold them until stdin ends')
   .option('--watch <pids>', '(internal) with --hold: the tgids to watch')
   .option('--stats', '(internal) with --hold: enable kernel.bpf_stats, print the syscall programs\' ns per event at the end')
@@ -30,7 +33,9 @@ const o = new Command('bench:watch-cost')
   .opts();
 
 // The loop: waits for a line on stdin (so it can be watched before it starts), then
-// times `calls` raw getppid syscalls and prints the ns per call.
+// times `calls` raw getppid syscalls and prints the ns per call. The same binary
+// is the watched transfer: `recv` drains a loopback connection, `send` sends a
+// file over it (read + write in 64 KiB, or sendfile) and prints MiB/s.
 const LOOP_C = `
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -38,7 +43,53 @@ const LOOP_C = `
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <string.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+/* recv: listens on 127.0.0.1, says the port, drains one connection. */
+static int recv_main(void) {
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  socklen_t al = sizeof a;
+  if (bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &al)) return 1;
+  printf("port %d\n", ntohs(a.sin_port)); fflush(stdout);
+  int c = accept(l, 0, 0);
+  static char buf[1 << 20];
+  while (read(c, buf, sizeof buf) > 0) {}
+  return 0;
+}
+/* send FILE PORT rw|sendfile REPS: connects, says ready, waits for a line, sends the file REPS times, prints MiB/s. */
+static int send_main(char **argv) {
+  int f = open(argv[2], O_RDONLY), reps = atoi(argv[5]), sf = !strcmp(argv[4], "sendfile");
+  struct stat st; fstat(f, &st);
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[3])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  if (connect(s, (struct sockaddr *)&a, sizeof a)) return 1;
+  char line[8]; static char buf[65536];
+  printf("ready\n"); fflush(stdout);
+  if (!fgets(line, sizeof line, stdin)) return 1;
+  double t0 = now();
+  for (int r = 0; r < reps; r++) {
+    off_t off = 0;
+    if (sf) { while (off < st.st_size) { ssize_t n = sendfile(s, f, &off, 1 << 20); if (n <= 0) return 1; } }
+    else {
+      lseek(f, 0, SEEK_SET);
+      for (;;) { ssize_t n = read(f, buf, sizeof buf); if (n <= 0) break; for (ssize_t w = 0; w < n;) { ssize_t k = write(s, buf + w, n - w); if (k <= 0) return 1; w += k; } }
+    }
+  }
+  double t = now() - t0;
+  close(s);
+  printf("%.2f\n", (double)st.st_size * reps / t / 1048576);
+  return 0;
+}
 int main(int argc, char **argv) {
+  if (!strcmp(argv[1], "recv")) return recv_main();
+  if (!strcmp(argv[1], "send")) return send_main(argv);
   long n = atol(argv[1]);
   char line[8];
   printf("ready\\n"); fflush(stdout);
@@ -113,6 +164,49 @@ async function holder(condition: string, watch: number[], stats = false): Promis
   };
 }
 
+/** The watched transfer: a receiver, then a sender (watched by `before`), timed; MiB/s. */
+async function measureTransfer(file: string, mode: 'rw' | 'sendfile', before?: (pid: number) => Promise<void>): Promise<number> {
+  const recv = spawn(loopBin, ['recv'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => { let out = ''; recv.stdout!.on('data', (d) => { out += d; const m = /port (\d+)/.exec(out); if (m) resolve(m[1]); }); });
+  const cmd = Number(o.cpu) >= 0 ? ['taskset', '-c', String(o.cpu), loopBin] : [loopBin];
+  const p = spawn(cmd[0], [...cmd.slice(1), 'send', file, port, mode, '4'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const ready = new Promise<void>((resolve) => p.stdout!.on('data', (d) => { out += d; if (out.includes('ready\n')) resolve(); }));
+  const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
+  await ready;
+  if (before) await before(p.pid!);
+  p.stdin!.write('go\n');
+  const code = await exited;
+  await new Promise((r) => (recv.exitCode !== null ? r(null) : recv.on('exit', r)));
+  if (code !== 0) throw new Error(`the sender failed: ${out}`);
+  return Number(out.split('\n')[1]);
+}
+
+/** Watched vs not: the transfer's throughput, reps of each in alternating order. */
+async function transfers(reps: number): Promise<void> {
+  const mib = Number(o.transferMib);
+  if (!(mib > 0)) return;
+  const file = join(dir!, 'data');
+  execFileSync('dd', ['if=/dev/urandom', `of=${file}`, 'bs=1M', `count=${mib}`, 'status=none']);
+  execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 }); // warm
+  const t = new Table({ head: ['sender', 'MiB/s not attached (median, min-max)', 'MiB/s watched (median, min-max)', 'ratio watched/not (median of pairs)'], style: { head: [], border: [] } });
+  for (const mode of ['rw', 'sendfile'] as const) {
+    const off: number[] = [], on: number[] = [], ratios: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const pair: Record<string, number> = {};
+      for (const watched of i % 2 ? [true, false] : [false, true]) {
+        let release: (() => Promise<unknown>) | undefined;
+        pair[String(watched)] = await measureTransfer(file, mode, watched ? async (pid) => { release = await holder('watch', [pid]); } : undefined);
+        await release?.();
+      }
+      off.push(pair.false); on.push(pair.true); ratios.push(pair.true / pair.false);
+    }
+    const f = (xs: number[]) => `${median(xs).toFixed(0)} (${min(xs).toFixed(0)}-${max(xs).toFixed(0)})`;
+    t.push([mode === 'rw' ? 'read + write, 64 KiB' : 'sendfile, 1 MiB', f(off), f(on), `${median(ratios).toFixed(3)} (${min(ratios).toFixed(3)}-${max(ratios).toFixed(3)})`]);
+  }
+  process.stdout.write(`\nthe watched process's own throughput: ${mib} MiB x 4 over loopback per measurement, ${reps} pairs, alternating order\n${t.toString()}\n`);
+}
+
 type Condition = { name: string; watch?: (loopPid: number) => number[]; hold?: string };
 
 async function main(): Promise<void> {
@@ -173,6 +267,7 @@ async function main(): Promise<void> {
     other2.kill('SIGKILL');
   }
   process.stdout.write(`\nthe syscall programs' own cost per event, one ${o.calls}-call loop per condition (events: every process's)\n${st.toString()}\n`);
+  await transfers(reps);
 }
 
 main()
