@@ -6,7 +6,7 @@
 // data dir on a free loopback port, and is killed and removed afterwards.
 // Without the prometheus binary the file skips, and fails with CI=true.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { startServer, type LabServer } from '../server/api/server.js';
 import type { RunRecord } from '../server/live/frames.js';
 import { COUNTER_METRICS, PROBE_SYSCALLS, type CounterName } from '../server/probes/schema.generated.js';
 import type { RoleCounts } from '../server/probes/types.js';
-import { labHome } from '../server/project.js';
+import { labHome, ROOT } from '../server/project.js';
 import { alive } from './helpers.js';
 import { http } from './http.js';
 
@@ -179,6 +179,19 @@ describe.skipIf(!have)('a real Prometheus scraping GET /metrics', () => {
     // After the run, nothing more is copied: the rate over the last 2 s is exactly 0.
     const [after] = await query(`rate(${sel}[2s])`, now);
     expect(Number(after.value[1])).toBe(0);
+    // The Grafana dashboard's expressions evaluate (Prometheus parses them) and give numbers.
+    const dash = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'zerocopy-lab.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+    const end = run.endedAt ? Date.parse(run.endedAt) / 1000 : now;
+    for (const { expr } of dash.panels.flatMap((p) => p.targets)) {
+      const r = await query(expr.replaceAll('$__rate_interval', '4s'), end);
+      expect(Array.isArray(r), expr).toBe(true);
+    }
+    const [cpb] = await query(
+      `sum by (role, comm, pid) (rate(zcl_copied_bytes_total{path!="socket_to_user",role="sender"}[4s])) / (sum by (role, comm, pid) (rate(zcl_copied_bytes_total{path="user_to_socket",role="sender"}[4s])) + sum by (role, comm, pid) (rate(zcl_by_reference_bytes_total{role="sender"}[4s])))`,
+      end - 0.5,
+    );
+    expect(Number(cpb.value[1])).toBeCloseTo(2, 1); // read-write: two CPU copies per byte sent
+    process.stdout.write(`prometheus: CPU copies per byte sent (the dashboard's query, mid-run) = ${cpb.value[1]}\n`);
     process.stdout.write(
       `prometheus: ${sel} = ${points.at(-1)![1]} (run: ${sender.counters.copy_user_to_socket_bytes}); rate[${W}s] = ${rate.value[1]} (from ${points.length} samples: ${expected}); resets = ${resets.value[1]}\n`,
     );
