@@ -2,12 +2,21 @@
 // the server really exports: every PromQL expression's metric names are read
 // against the families a live GET /metrics lists (a server without probes lists
 // them all, with HELP and TYPE, before any run).
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startServer } from '../server/api/server.js';
 import { labHome, ROOT } from '../server/project.js';
 import { http } from './http.js';
+
+// Each server's results in a temp dir of its own under $ZCL_HOME, removed when the file ends.
+const made: string[] = [];
+const resultsDir = () => {
+  const d = mkdtempSync(join(labHome(), 'results-grafana-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const FUNCTIONS = new Set(['sum', 'rate', 'increase', 'irate', 'avg', 'max', 'min', 'count', 'topk', 'clamp_min', 'histogram_quantile']);
 const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset']);
@@ -42,7 +51,7 @@ describe('deploy/grafana/zerocopy-lab.json', () => {
   });
 
   it('every expression names only metrics a live GET /metrics exports', async () => {
-    const lab = await startServer({ port: 0, probes: false, resultsDir: mkdtempSync(join(labHome(), 'results-grafana-')) });
+    const lab = await startServer({ port: 0, probes: false, resultsDir: resultsDir() });
     try {
       const r = await http(lab.url, 'GET', '/metrics');
       expect(r.status).toBe(200);

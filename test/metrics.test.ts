@@ -2,9 +2,9 @@
 // (a session's samples, its end, the next session), the process cap, both
 // exposition formats, the Accept negotiation, and /metrics behind the API's
 // access rules (zcl serve and zcl watch --listen's listener).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startServer } from '../server/api/server.js';
 import { negotiate } from '../server/metrics/exposition.js';
 import { MetricsExporter, type Observable } from '../server/metrics/exporter.js';
@@ -15,6 +15,15 @@ import type { SessionEvent } from '../server/session/session.js';
 import type { WatchEvent } from '../server/session/watch.js';
 import { labHome } from '../server/project.js';
 import { http } from './http.js';
+
+// Each server's results in a temp dir of its own under $ZCL_HOME, removed when the file ends.
+const made: string[] = [];
+const resultsDir = () => {
+  const d = mkdtempSync(join(labHome(), 'results-metrics-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function fake<E>(): Observable<E> & { emit(e: E): void } {
   const ls = new Set<(e: E) => void>();
@@ -93,7 +102,7 @@ describe('MetricsExporter', () => {
 
 describe('GET /metrics access', () => {
   it('zcl serve: the API rules (loopback Host, no foreign Origin); a token off loopback', async () => {
-    const lab = await startServer({ port: 0, probes: false, resultsDir: mkdtempSync(join(labHome(), 'results-metrics-')) });
+    const lab = await startServer({ port: 0, probes: false, resultsDir: resultsDir() });
     try {
       expect((await http(lab.url, 'GET', '/metrics')).status).toBe(200);
       expect((await http(lab.url, 'GET', '/metrics', { headers: { Host: 'evil.example:80' } })).status).toBe(403);
@@ -103,7 +112,7 @@ describe('GET /metrics access', () => {
     } finally {
       await lab.close();
     }
-    const t = await startServer({ port: 0, host: '127.0.0.1', token: 'a-token-of-16-chars-or-more', probes: false, resultsDir: mkdtempSync(join(labHome(), 'results-metrics-')) });
+    const t = await startServer({ port: 0, host: '127.0.0.1', token: 'a-token-of-16-chars-or-more', probes: false, resultsDir: resultsDir() });
     try {
       const no = await http(t.url, 'GET', '/metrics');
       expect(no.status).toBe(401);

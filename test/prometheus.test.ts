@@ -19,6 +19,15 @@ import { labHome, ROOT } from '../server/project.js';
 import { alive } from './helpers.js';
 import { http } from './http.js';
 
+// Each server's results in a temp dir of its own under $ZCL_HOME, removed when the file ends.
+const made: string[] = [];
+const resultsDir = () => {
+  const d = mkdtempSync(join(labHome(), 'results-prom-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 const PROMETHEUS = '/usr/bin/prometheus';
 const have = existsSync(PROMETHEUS);
 if (!have && process.env.CI === 'true') throw new Error(`${PROMETHEUS} is missing (Debian package prometheus): scripts/setup.sh --for test installs it`);
@@ -52,7 +61,7 @@ describe.skipIf(!have)('a real Prometheus scraping GET /metrics', () => {
   }
 
   beforeAll(async () => {
-    lab = await startServer({ port: 0, resultsDir: mkdtempSync(join(labHome(), 'results-prom-')) });
+    lab = await startServer({ port: 0, resultsDir: resultsDir() });
     dir = mkdtempSync(join(tmpdir(), 'zcl-prometheus-'));
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}/`;
@@ -223,7 +232,7 @@ function extrapolatedRate(points: [number, number][], start: number, end: number
 // promtool is the same package's: the exposition passes its lint (naming, _total, units).
 describe.skipIf(!have)('promtool check metrics', () => {
   it('finds nothing to say about the text format', async () => {
-    const lab = await startServer({ port: 0, probes: false, resultsDir: mkdtempSync(join(labHome(), 'results-prom-')) });
+    const lab = await startServer({ port: 0, probes: false, resultsDir: resultsDir() });
     try {
       const r = await http(lab.url, 'GET', '/metrics');
       expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
