@@ -37,6 +37,41 @@
   X(block_read_bytes, "bytes", dma, "disk read (DMA)", ("mm_filemap_add_to_page_cache"), "DMA: bytes read from the disk into the page cache for the run's file") \
   X(dev_xmit_bytes, "bytes", dma, "to device", ("net_dev_start_xmit"), "DMA: TCP payload the run's path device transmitted for the run's connection")
 
+/* What each counter is called in Prometheus' text format and OpenMetrics
+ * (GET /metrics, server/metrics/): the metric family (prefixed zcl_; a counter's
+ * samples end in _total) and the label that tells the counters of one family
+ * apart ("" when the family has one counter). The family's help is the
+ * ZCL_METRIC_FAMILIES text, followed by each member's label and description.
+ * Not here, on purpose: syscalls (exported by name as zcl_syscalls_total{syscall},
+ * with syscall="other" for the rest, so the family sums to this counter) and
+ * ctx_switches (the sum of its voluntary and involuntary parts).
+ * X(counter, family, label, value) */
+#define ZCL_METRICS(X)                                                        \
+  X(copy_file_to_user_bytes, "copied_bytes", "path", "file_to_user")          \
+  X(copy_user_to_socket_bytes, "copied_bytes", "path", "user_to_socket")      \
+  X(copy_linearize_bytes, "copied_bytes", "path", "linearize")                \
+  X(zerocopy_copied_bytes, "copied_bytes", "path", "zerocopy_copied")         \
+  X(copy_socket_to_user_bytes, "copied_bytes", "path", "socket_to_user")      \
+  X(splice_ref_bytes, "by_reference_bytes", "path", "splice")                 \
+  X(zerocopy_bytes, "by_reference_bytes", "path", "zerocopy")                 \
+  X(block_read_bytes, "disk_read_bytes", "", "")                              \
+  X(dev_xmit_bytes, "device_transmit_bytes", "", "")                          \
+  X(retransmit_bytes, "retransmit_bytes", "", "")                             \
+  X(ctx_switches_voluntary, "context_switches", "kind", "voluntary")          \
+  X(ctx_switches_involuntary, "context_switches", "kind", "involuntary")      \
+  X(page_faults, "page_faults", "", "")
+
+/* The metric families: X(family, unit, help). unit: the base unit its name ends
+ * in (OpenMetrics' UNIT), "" for counts of events. */
+#define ZCL_METRIC_FAMILIES(X)                                                                                   \
+  X("copied_bytes", "bytes", "Bytes the CPU copied, by path")                                                   \
+  X("by_reference_bytes", "bytes", "Bytes handed to sockets by reference, not copied, by path")                 \
+  X("disk_read_bytes", "bytes", "Bytes read from disk into the page cache by DMA")                              \
+  X("device_transmit_bytes", "bytes", "TCP payload bytes the network device transmitted (DMA)")                 \
+  X("retransmit_bytes", "bytes", "TCP payload bytes retransmitted")                                             \
+  X("context_switches", "", "Times the scheduler switched a thread off a CPU, by kind")                         \
+  X("page_faults", "", "Page faults taken, in user or kernel mode")
+
 /* The kinds of counter (see X above). X(kind) */
 #define ZCL_KINDS(X) \
   X(cpu)             \

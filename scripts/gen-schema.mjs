@@ -102,7 +102,22 @@ export function parseCountersHeader(text) {
     return name;
   });
   const roles = entries(text, 'ZCL_ROLES').map(([name]) => name);
-  return { counters, kinds, syscalls, roles };
+  const families = entries(text, 'ZCL_METRIC_FAMILIES').map((a) => {
+    const [name, unit, help] = a;
+    if (a.length !== 3 || typeof name !== 'string' || !/^[a-z_]+$/.test(name) || typeof unit !== 'string' || typeof help !== 'string' || !help)
+      throw new Error(`bpf/counters.h: ZCL_METRIC_FAMILIES: X("family", "unit", "help") expected; got ${JSON.stringify(a)}`);
+    if (unit && !name.endsWith(`_${unit}`)) throw new Error(`bpf/counters.h: ZCL_METRIC_FAMILIES: ${name} must end in its unit, _${unit}`);
+    return { name, unit, help };
+  });
+  const metrics = entries(text, 'ZCL_METRICS').map((a) => {
+    const [counter, family, label, value] = a;
+    const ok =
+      a.length === 4 && counters.some((c) => c.name === counter) && families.some((f) => f.name === family) &&
+      typeof label === 'string' && typeof value === 'string' && /^[a-z_]*$/.test(label) && (label === '') === (value === '');
+    if (!ok) throw new Error(`bpf/counters.h: ZCL_METRICS: X(counter, "family", "label", "value") expected, a counter of ZCL_COUNTERS and a family of ZCL_METRIC_FAMILIES; got ${JSON.stringify(a)}`);
+    return { counter, family, label, value };
+  });
+  return { counters, kinds, syscalls, roles, families, metrics };
 }
 
 /** The text of server/probes/schema.generated.ts for a parsed header. */
@@ -139,6 +154,16 @@ export function countersOfKind<K extends CounterKind>(kind: K): CounterOfKind<K>
 export const PROBE_SYSCALLS = ${JSON.stringify(s.syscalls)} as const;
 export const ROLES = ${JSON.stringify(s.roles)} as const;
 export type Role = (typeof ROLES)[number];
+
+/** The metric families of GET /metrics (prefixed zcl_ there): the base unit their name ends in ("" for counts) and their help. */
+export const METRIC_FAMILIES = [
+${s.families.map((f) => `  ${JSON.stringify(f)},
+`).join('')}] as const;
+export type MetricFamilyName = (typeof METRIC_FAMILIES)[number]['name'];
+/** Which family each counter is exported in, and the label (and its value) that tells it apart there ("": the family's only counter). */
+export const COUNTER_METRICS: readonly { counter: CounterName; family: MetricFamilyName; label: string; value: string }[] = [
+${s.metrics.map((m) => `  ${JSON.stringify(m)},
+`).join('')}];
 `;
 }
 

@@ -59,6 +59,7 @@ test_packages=(
   vagrant         # validates the Vagrantfile
   vagrant-libvirt # ... including its libvirt provider settings
   systemd         # systemd-analyze verifies the VM's unit
+  prometheus      # a real Prometheus scrapes GET /metrics in a test (its own config, data dir and port); promtool lints the exposition
 )
 
 # bpftool: its own package on Debian; in linux-tools on Ubuntu.
@@ -88,6 +89,16 @@ elif [ ${#missing[@]} -gt 0 ]; then
   # starts and enables a system nginx on port 80 where systemd runs: stop what we just started.
   if printf '%s\n' "${missing[@]}" | grep -qx nginx && [ -d /run/systemd/system ]; then
     systemctl disable --now nginx >/dev/null 2>&1 && say "stopped and disabled the system nginx the package started (the lab starts its own)"
+  fi
+  # The same for Prometheus (a system service on :9090, and its node exporter on :9100):
+  # the metrics test starts its own, with a temporary config and data dir.
+  if printf '%s\n' "${missing[@]}" | grep -qx prometheus; then
+    if [ -d /run/systemd/system ]; then
+      systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
+    elif [ -x /etc/init.d/prometheus ]; then
+      { /etc/init.d/prometheus stop; update-rc.d prometheus disable; } >/dev/null 2>&1 || true
+    fi
+    say "stopped and disabled the system prometheus the package installs (the metrics test starts its own)"
   fi
 else
   say "system packages: all present"

@@ -2,7 +2,7 @@
 // module imports itself back through others (type imports count too).
 //   0 core:     scenarios/, server/core/, server/schema/, server/project.ts, server/native.ts
 //   1 parts:    server/probes/, server/run/, server/report/, server/view/
-//   2 session:  server/session/
+//   2 session:  server/session/, server/metrics/ (the exporter subscribes to sessions)
 //   3 entries:  server/cli/, server/api/, server/live/ (peers: none imports another)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -19,7 +19,7 @@ function files(dir: string): string[] {
 const RANKS: [RegExp, number, string][] = [
   [/^(scenarios\/|server\/core\/|server\/schema\/|server\/project\.ts$|server\/native\.ts$)/, 0, 'core'],
   [/^server\/(probes|run|report|view)\//, 1, 'parts'],
-  [/^server\/session\//, 2, 'session'],
+  [/^server\/(session|metrics)\//, 2, 'session'],
   [/^server\/(cli|api|live)\//, 3, 'entries'],
 ];
 const rankOf = (f: string) => RANKS.find(([re]) => re.test(f)) ?? [/./, -1, 'unknown'];

@@ -35,6 +35,9 @@ import { runRoutes } from './runs.js';
 import { staticRoutes } from './static.js';
 import { watchRoutes } from './watches.js';
 import { WatchManager, watchSession, type WatchSessionFactory } from '../live/watches.js';
+import { MetricsExporter } from '../metrics/exporter.js';
+import { serveMetrics } from '../metrics/http.js';
+import { Session } from '../session/session.js';
 
 export { BODY_LIMIT };
 
@@ -62,6 +65,8 @@ export interface ServeOptions {
   maxWatches?: number;
   /** A watch no client views ends after this many ms (default 30 s). */
   watchGraceMs?: number;
+  /** GET /metrics: processes with series of their own (default 100; the rest summed under comm="other"). */
+  metricsMaxProcesses?: number;
 }
 
 export interface LabServer {
@@ -75,6 +80,8 @@ export interface LabServer {
   reports: ReportManager;
   watches: WatchManager;
   hub: LiveHub;
+  /** What GET /metrics exports: every run, report run and watch of this server. */
+  metrics: MetricsExporter;
   http: Server;
   close(): Promise<void>;
 }
@@ -99,6 +106,18 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     return caps;
   };
 
+  // GET /metrics counts every session this server starts: runs, the runs of reports, watches.
+  const metrics = new MetricsExporter({ maxProcesses: o.metricsMaxProcesses });
+  const makeSession: SessionFactory = (spec, opts) => {
+    const s = o.session ? o.session(spec, opts) : new Session(spec, opts);
+    metrics.attachRun(s);
+    return s;
+  };
+  const makeWatch: WatchSessionFactory = (targets, opts) => {
+    const s = (o.watchSession ?? watchSession)(targets, opts);
+    metrics.attachWatch(s);
+    return s;
+  };
   const store = new ResultStore(o.resultsDir ?? labDir('results'));
   let hub!: LiveHub;
   let reports!: ReportManager;
@@ -107,7 +126,7 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     store,
     probes: (spec) => setupFor(spec.engine),
     maxQueued: o.maxQueued,
-    session: o.session,
+    session: makeSession,
     broadcast: (d, k) => hub.broadcast(d, k),
     // Runs and reports share the probes and the machine: no run starts while a report runs.
     report: () => reports.current?.id,
@@ -122,20 +141,16 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     watch: () => watches.holding?.id,
     broadcast: (d, k) => hub.broadcast(d, k),
     log,
-    ...(o.session
-      ? {
-          startRun: (spec: RunSpec, opts: SessionOptions) => {
-            const session = o.session!(spec, opts);
-            session.start();
-            return session;
-          },
-        }
-      : {}),
+    startRun: (spec: RunSpec, opts: SessionOptions) => {
+      const session = makeSession(spec, opts);
+      session.start();
+      return session;
+    },
   });
   watches = new WatchManager({
     // Watch mode is the libbpf engine's (bpftrace has none yet).
     probes: () => setupFor('libbpf'),
-    session: o.watchSession ?? watchSession,
+    session: makeWatch,
     busy: () => {
       const report = reports.current?.id;
       if (report) return `report ${report} is running: a watch cannot start until it ends (the probes count one thing at a time); wait for it, or cancel it (DELETE /api/reports/${report})`;
@@ -173,6 +188,8 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     next();
   });
   app.use(staticRoutes(access));
+  // Prometheus' scrape: the API's access rules, the format the scraper asks for.
+  app.get('/metrics', (req, res) => serveMetrics(metrics, access, req, res));
   const api = express.Router();
   api.use(requireAccess(access, 'json'));
   api.use(express.json({ limit: BODY_LIMIT }));
@@ -236,8 +253,14 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     host === '0.0.0.0' || host === '::'
       ? ['127.0.0.1', ...Object.values(networkInterfaces()).flat().filter((a) => a && !a.internal && a.family === 'IPv4').map((a) => a!.address)]
       : [host];
-  // Warm the capabilities so the first page load does not wait for the machine checks.
-  void getCaps();
+  // Warm the capabilities so the first page load does not wait for the machine checks;
+  // /metrics says which source measures each counter from then on.
+  void getCaps().then(
+    (c) => {
+      if (c.probes.status === 'ok') metrics.setSources(c.probes.engine, c.probes.tier ?? '', Object.fromEntries(c.probes.counters.map((x) => [x.name, x.available ? x.source : null])));
+    },
+    () => undefined,
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -250,6 +273,7 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     reports,
     watches,
     hub,
+    metrics,
     http,
     close() {
       closing ??= (async () => {

@@ -10,13 +10,18 @@ import type { RoleCounts, WatchDetail, WatchProcess } from '../probes/types.js';
 import { formatSize } from '../schema/units.js';
 import { deltaCounts, connectionRows, WatchSession, type ProcessRow, type WatchSummary, type WatchTargets } from '../session/watch.js';
 import { onInterrupt } from './interrupt.js';
+import { MetricsExporter } from '../metrics/exporter.js';
+import { listenMetrics } from '../metrics/http.js';
+
+/** The environment variable the /metrics token may come from (as zcl serve's). */
+export const TOKEN_ENV = 'ZCL_TOKEN';
 
 export const SORT_KEYS = ['bytes', 'copies', 'syscalls', 'pid'] as const;
 type SortKey = (typeof SORT_KEYS)[number];
 
 /** Session field -> the option that sets it. */
 const OPTION_OF: Record<string, string> = {
-  pid: '--pid', comm: '--comm', cgroup: '--cgroup', command: '-- COMMAND', engine: '--engine', targets: '--pid, --comm, --cgroup or -- COMMAND',
+  pid: '--pid', comm: '--comm', listen: '--listen', cgroup: '--cgroup', command: '-- COMMAND', engine: '--engine', targets: '--pid, --comm, --cgroup or -- COMMAND',
 };
 
 const HELP = `
@@ -71,6 +76,15 @@ function positive(name: string, v: unknown, opts: { integer?: boolean; min?: num
   return x;
 }
 
+/** --listen's ADDR:PORT ("127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464"), or a port alone (loopback). */
+export function parseListen(v: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]:|([^:[\]]+):)?(\d{1,5})$/.exec(v.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535)
+    throw new InputError([{ field: '--listen', message: `expected ADDR:PORT or PORT (e.g. --listen 127.0.0.1:9464, --listen [::1]:9464, --listen 9464; port 0: any free port), not '${v}'` }], 'options');
+  return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
+}
+
 /** The watch's inputs from the options, InputError naming the option otherwise. */
 export function watchInputs(o: Record<string, unknown>, command: string[]) {
   const issues: { field: string; message: string }[] = [];
@@ -112,8 +126,12 @@ export function watchInputs(o: Record<string, unknown>, command: string[]) {
   }
   if (given.length === 0) issues.push({ field: 'target', message: 'nothing to watch: give one of --pid N[,M], --comm NAME, --cgroup PATH, or -- COMMAND ARGS' });
   if (given.length > 1) issues.push({ field: 'target', message: `one kind of target at a time, not ${given.join(' and ')}; allowed: --pid, --comm, --cgroup or -- COMMAND` });
+  const listen = o.listen === undefined ? undefined : take(() => parseListen(String(o.listen)));
+  const token = o.token === undefined ? undefined : String(o.token);
+  if (token !== undefined && (token.length < 16 || token.length > 256 || !/^[\x21-\x7e]+$/.test(token)))
+    issues.push({ field: '--token', message: 'must be 16 to 256 printable ASCII characters without spaces (or leave it out: one is generated when --listen is not loopback)' });
   if (issues.length) throw new InputError(issues, 'options');
-  return { targets, interval, count, duration, sort, engine, json: o.json === true };
+  return { targets, interval, count, duration, sort, engine, json: o.json === true, listen, token };
 }
 
 // ---- output ------------------------------------------------------------------
@@ -227,11 +245,31 @@ export function registerWatch(program: Command): void {
     .addOption(new Option('--sort <key>', `order of the process rows: ${SORT_KEYS.join(' | ')}`).default('bytes'))
     .option('--engine <engine>', 'the probe engine: libbpf (per process, connection and file; --comm/--cgroup processes that start later are added) or bpftrace (bpf/zcl.bt, all watched processes together)', 'libbpf')
     .option('--json', 'one JSON line per interval (deltas and totals), then a summary line with the verdicts')
+    .option('--listen <addr:port>', 'serve Prometheus metrics (GET /metrics only) on ADDR:PORT while watching (a port alone: 127.0.0.1); off loopback a bearer token is required')
+    .addOption(new Option('--token <token>', 'the bearer token /metrics requires (generated and printed when --listen is not loopback); prefer ZCL_TOKEN: a command line is readable by every local user (ps)').env(TOKEN_ENV))
     .argument('[command...]', 'after --: a command to start and watch (its tree); the watch ends when it exits')
     .addHelpText('after', HELP)
     .action(async (command: string[], o: Record<string, unknown>) => {
+      // The token does not go on to a command this watch starts.
+      delete process.env[TOKEN_ENV];
       const input = watchInputs(o, command);
-      const session = remapped(() => new WatchSession({ targets: input.targets, probes: probeSetup(true, input.engine), durationSeconds: input.duration, commandOutput: 'capture' }));
+      const probes = remapped(() => probeSetup(true, input.engine));
+      const session = remapped(() => new WatchSession({ targets: input.targets, probes, durationSeconds: input.duration, commandOutput: 'capture' }));
+      if (input.listen) {
+        const exporter = new MetricsExporter();
+        if ('engine' in probes) {
+          const caps = probes.engine.capabilities();
+          exporter.setSources(probes.engine.name, caps.tier, Object.fromEntries(caps.counters.map((c) => [c.name, c.available ? c.source : null])));
+        }
+        exporter.attachWatch(session);
+        const l = await listenMetrics(exporter, { ...input.listen, token: input.token }).catch((e: NodeJS.ErrnoException) => {
+          throw new InputError([{ field: '--listen', message: `cannot listen on ${input.listen!.host}:${input.listen!.port}: ${e.code ?? e.message}; choose another address or port` }], 'options');
+        });
+        process.stderr.write(`zcl watch: Prometheus metrics at ${l.url}${l.token && !input.token ? ` (bearer token, generated: ${l.token})` : ''}\n`);
+        session.on((e) => {
+          if (e.type === 'end') void l.close();
+        });
+      }
       let interrupted = false;
       onInterrupt(() => {
         interrupted = true;

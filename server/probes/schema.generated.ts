@@ -44,3 +44,31 @@ export function countersOfKind<K extends CounterKind>(kind: K): CounterOfKind<K>
 export const PROBE_SYSCALLS = ["read","write","mmap","pread64","readv","writev","sendfile","sendto","recvfrom","sendmsg","recvmsg","splice","preadv"] as const;
 export const ROLES = ["sender","sink"] as const;
 export type Role = (typeof ROLES)[number];
+
+/** The metric families of GET /metrics (prefixed zcl_ there): the base unit their name ends in ("" for counts) and their help. */
+export const METRIC_FAMILIES = [
+  {"name":"copied_bytes","unit":"bytes","help":"Bytes the CPU copied, by path"},
+  {"name":"by_reference_bytes","unit":"bytes","help":"Bytes handed to sockets by reference, not copied, by path"},
+  {"name":"disk_read_bytes","unit":"bytes","help":"Bytes read from disk into the page cache by DMA"},
+  {"name":"device_transmit_bytes","unit":"bytes","help":"TCP payload bytes the network device transmitted (DMA)"},
+  {"name":"retransmit_bytes","unit":"bytes","help":"TCP payload bytes retransmitted"},
+  {"name":"context_switches","unit":"","help":"Times the scheduler switched a thread off a CPU, by kind"},
+  {"name":"page_faults","unit":"","help":"Page faults taken, in user or kernel mode"},
+] as const;
+export type MetricFamilyName = (typeof METRIC_FAMILIES)[number]['name'];
+/** Which family each counter is exported in, and the label (and its value) that tells it apart there ("": the family's only counter). */
+export const COUNTER_METRICS: readonly { counter: CounterName; family: MetricFamilyName; label: string; value: string }[] = [
+  {"counter":"copy_file_to_user_bytes","family":"copied_bytes","label":"path","value":"file_to_user"},
+  {"counter":"copy_user_to_socket_bytes","family":"copied_bytes","label":"path","value":"user_to_socket"},
+  {"counter":"copy_linearize_bytes","family":"copied_bytes","label":"path","value":"linearize"},
+  {"counter":"zerocopy_copied_bytes","family":"copied_bytes","label":"path","value":"zerocopy_copied"},
+  {"counter":"copy_socket_to_user_bytes","family":"copied_bytes","label":"path","value":"socket_to_user"},
+  {"counter":"splice_ref_bytes","family":"by_reference_bytes","label":"path","value":"splice"},
+  {"counter":"zerocopy_bytes","family":"by_reference_bytes","label":"path","value":"zerocopy"},
+  {"counter":"block_read_bytes","family":"disk_read_bytes","label":"","value":""},
+  {"counter":"dev_xmit_bytes","family":"device_transmit_bytes","label":"","value":""},
+  {"counter":"retransmit_bytes","family":"retransmit_bytes","label":"","value":""},
+  {"counter":"ctx_switches_voluntary","family":"context_switches","label":"kind","value":"voluntary"},
+  {"counter":"ctx_switches_involuntary","family":"context_switches","label":"kind","value":"involuntary"},
+  {"counter":"page_faults","family":"page_faults","label":"","value":""},
+];
