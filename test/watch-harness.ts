@@ -155,12 +155,19 @@ export function cleanup(): void {
   dir = file = '';
 }
 
-/** Watches `pids` with `engine`, runs the pairs to their end, and returns the watched processes' counts. */
-export async function watched(engine: ProbeEngine, pids: number[], follow: boolean, go: () => Promise<unknown>): Promise<RoleCounts> {
+/**
+ * Watches `pids` with `engine`, runs the pairs to their end, and returns the watched
+ * processes' counts, with `slack`: the transmit bytes the engine may have missed. A
+ * transmit event the kernel skipped (a softirq program nesting in another BPF program
+ * on the same CPU: bpftrace's classic tracepoints, see test/bpftrace.test.ts) hides
+ * one packet of at most 64 KiB, and the engine counts those skips (missedEvents).
+ */
+export async function watched(engine: ProbeEngine, pids: number[], follow: boolean, go: () => Promise<unknown>): Promise<RoleCounts & { slack: number }> {
   await engine.watch!({ tgids: pids, follow });
   try {
     await go();
-    return (await engine.final()).sender;
+    const s = (await engine.final()).sender;
+    return { ...s, slack: (engine.missedEvents ?? 0) * 65536 };
   } finally {
     await engine.end();
   }
@@ -176,7 +183,7 @@ export function watchGroundTruth(engine: ProbeEngine): void {
     expect(s.syscalls.sendfile).toBeGreaterThan(0);
     expect(s.counters.copy_user_to_socket_bytes).toBe(0);
     expect(s.counters.copy_file_to_user_bytes).toBe(0);
-    expect(s.counters.dev_xmit_bytes).toBeGreaterThanOrEqual(SIZE);
+    expect(s.counters.dev_xmit_bytes).toBeGreaterThanOrEqual(SIZE - s.slack);
     expect(s.counters.dev_xmit_bytes).toBeLessThanOrEqual(SIZE + s.counters.retransmit_bytes!);
     expect(s.counters.copy_linearize_bytes).toBe(0); // lo gathers
   });
@@ -188,7 +195,7 @@ export function watchGroundTruth(engine: ProbeEngine): void {
     expect(s.counters.copy_user_to_socket_bytes).toBe(SIZE);
     expect(s.counters.splice_ref_bytes).toBe(0);
     expect(s.syscalls.read).toBe(Math.ceil(SIZE / (64 * KiB)) + 1); // the last read returns 0 (end of file)
-    expect(s.counters.dev_xmit_bytes).toBeGreaterThanOrEqual(SIZE);
+    expect(s.counters.dev_xmit_bytes).toBeGreaterThanOrEqual(SIZE - s.slack);
   });
 
   it('(c) an unrelated process doing the same at the same time is not counted', async () => {
@@ -199,7 +206,7 @@ export function watchGroundTruth(engine: ProbeEngine): void {
     expect(s.counters.copy_file_to_user_bytes).toBe(SIZE);
     expect(s.counters.copy_user_to_socket_bytes).toBe(SIZE);
     // Two files' payload leave: the watched sendfile's and the watched read + send's, not the others'.
-    expect(s.counters.dev_xmit_bytes).toBeGreaterThanOrEqual(2 * SIZE);
+    expect(s.counters.dev_xmit_bytes).toBeGreaterThanOrEqual(2 * SIZE - s.slack);
     expect(s.counters.dev_xmit_bytes).toBeLessThanOrEqual(2 * SIZE + s.counters.retransmit_bytes!);
   });
 
@@ -208,7 +215,7 @@ export function watchGroundTruth(engine: ProbeEngine): void {
     const s = await watched_([followed.pid], true, followed.go);
     expect(s.counters.splice_ref_bytes).toBe(SIZE);
     expect(s.syscalls.sendfile).toBeGreaterThan(0);
-    expect(s.counters.dev_xmit_bytes).toBeGreaterThanOrEqual(SIZE);
+    expect(s.counters.dev_xmit_bytes).toBeGreaterThanOrEqual(SIZE - s.slack);
 
     const unfollowed = await pair('sendfile', { fork: true });
     const u = await watched_([unfollowed.pid], false, unfollowed.go);
@@ -228,7 +235,7 @@ export function watchGroundTruth(engine: ProbeEngine): void {
       const mine = await pair('sendfile', { path });
       const s = await watched_([mine.pid], false, mine.go);
       expect(s.counters.splice_ref_bytes).toBe(SIZE);
-      expect(s.counters.copy_linearize_bytes).toBeGreaterThanOrEqual(SIZE);
+      expect(s.counters.copy_linearize_bytes).toBeGreaterThanOrEqual(SIZE - s.slack);
       expect(s.counters.copy_linearize_bytes).toBeLessThanOrEqual(SIZE + s.counters.retransmit_bytes!);
       expect(s.counters.dev_xmit_bytes).toBe(s.counters.copy_linearize_bytes);
     });

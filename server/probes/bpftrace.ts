@@ -19,7 +19,7 @@ import { kernelTracepoints, parseScript, planScript, tracefsRoot, type ScriptPla
 import { COUNTER_NAMES, ROLES } from './schema.generated.js';
 import type { ProbeCapabilities, ProbeEngine, ProbeTarget, Snapshot, WatchTarget } from './types.js';
 import { watchProgram } from './bt-watch.js';
-import { isAlive } from '../core/process.js';
+import { isAlive, processTrees } from '../core/process.js';
 import { childEnv } from '../core/owner.js';
 import { ProbeEngineError } from '../core/errors.js';
 
@@ -103,26 +103,6 @@ function tgidOf(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-/** Every running descendant of these processes (from /proc/PID/stat's ppid). */
-function descendants(roots: Set<number>): number[] {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  const found = new Set(roots);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, ppid] of parent) if (found.has(ppid) && !found.has(pid)) (found.add(pid), (grew = true));
-  }
-  return [...found].filter((p) => !roots.has(p));
 }
 
 class EngineFailure extends ProbeEngineError {
@@ -407,7 +387,7 @@ export class BpftraceEngine implements ProbeEngine {
       if (!tgid) throw Object.assign(new Error(`tgids: no running process ${pid}`), { code: 'EINVAL' });
       tgids.add(tgid);
     }
-    if (t.follow) for (const d of descendants(tgids)) tgids.add(d);
+    if (t.follow) for (const d of processTrees(tgids)) tgids.add(d);
     const list = [...tgids].sort((a, b) => a - b);
     this.watching = list;
     const session = this.spawn(watchProgram(this.plan.program, { tgids: list, follow: t.follow, sinkPid: t.sinkPid }), []);

@@ -10,7 +10,9 @@
 //     keyed by tid, its new threads: harmless, their tgid is watched already),
 //     and sched_process_exit removes a process when its last thread exits;
 //   - transmit and retransmit are attributed by socket (@zcl_socks: the TCP
-//     sockets a watched process made a data syscall on -> its role + 1), on any device, instead
+//     sockets a watched process made a data syscall on -> its role + 1, and its port
+//     pair in @zcl_sock_ports: a socket freed and its memory reused by another
+//     connection does not match), on any device, instead
 //     of the run's device and port;
 //   - block reads: pages a watched process brought into the page cache, of any file.
 //
@@ -32,7 +34,7 @@ const BLOCKS: { name: string; from: RegExp; to: string }[] = [
     name: 'transmit',
     from: /^tracepoint:net:net_dev_start_xmit\n[\s\S]*?^}$/m,
     to: `tracepoint:net:net_dev_start_xmit
-/@zcl_socks[(uint64)((struct sk_buff *)args->skbaddr)->sk]/
+/@zcl_socks[(uint64)((struct sk_buff *)args->skbaddr)->sk] && @zcl_sock_ports[(uint64)((struct sk_buff *)args->skbaddr)->sk] == ((struct sk_buff *)args->skbaddr)->sk->__sk_common.skc_portpair/
 {
   // watch mode: a packet of a socket a watched process used, on any device (IPv4 or IPv6)
   $skb = (struct sk_buff *)args->skbaddr;
@@ -53,7 +55,7 @@ const BLOCKS: { name: string; from: RegExp; to: string }[] = [
     name: 'retransmit',
     from: /^tracepoint:tcp:tcp_retransmit_skb\n[\s\S]*?^}$/m,
     to: `tracepoint:tcp:tcp_retransmit_skb
-/@zcl_socks[(uint64)args->skaddr]/
+/@zcl_socks[(uint64)args->skaddr] && @zcl_sock_ports[(uint64)args->skaddr] == ((struct sock *)args->skaddr)->__sk_common.skc_portpair/
 {
   // watch mode: a retransmission on a socket a watched process used
   @retransmit_bytes[@zcl_socks[(uint64)args->skaddr] - 1] = sum(((struct sk_buff *)args->skbaddr)->len);
@@ -108,7 +110,7 @@ export function watchProgram(program: string, w: BtWatch): string {
   }
   if (p.includes(FILE_PREDICATE)) p = p.split(FILE_PREDICATE).join('/@zcl_watched[pid]/');
   must(p.includes(SOCKET_KEPT), 'the syscall entry keeping the socket (@st_sk)');
-  p = p.replace(SOCKET_KEPT, `${SOCKET_KEPT}\n      if ($sk != 0) { @zcl_socks[(uint64)$sk] = $role + 1; }`);
+  p = p.replace(SOCKET_KEPT, `${SOCKET_KEPT}\n      if ($sk != 0) { @zcl_socks[(uint64)$sk] = $role + 1; @zcl_sock_ports[(uint64)$sk] = $sk->__sk_common.skc_portpair; }`);
 
   const follow = w.follow
     ? `
@@ -133,7 +135,7 @@ tracepoint:sched:sched_process_exit
 `;
   // The watch maps are not counters: END empties them, so bpftrace does not print them as it exits.
   must(p.includes(FINAL_END), 'the END batch line');
-  p = p.replace(FINAL_END, `${FINAL_END}\n  clear(@zcl_watched);\n  clear(@zcl_socks);`);
+  p = p.replace(FINAL_END, `${FINAL_END}\n  clear(@zcl_watched);\n  clear(@zcl_socks);\n  clear(@zcl_sock_ports);`);
   const left = /\$[1-9]\b/.exec(p.replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, ''));
   must(!left, `no positional parameter in watch mode (found ${left?.[0]})`);
   return p;

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { childEnv } from '../core/owner.js';
 import { ChildFailed } from '../core/errors.js';
-import { isAlive } from '../core/process.js';
+import { isAlive, processTrees } from '../core/process.js';
 import { ROOT } from '../project.js';
 
 const PREFIX = 'zcl-app-';
@@ -45,28 +45,9 @@ export function sweepStaleAppDirs(): string[] {
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ: 100 on Linux). */
 const USER_HZ = 100;
 
-/** A process and its descendants, from /proc (tgid -> parent). */
+/** A process and its descendants, from /proc. */
 export function processTree(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      /* gone */
-    }
-  }
-  const tree = [root];
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, ppid] of parent)
-      if (tree.includes(ppid) && !tree.includes(pid)) {
-        tree.push(pid);
-        grew = true;
-      }
-  }
-  return tree.filter((p) => parent.has(p));
+  return processTrees([root]);
 }
 
 /** User and system CPU seconds of a process tree (all threads of each process). */

@@ -123,6 +123,19 @@ class Guards {
   }
 }
 
+/** The receiver's part of a result: what the native sink reported. */
+function receiverOf(pid: number, snk: NativeSinkResult, checksumOk: boolean | null): RunResult['receiver'] {
+  return {
+    pid,
+    bytes: snk.bytes,
+    checksumOk,
+    cpuUserSeconds: snk.cpuUserSeconds,
+    cpuSysSeconds: snk.cpuSysSeconds,
+    wallSeconds: snk.wallSeconds,
+    syscalls: snk.syscalls,
+  };
+}
+
 export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Promise<PreparedRun> {
   const startedAt = new Date().toISOString();
   const g = new Guards(opts.signal, (opts.stallSeconds ?? 60) * 1000);
@@ -291,15 +304,7 @@ async function transfer(
       cpuSecondsPerGiB: (snd.cpuUserSeconds + snd.cpuSysSeconds) / (snd.bytes / GiB),
       syscalls: snd.syscalls,
     },
-    receiver: {
-      pid: sink.pid,
-      bytes: snk.bytes,
-      checksumOk,
-      cpuUserSeconds: snk.cpuUserSeconds,
-      cpuSysSeconds: snk.cpuSysSeconds,
-      wallSeconds: snk.wallSeconds,
-      syscalls: snk.syscalls,
-    },
+    receiver: receiverOf(sink.pid, snk, checksumOk),
     ...(snd.zerocopy ? { zerocopy: snd.zerocopy } : {}),
     file: { path: file.path, checksum: file.checksum, pagesCachedBefore: x.cacheState.resident, pages: x.cacheState.pages },
     device: { name: path.device.name, netns: path.device.netns, scatterGather: path.device.scatterGather },
@@ -382,15 +387,7 @@ async function transferApp(
       cpuSecondsPerGiB: (user + sys) / (snk.bytes / GiB),
       syscalls: {},
     },
-    receiver: {
-      pid: sink.pid,
-      bytes: snk.bytes,
-      checksumOk,
-      cpuUserSeconds: snk.cpuUserSeconds,
-      cpuSysSeconds: snk.cpuSysSeconds,
-      wallSeconds: snk.wallSeconds,
-      syscalls: snk.syscalls,
-    },
+    receiver: receiverOf(sink.pid, snk, checksumOk),
     app: { name: info.name, program: modeInfo(spec.mode).program, protocol: info.protocol, pid: app.pid, tree, headerBytes },
     file: { path: file.path, checksum: file.checksum, pagesCachedBefore: x.cacheState.resident, pages: x.cacheState.pages },
     device: { name: path.device.name, netns: path.device.netns, scatterGather: path.device.scatterGather },
