@@ -68,7 +68,7 @@ async function main() {
     else showFatal(`cannot reach the lab's API: ${/** @type {Error} */ (e).message}`);
     return;
   }
-  const flow = new FlowDiagram($('flow-diagram'), doc.flow, doc.defaults.mode);
+  const flow = new FlowDiagram($('flow-diagram'), doc.flow, doc.defaults.mode, Object.fromEntries(doc.modes.map((m) => [m.name, m.textbook])));
   const charts = new LiveCharts($('charts'), doc.charts, doc.chartWindowSeconds);
   const overlay = new RunOverlay($('overlay'), doc.copyCounters);
   const modeNote = (/** @type {string} */ mode) => doc.modes.find((m) => m.name === mode)?.textbook;
@@ -124,7 +124,9 @@ async function main() {
     state.shown = r;
     const probes = r.result?.probes;
     flow.setRun(r);
-    flow.show(probes?.sender && probes.sink ? { sender: probes.sender.counters, sink: probes.sink.counters } : null, r.result?.bytes);
+    flow.show(probes?.sender && probes.sink ? { sender: probes.sender.counters, sink: probes.sink.counters } : null, r.result?.bytes, {
+      syscalls: probes?.sender?.syscalls, chunks: r.result?.chunks, copyCounters: doc.copyCounters,
+    });
     showFlowTitle(r, probes?.status === 'ok' ? how : `probes ${probes?.status ?? 'absent'}${probes?.reason ? `: ${probes.reason}` : ''}`);
   };
 
@@ -265,7 +267,7 @@ async function main() {
           state.current.progress = { bytes: f.progress.bytes, total: f.progress.total, fraction: f.progress.fraction, ...(f.progress.duration ? { t: f.t, duration: f.progress.duration } : {}) };
           panel.showRun(state.current, state.queued, { throughputMiBps: f.throughputMiBps });
           // Per byte moved only from final counts: live progress reports lag the counters by up to a tick.
-          if (f.counters) flow.show(f.counters);
+          if (f.counters) flow.show(f.counters, f.progress.bytes, { syscalls: f.syscalls?.sender, copyCounters: doc.copyCounters, live: true });
         } else if (state.report?.progress?.runId === f.runId && f.counters) flow.show(f.counters);
       } else if (f.type === 'error') panel.showErrors(f.error, f.issues);
     },
