@@ -116,15 +116,15 @@ export const SINK_SUBTITLES: Record<SinkName, string> = { read: 'recv() into a b
  */
 export const TRANSMIT: Record<PathName | 'unknown', { label: string; detail: string }> = {
   loopback: {
-    label: 'handed to lo (in memory)',
+    label: 'to lo, in memory',
     detail: 'handed to the device: lo, a virtual device, passes the packet on in memory (no DMA). A real NIC would read it by DMA',
   },
   veth: {
-    label: 'handed to veth (in memory)',
+    label: 'to veth, in memory',
     detail: 'handed to the device: veth, a virtual device, passes the packet on in memory (no DMA). Scatter-gather is on: it takes packets as page fragments, as a NIC that can "DMA gather" would',
   },
   'veth-nosg': {
-    label: 'handed to veth (in memory)',
+    label: 'to veth, in memory',
     detail: 'handed to the device: veth, a virtual device, passes the packet on in memory (no DMA). Scatter-gather is off: it takes only linear packets, as a NIC that cannot gather, so the kernel copies them linear first',
   },
   unknown: {
@@ -218,7 +218,8 @@ export function flowLayout(ctx: FlowContext): FlowLayout {
     const k = kind ?? kindOf(s.measure!.counter);
     if (arc) {
       const x1 = bx(COLUMN[s.from]) + BOX_W / 2;
-      const x2 = bx(COLUMN[s.to]) + BOX_W / 2;
+      // it lands left of the socket box's centre: the transmit's label (its amount says retransmits too) needs the room
+      const x2 = bx(COLUMN[s.to]) + 34;
       return { ...s, kind: k, path: `M${x1},${top} C${x1},${ARC_TOP} ${x2},${ARC_TOP} ${x2},${top - 2}`, dashed: true, labelAt: { x: (x1 + x2) / 2, y: ARC_TOP - 4 } };
     }
     const x1 = bx(COLUMN[s.from]) + BOX_W + 2;
