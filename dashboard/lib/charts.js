@@ -187,7 +187,8 @@ export class RunOverlay {
       copied: { title: 'CPU-copied bytes/s (sender: every copy path)', unit: 'MiB/s' },
       syscalls: { title: 'syscalls/s of the sender (each is 2 mode switches)', unit: 'syscalls/s' },
     };
-    this.metric = 'throughput';
+    // CPU-copied bytes first: paced runs move the same bytes/s, what differs is what the CPU copied
+    this.metric = 'copied';
     const select = document.createElement('select');
     select.id = 'overlay-metric';
     for (const [k, m] of Object.entries(this.metrics)) {
@@ -196,6 +197,7 @@ export class RunOverlay {
       o.textContent = m.title;
       select.append(o);
     }
+    select.value = this.metric;
     select.addEventListener('change', () => {
       this.metric = select.value;
       this.rebuild();

@@ -64,6 +64,8 @@ export class FlowDiagram {
       this.arrows.set(a.id, { g, amount: g.querySelector('[data-amount]'), role: a.role, counter: a.counter, bytes, per, row });
     }
     const table = el('table', { class: 'data arrows-table' }, el('thead', {}, el('tr', {}, el('th', {}, 'arrow'), el('th', {}, 'counter'), el('th', { class: 'num' }, 'bytes'), el('th', { class: 'num', title: 'bytes on the arrow / bytes the sender moved' }, 'per byte moved'))), body);
+    // the note goes with the syscalls line (the Watch view's diagram has none)
+    this.switchNote.hidden = !svg.querySelector('[data-line="syscalls"]');
     this.host.replaceChildren(svg, this.legend, this.switchNote, this.gatherNote, table);
     this.svg = svg;
     this.line('syscalls', '');

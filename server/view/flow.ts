@@ -218,13 +218,15 @@ export function flowLayout(ctx: FlowContext): FlowLayout {
     const k = kind ?? kindOf(s.measure!.counter);
     if (arc) {
       const x1 = bx(COLUMN[s.from]) + BOX_W / 2;
-      // it lands left of the socket box's centre: the transmit's label (its amount says retransmits too) needs the room
-      const x2 = bx(COLUMN[s.to]) + 34;
+      const x2 = bx(COLUMN[s.to]) + BOX_W / 2;
       return { ...s, kind: k, path: `M${x1},${top} C${x1},${ARC_TOP} ${x2},${ARC_TOP} ${x2},${top - 2}`, dashed: true, labelAt: { x: (x1 + x2) / 2, y: ARC_TOP - 4 } };
     }
     const x1 = bx(COLUMN[s.from]) + BOX_W + 2;
     const x2 = bx(COLUMN[s.to]) - 2;
-    return { ...s, kind: k, path: `M${x1},${Y} L${x2},${Y}`, dashed: dashed ?? k === 'ref', labelAt: { x: (x1 + x2) / 2, y: top - 8 - slot * SLOT } };
+    // The transmit's labels sit a little right of their hop: its amount may say retransmits too, and the arc of pages
+    // by reference lands on the socket box's centre.
+    const shift = s.from === 'socket' && s.to === 'device' ? 20 : 0;
+    return { ...s, kind: k, path: `M${x1},${Y} L${x2},${Y}`, dashed: dashed ?? k === 'ref', labelAt: { x: (x1 + x2) / 2 + shift, y: top - 8 - slot * SLOT } };
   });
 
   const boxes: FlowBox[] = [
