@@ -140,7 +140,7 @@ describe('dashboard', () => {
     expect(await page.textContent('#flow-diagram tr[data-row=dev-xmit]')).toMatch(/incl\. [\d,]+ retransmitted|to veth, in memory/);
     expect(await page.$$eval('#compare-table tbody tr[data-run]', (rs) => rs.length)).toBe(1);
     expect(await page.textContent('#seeds-table tr[data-mode=read-write][data-path=veth-nosg] .verdict')).toMatch(/matches|differs/);
-    expect(await page.textContent('#seeds-table caption')).toMatch(/"context switches" are user\/kernel mode switches.*syscalls × 2.*scheduler/);
+    expect(await page.textContent('#seeds-note')).toMatch(/"context switches" are user\/kernel mode switches.*syscalls × 2.*scheduler/);
     expect(await page.textContent('#flow-title')).toMatch(/read-write over veth-nosg.*finished/);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
 

@@ -82,11 +82,11 @@ export function transmitText(xmit, retx) {
  */
 export function renderSeeds(table, runs, doc) {
   const head = el('tr', {},
-    el('th', {}, 'mode'), el('th', {}, 'textbook path'),
+    el('th', {}, 'mode'), el('th', {}, 'path'), el('th', {}, 'textbook path'),
     el('th', { class: 'num' }, 'CPU copies / byte: textbook'), el('th', { class: 'num' }, 'measured'),
-    el('th', { class: 'num', title: 'the articles\' "context switches": user/kernel mode switches, 2 per syscall' }, 'mode switches / chunk (the articles\' "context switches"): textbook'), el('th', { class: 'num', title: 'syscalls per chunk × 2, counted by the probes' }, 'measured (syscalls × 2)'),
+    el('th', { class: 'num', title: 'the articles\' "context switches": user/kernel mode switches, 2 per syscall' }, 'mode switches / chunk ("context switches"): textbook'), el('th', { class: 'num', title: 'syscalls per chunk × 2, counted by the probes' }, 'measured (syscalls × 2)'),
     el('th', { class: 'num', title: 'the scheduler\'s context switches per chunk: a different thing from the articles\' "context switches"' }, 'ctx sw / chunk (scheduler)'),
-    el('th', {}, 'path'), el('th', {}, 'verdict'), el('th', {}, 'why (when it differs)'), el('th', {}, 'latest run there'));
+    el('th', {}, 'verdict'), el('th', {}, 'why (when it differs)'), el('th', {}, 'latest run there'));
   const body = el('tbody');
   for (const m of doc.modes) {
     // the latest finished run of this mode on each path, paths in the catalog's order
@@ -94,9 +94,6 @@ export function renderSeeds(table, runs, doc) {
     for (const r of measured.length ? measured : [undefined]) body.append(seedRow(m, r));
   }
   table.replaceChildren(el('thead', {}, head), body);
-  const caption = el('caption', { class: 'seeds-note' },
-    'The articles\' "context switches" are user/kernel mode switches: every syscall enters the kernel and returns, two switches, so the lab counts them as syscalls × 2 (4 per chunk for read() + write(), 2 for sendfile()). The "ctx sw" column is the scheduler\'s context switches (the thread taken off the CPU), which the articles do not count. One row per mode and path it was measured on.');
-  table.prepend(caption);
 }
 
 /**
@@ -109,11 +106,10 @@ function seedRow(m, r) {
   const ctx = res?.probes?.sender?.counters.ctx_switches;
   const perChunk = typeof ctx === 'number' && res?.chunks ? ctx / res.chunks : null;
   return el('tr', { 'data-mode': m.name, 'data-path': r?.spec.path ?? '' },
-      el('td', {}, m.name), el('td', { class: 'note' }, m.textbook.note),
+      el('td', {}, m.name), el('td', { class: 'path' }, r?.spec.path ?? '–'), el('td', { class: 'note' }, m.textbook.note),
       el('td', { class: 'num' }, m.textbook.cpuCopies), el('td', { class: 'num' }, tb ? fmtNum(tb.measured.cpuCopies, 2) : '–'),
       el('td', { class: 'num' }, m.textbook.modeSwitchesPerChunk), el('td', { class: 'num' }, tb ? fmtNum(tb.measured.modeSwitchesPerChunk, 3) : '–'),
       el('td', { class: 'num ctx' }, perChunk === null ? '–' : fmtNum(perChunk, 3)),
-      el('td', { class: 'path' }, r?.spec.path ?? '–'),
       el('td', { class: `verdict ${tb?.verdict ?? 'none'}` }, tb?.verdict ?? 'not run yet'),
       el('td', { class: 'reason' }, tb?.reason ?? ''),
       el('td', { class: 'small' }, r ? `${r.spec.path}, ${fmtBytes(r.spec.sizeBytes)}, chunk ${fmtBytes(r.spec.chunkBytes)}${res?.passes && res.passes > 1 ? `, ${res.passes} passes` : ''}` : ''));

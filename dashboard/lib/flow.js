@@ -120,6 +120,9 @@ export class FlowDiagram {
    */
   show(counters, moved, more = {}) {
     const retx = counters?.sender?.retransmit_bytes;
+    // Live, the sender's progress report lags the counters by up to a tick: the payload the device sent (same snapshot) is nearer.
+    const sent = counters?.sender?.dev_xmit_bytes;
+    if (more.live && typeof sent === 'number') moved = Math.max(moved ?? 0, sent - (retx ?? 0));
     for (const a of this.arrows.values()) {
       const v = counters?.[a.role]?.[a.counter];
       const has = typeof v === 'number';
