@@ -9,6 +9,7 @@ import { counterInfo } from '../server/probes/schema.generated.js';
 import { FLOW_LINES, flowDocument, renderFlowSvg } from '../server/view/flow-svg.js';
 import { formFields } from '../server/api/modes.js';
 import { TIMED_FIELDS } from '../server/schema/run-spec.js';
+import { runProgress } from '../server/live/frames.js';
 
 const ids = (l: FlowLayout) => l.arrows.map((a) => a.id);
 
@@ -166,6 +167,14 @@ describe('the run form (issue 14, item 1)', () => {
       expect(f).toEqual({ name, kind: t.kind, unit: t.unit, min: t.min, max: t.max, syntax: t.syntax, emptyText: t.emptyText, notFor: t.notFor });
     }
     expect(fields.find((x) => x.name === 'sizeBytes')!.kind).toBe('size');
+  });
+});
+
+describe('run progress (issue 14, item 2)', () => {
+  it('is t / duration on a timed run (its bytes pass the file size), else bytes / size', () => {
+    expect(runProgress(30, 10, 1.5, 3)).toEqual({ bytes: 30, total: 10, t: 1.5, duration: 3, fraction: 0.5 });
+    expect(runProgress(300, 10, 3.2, 3).fraction).toBe(1);
+    expect(runProgress(5, 10, 9, undefined)).toEqual({ bytes: 5, total: 10, fraction: 0.5 });
   });
 });
 
