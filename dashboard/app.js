@@ -2,7 +2,7 @@
 // charts, the reports, the compare view and the seeds' table. Plain ES modules, no build
 // step; types are checked with `tsc -p dashboard` (JSDoc).
 import { api, ApiError, connectLive } from './lib/api.js';
-import { LiveCharts } from './lib/charts.js';
+import { LiveCharts, RunOverlay } from './lib/charts.js';
 import { renderCompare, renderSeeds } from './lib/compare.js';
 import { FlowDiagram } from './lib/flow.js';
 import { RunPanel } from './lib/form.js';
@@ -68,8 +68,9 @@ async function main() {
     else showFatal(`cannot reach the lab's API: ${/** @type {Error} */ (e).message}`);
     return;
   }
-  const flow = new FlowDiagram($('flow-diagram'), doc.flow, doc.defaults.mode);
+  const flow = new FlowDiagram($('flow-diagram'), doc.flow, doc.defaults.mode, Object.fromEntries(doc.modes.map((m) => [m.name, m.textbook])));
   const charts = new LiveCharts($('charts'), doc.charts, doc.chartWindowSeconds);
+  const overlay = new RunOverlay($('overlay'), doc.copyCounters);
   const modeNote = (/** @type {string} */ mode) => doc.modes.find((m) => m.name === mode)?.textbook;
 
   const panel = new RunPanel(/** @type {HTMLFormElement} */ ($('run-form')), doc, {
@@ -123,7 +124,9 @@ async function main() {
     state.shown = r;
     const probes = r.result?.probes;
     flow.setRun(r);
-    flow.show(probes?.sender && probes.sink ? { sender: probes.sender.counters, sink: probes.sink.counters } : null, r.result?.bytes);
+    flow.show(probes?.sender && probes.sink ? { sender: probes.sender.counters, sink: probes.sink.counters } : null, r.result?.bytes, {
+      syscalls: probes?.sender?.syscalls, chunks: r.result?.chunks, copyCounters: doc.copyCounters,
+    });
     showFlowTitle(r, probes?.status === 'ok' ? how : `probes ${probes?.status ?? 'absent'}${probes?.reason ? `: ${probes.reason}` : ''}`);
   };
 
@@ -221,6 +224,7 @@ async function main() {
           state.current = r;
           state.selected = undefined;
           charts.reset();
+          overlay.begin(r.id, r.spec);
           flow.show(null);
           showFlowTitle(r, 'live');
         } else if (f.event === 'progress' && state.current?.id === r.id) state.current = r;
@@ -232,7 +236,7 @@ async function main() {
             if (charts.samples < 3) {
               const ms = Math.round((r.result?.wallSeconds ?? 0) * 1000);
               const note = $('charts-note');
-              note.textContent = `This run moved its bytes in ${ms} ms: shorter than a few 100 ms ticks, so the live charts have little or nothing to draw. Its final counts are in the diagram and the tables below. To watch a run live, make it longer: a few GiB, or 4KiB chunks over veth-nosg.`;
+              note.textContent = `This run moved its bytes in ${ms} ms: shorter than a few 100 ms ticks, so the live charts have little or nothing to draw. Its final counts are in the diagram and the tables below. To watch a run live, give it a duration (e.g. 10s: the file is sent again and again) and a rate (e.g. 8MiB/s).`;
               note.hidden = false;
             }
           }
@@ -249,6 +253,7 @@ async function main() {
           if (f.event === 'started') $('charts-note').hidden = true;
           if (f.event === 'run-start') {
             charts.reset();
+            if (r.progress?.runId && r.progress.spec) overlay.begin(r.progress.runId, r.progress.spec);
             flow.show(null);
             showReportFlowTitle(r);
           }
@@ -256,12 +261,13 @@ async function main() {
         blockRuns(state.report);
       } else if (f.type === 'sample') {
         charts.push(f);
+        overlay.push(f);
         state.throughput = f.throughputMiBps;
         if (state.current && state.current.id === f.runId) {
-          state.current.progress = { bytes: f.progress.bytes, total: f.progress.total };
+          state.current.progress = { bytes: f.progress.bytes, total: f.progress.total, fraction: f.progress.fraction, ...(f.progress.duration ? { t: f.t, duration: f.progress.duration } : {}) };
           panel.showRun(state.current, state.queued, { throughputMiBps: f.throughputMiBps });
           // Per byte moved only from final counts: live progress reports lag the counters by up to a tick.
-          if (f.counters) flow.show(f.counters);
+          if (f.counters) flow.show(f.counters, f.progress.bytes, { syscalls: f.syscalls?.sender, copyCounters: doc.copyCounters, live: true });
         } else if (state.report?.progress?.runId === f.runId && f.counters) flow.show(f.counters);
       } else if (f.type === 'error') panel.showErrors(f.error, f.issues);
     },

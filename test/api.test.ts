@@ -69,6 +69,9 @@ describe('API on loopback', () => {
     expect(fields.cache.values.map((v: { value: string }) => v.value)).toEqual(CACHE_NAMES);
     expect(fields.mode.values[0].summary).toMatch(/read\(\)/);
     expect(fields.sizeBytes).toMatchObject({ kind: 'size', default: 256 * MiB });
+    // timed and paced runs: their own kinds (not sizes), with unit and what empty means
+    expect(fields.duration).toMatchObject({ kind: 'duration', unit: 's', label: 'duration', emptyText: '0: one pass of the file' });
+    expect(fields.rate).toMatchObject({ kind: 'rate', unit: 'B/s', label: 'rate', emptyText: '0: unlimited' });
     expect(r.body.modes.find((m: { name: string }) => m.name === 'sendfile').textbook.cpuCopies).toBe(0);
     expect(r.body.limits.maxChunks).toBeGreaterThan(0);
     // The flow diagram: one per mode, each arrow showing a real counter, drawn in the mode's SVG.

@@ -52,6 +52,8 @@ async function open(s: LabServer, path = '/'): Promise<{ page: Page; problems: s
 
 const points = (page: Page, chart: string) => page.$eval(`[data-chart=${chart}] canvas`, (c) => Number((c as HTMLCanvasElement).dataset.points));
 const arrowBytes = (page: Page, id: string) => page.$eval(`#flow-diagram [data-arrow=${id}]`, (g) => ({ bytes: g.getAttribute('data-bytes'), idle: g.classList.contains('idle') }));
+const xMax = (page: Page, chart: string) => page.$eval(`[data-chart=${chart}] canvas`, (c) => Number((c as HTMLCanvasElement).dataset.xMax));
+const line = (page: Page, id: string) => page.textContent(`#flow-diagram [data-line=${id}]`);
 /** An arrow the shown mode's diagram does not have. */
 const absent = async (page: Page, id: string) => (await page.$(`#flow-diagram [data-arrow=${id}]`)) === null;
 
@@ -75,12 +77,28 @@ describe('dashboard', () => {
     await page.selectOption('#f-mode', 'sendfile-nogather');
     expect(await page.inputValue('#f-path')).toBe('veth-nosg');
 
-    // A run long enough to watch: read-write, 4 KiB chunks over the veth without scatter-gather.
+    // Timed and paced fields (issue 14, item 1): unit, bounds and empty meaning from the schema; disabled for app modes, saying why.
+    expect(await page.textContent('#f-duration-hint')).toMatch(/in s; empty or 0: one pass of the file; 0.1 s to 1 h/);
+    expect(await page.textContent('#f-rate-hint')).toMatch(/in B\/s; empty or 0: unlimited; 1 KiB\/s to 64 GiB\/s/);
+    await page.selectOption('#f-mode', 'python-sendfile');
+    expect(await page.isDisabled('#f-duration')).toBe(true);
+    expect(await page.isDisabled('#f-rate')).toBe(true);
+    expect(await page.textContent('#f-rate-hint')).toMatch(/disabled: python-sendfile is an app mode, and rate is not for app modes/);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-form-app.png'), clip: { x: 0, y: 0, width: 360, height: 1000 } });
     await page.selectOption('#f-mode', 'read-write');
+    expect(await page.isDisabled('#f-duration')).toBe(false);
+    // A bad duration: the server's 400 lands under its field.
+    await page.fill('#f-sizeBytes', '4MiB');
+    await page.fill('#f-duration', '3 fortnights');
+    await page.click('#start');
+    await page.waitForSelector('#f-duration-error:not(:empty)');
+    expect(await page.textContent('#f-duration-error')).toMatch(/'3 fortnights' is not a duration/);
+
+    // A paced, timed run to watch: read-write over the veth without scatter-gather, 8 MiB/s for 3 s.
     await page.selectOption('#f-path', 'veth-nosg');
-    await page.fill('#f-sizeBytes', '512MiB');
-    await page.fill('#f-chunkBytes', '4KiB');
-    expect(await page.textContent('#f-sizeBytes-error')).toBe('');
+    await page.fill('#f-chunkBytes', '64KiB');
+    await page.fill('#f-duration', '3s');
+    await page.fill('#f-rate', '8MiB/s');
     await page.click('#start');
     await page.waitForFunction(() => Number((document.querySelector('[data-chart=copies] canvas') as HTMLCanvasElement).dataset.points) >= 8, null, { timeout: 60_000 });
     const mid = await arrowBytes(page, 'file-to-user');
@@ -88,33 +106,70 @@ describe('dashboard', () => {
     expect(Number(mid.bytes)).toBeGreaterThan(0);
     expect(await points(page, 'throughput')).toBeGreaterThan(0);
     expect(await points(page, 'syscalls')).toBeGreaterThan(0);
-    expect(await page.textContent('#run-status')).toMatch(/running: read-write over veth-nosg/);
+    // The x axis fits the run: 0 to its duration; progress is t / duration.
+    expect(await xMax(page, 'throughput')).toBe(3);
+    const frac = Number(await page.getAttribute('#progress', 'data-fraction'));
+    expect(frac).toBeGreaterThan(0);
+    expect(frac).toBeLessThan(1);
+    expect(await page.textContent('#run-status')).toMatch(/running: read-write over veth-nosg, 4 MiB for 3 s at 8 MiB\/s · [\d.]+ s of 3 s/);
+    // Item 2: the syscalls that made the mode switches, drawn under the diagram.
+    expect(await line(page, 'syscalls')).toMatch(/read\(\) × [\d,]+ \+ write\(\) × [\d,]+ = ≈[\d.]+ mode switches per chunk/);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-live.png'), fullPage: true });
 
     await page.waitForSelector('#run-status[data-state=finished]', { timeout: 120_000 });
     const end = await arrowBytes(page, 'file-to-user');
     expect(Number(end.bytes)).toBeGreaterThan(Number(mid.bytes));
-    expect(Number(end.bytes)).toBeGreaterThanOrEqual(512 * 2 ** 20);
+    // 3 s at 8 MiB/s: about 24 MiB, several passes of the 4 MiB file
+    expect(Number(end.bytes)).toBeGreaterThan(16 * 2 ** 20);
+    expect(Number(end.bytes)).toBeLessThan(40 * 2 ** 20);
     expect((await arrowBytes(page, 'linearize')).idle).toBe(false);
     expect(await absent(page, 'splice-ref')).toBe(true);
+    // The curves stay when the run ends, across the axis.
+    await page.waitForTimeout(300);
+    expect(await points(page, 'throughput')).toBeGreaterThan(20);
+    expect(await xMax(page, 'throughput')).toBeGreaterThanOrEqual(3);
+    expect(await page.getAttribute('#progress', 'data-fraction')).toBe('1');
+    // Items 2, 3, 4, 5: mode switches = syscalls x 2, the copies' summary, the transmit's honest label and its retransmits.
+    expect(await line(page, 'syscalls')).toMatch(/^read\(\) × [\d,]+ \+ write\(\) × [\d,]+ = [\d.]+ mode switches per chunk \([\d,]+ chunks; 2 per syscall; textbook 4\)/);
+    expect(await line(page, 'summary')).toMatch(/^CPU copies per byte: 3(\.\d+)? \(textbook 2\): file → user 1(\.\d+)? \+ user → socket 1(\.\d+)? \+ linearize 1(\.\d+)? · to device [\d.]+ MiB, incl\. [\d.]+ (B|KiB|MiB) retransmitted/);
+    expect(await page.textContent('#flow-diagram [data-arrow=dev-xmit] [data-name]')).toBe('to veth, in memory');
+    expect(await page.textContent('#flow-diagram [data-arrow=disk-read] .arrow-name')).toBe('DMA');
+    expect(await page.textContent('#flow-gather-note')).toMatch(/not a NIC.*cannot gather/);
+    expect(await page.textContent('#flow-switch-note')).toMatch(/user\/kernel mode switches.*syscalls × 2.*scheduler's context switches/);
+    expect(await page.textContent('#compare-table tbody tr[data-run] td.xmit')).toMatch(/MiB, incl\. [\d.]+ (B|KiB|MiB) retransmitted/);
+    expect(await page.textContent('#flow-diagram tr[data-row=dev-xmit]')).toMatch(/incl\. [\d,]+ retransmitted|to veth, in memory/);
     expect(await page.$$eval('#compare-table tbody tr[data-run]', (rs) => rs.length)).toBe(1);
-    expect(await page.textContent('#seeds-table tr[data-mode=read-write] .verdict')).toMatch(/matches|differs/);
+    expect(await page.textContent('#seeds-table tr[data-mode=read-write][data-path=veth-nosg] .verdict')).toMatch(/matches|differs/);
+    expect(await page.textContent('#seeds-note')).toMatch(/"context switches" are user\/kernel mode switches.*syscalls × 2.*scheduler/);
     expect(await page.textContent('#flow-title')).toMatch(/read-write over veth-nosg.*finished/);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
 
-    // A second run (fast, loopback): selecting the first one in the compare view brings its counts back.
+    // A paced sendfile over veth: the overlay draws both runs on the same axes, one line each, named by mode and path.
     await page.selectOption('#f-mode', 'sendfile');
-    await page.selectOption('#f-path', 'loopback');
-    await page.fill('#f-sizeBytes', '8MiB');
-    await page.fill('#f-chunkBytes', '');
+    await page.selectOption('#f-path', 'veth');
     await page.click('#start');
     await expect.poll(() => page.$$eval('#compare-table tbody tr[data-run]', (rs) => rs.length), { timeout: 60_000 }).toBe(2);
-    // The diagram is sendfile's now: pages by reference, no user buffer's arrows.
+    await expect.poll(() => page.$eval('[data-chart=overlay] canvas', (c) => (c as HTMLCanvasElement).dataset.labels)).toBe(JSON.stringify(['sendfile over veth, at 8 MiB/s', 'read-write over veth-nosg, at 8 MiB/s']));
     expect((await arrowBytes(page, 'splice-ref')).idle).toBe(false);
     expect(await absent(page, 'file-to-user')).toBe(true);
+    expect(await page.textContent('#flow-gather-note')).toMatch(/not a NIC.*can gather/);
+    expect(await line(page, 'syscalls')).toMatch(/^sendfile\(\) × [\d,]+/);
+    expect(await line(page, 'summary')).toMatch(/^CPU copies per byte: 0(\.0\d*)? \(textbook 0\)/);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-sendfile.png'), fullPage: true });
-    await page.click('#compare-table tbody tr[data-run]:nth-child(2)');
-    expect((await arrowBytes(page, 'file-to-user')).idle).toBe(false);
+
+    // A quick read-write on loopback: the seeds' table keeps a row per path it measured read-write on (item 7).
+    await page.selectOption('#f-mode', 'read-write');
+    await page.selectOption('#f-path', 'loopback');
+    await page.fill('#f-duration', '');
+    await page.fill('#f-rate', '');
+    await page.click('#start');
+    await expect.poll(() => page.$$eval('#compare-table tbody tr[data-run]', (rs) => rs.length), { timeout: 60_000 }).toBe(3);
+    expect(await page.$$eval('#seeds-table tr[data-mode=read-write]', (rs) => rs.map((r) => r.getAttribute('data-path')))).toEqual(['loopback', 'veth-nosg']);
+    expect(await page.textContent('#flow-diagram [data-arrow=dev-xmit] [data-name]')).toBe('to lo, in memory');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-seeds.png'), fullPage: true });
+    // Selecting the first run in the compare view brings its counts back.
+    await page.click('#compare-table tbody tr[data-run]:nth-child(3)');
+    expect((await arrowBytes(page, 'linearize')).idle).toBe(false);
     expect(await absent(page, 'splice-ref')).toBe(true);
     expect(problems).toEqual([]);
     await page.context().close();

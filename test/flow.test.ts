@@ -4,9 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { MODE_NAMES, modeInfo, PATH_NAMES, type ModeName } from '../scenarios/catalog.js';
 import { COUNTER_NAMES } from '../server/probes/schema.generated.js';
-import { flowLayout, LINE, type FlowLayout } from '../server/view/flow.js';
+import { flowLayout, GATHER_NOTE, LINE, TRANSMIT, type FlowLayout } from '../server/view/flow.js';
 import { counterInfo } from '../server/probes/schema.generated.js';
-import { flowDocument, renderFlowSvg } from '../server/view/flow-svg.js';
+import { FLOW_LINES, flowDocument, renderFlowSvg } from '../server/view/flow-svg.js';
+import { formFields } from '../server/api/modes.js';
+import { TIMED_FIELDS } from '../server/schema/run-spec.js';
+import { runProgress } from '../server/live/frames.js';
 
 const ids = (l: FlowLayout) => l.arrows.map((a) => a.id);
 
@@ -14,7 +17,8 @@ type Rect = { x0: number; y0: number; x1: number; y1: number; what: string };
 /** A label's two lines, generously sized (system-ui at 11.5 and 13 px). */
 function labelRects(l: FlowLayout): Rect[] {
   return l.arrows.map((a) => {
-    const chars = Math.max(a.label.length, 10);
+    // the transmit's amount may say its retransmits too ("256.4 MiB incl. 0.4 MiB retx.", digits and spaces narrow)
+    const chars = Math.max(a.label.length, 10, a.id === 'dev-xmit' ? 26 : 0);
     const w = chars * 7.2;
     return { x0: a.labelAt.x - w / 2, x1: a.labelAt.x + w / 2, y0: a.labelAt.y - LINE - 11, y1: a.labelAt.y + 3, what: `label of ${a.id}` };
   });
@@ -101,6 +105,76 @@ describe('flow model', () => {
         for (const o of labels) if (o !== r) expect(overlap(r, o), `${name}: ${r.what} over ${o.what}`).toBe(false);
       }
     }
+  });
+});
+
+describe('honest labels (issue 14, items 3 and 4)', () => {
+  it('labels the transmit by what the path is: lo and veth hand packets on in memory; DMA only for the disk read', () => {
+    for (const path of PATH_NAMES) {
+      const l = flowLayout({ mode: 'sendfile', path });
+      const xmit = l.arrows.find((a) => a.id === 'dev-xmit')!;
+      expect(xmit.label, path).toMatch(/in memory/);
+      expect(xmit.label, path).not.toMatch(/DMA/);
+      expect(xmit.detail, path).toMatch(/no DMA/);
+      expect(xmit.detail, path).toMatch(/retransmitted/);
+      expect(l.arrows.find((a) => a.id === 'disk-read')!.label).toBe('DMA');
+      // "DMA gather" is said to be shown on a device that can or cannot gather, not a NIC
+      expect(GATHER_NOTE[path], path).toMatch(/not a NIC/);
+    }
+    expect(GATHER_NOTE.veth).toMatch(/can gather/);
+    expect(GATHER_NOTE['veth-nosg']).toMatch(/cannot gather/);
+    expect(TRANSMIT.unknown.label).toBe('to device');
+    // the dashboard's templates know no path: they carry every path's label to fill in
+    expect(flowDocument().transmit).toEqual(TRANSMIT);
+  });
+
+  it("draws no user buffer for mmap-write: a mapping of the page cache, dashed; sendfile's is faded, not used", () => {
+    const mm = flowLayout({ mode: 'mmap-write', path: 'loopback' }).boxes.find((b) => b.id === 'user')!;
+    expect(mm.title).toBe('user mapping');
+    expect(mm.mapped).toBe(true);
+    const svg = renderFlowSvg(flowLayout({ mode: 'mmap-write' }), { id: 'm' });
+    expect(svg).not.toContain('>user buffer<');
+    expect(svg).toMatch(/<g class="box mapped" data-box="user"><rect[^>]*stroke-dasharray/);
+    const sf = flowLayout({ mode: 'sendfile' }).boxes.find((b) => b.id === 'user')!;
+    expect(sf.faded).toBe(true);
+    expect(sf.subtitle).toBe('not used');
+    expect(flowLayout({ mode: 'read-write' }).boxes.find((b) => b.id === 'user')!).toMatchObject({ title: 'user buffer', faded: false, mapped: false });
+  });
+
+  it('the dashboard templates carry a line for the syscalls and one for the copies summary, below the boxes', () => {
+    for (const mode of MODE_NAMES as ModeName[]) {
+      const { svg } = flowDocument().modes[mode];
+      for (const id of FLOW_LINES) expect(svg, mode).toContain(`data-line="${id}"`);
+      const l = flowLayout({ mode });
+      const bottom = Math.max(...l.boxes.map((b) => b.y + b.height));
+      const ys = [...svg.matchAll(/<text x="10" y="([\d.]+)"[^>]*data-line/g)].map((m) => Number(m[1]));
+      expect(ys.length).toBe(FLOW_LINES.length);
+      for (const y of ys) expect(y).toBeGreaterThan(bottom + 12);
+      const h = Number(/viewBox="0 0 \d+ ([\d.]+)"/.exec(svg)![1]);
+      expect(Math.max(...ys)).toBeLessThan(h);
+      // the transmit label is a hook the dashboard fills per path
+      expect(svg).toMatch(/data-arrow="dev-xmit"[^]*?data-name=""/);
+    }
+  });
+});
+
+describe('the run form (issue 14, item 1)', () => {
+  it('describes duration and rate from TIMED_FIELDS: kind, unit, bounds, syntax, empty meaning, not for app modes', () => {
+    const fields = formFields();
+    for (const name of ['duration', 'rate'] as const) {
+      const f = fields.find((x) => x.name === name)!;
+      const t = TIMED_FIELDS[name];
+      expect(f).toEqual({ name, kind: t.kind, unit: t.unit, min: t.min, max: t.max, syntax: t.syntax, emptyText: t.emptyText, notFor: t.notFor });
+    }
+    expect(fields.find((x) => x.name === 'sizeBytes')!.kind).toBe('size');
+  });
+});
+
+describe('run progress (issue 14, item 2)', () => {
+  it('is t / duration on a timed run (its bytes pass the file size), else bytes / size', () => {
+    expect(runProgress(30, 10, 1.5, 3)).toEqual({ bytes: 30, total: 10, t: 1.5, duration: 3, fraction: 0.5 });
+    expect(runProgress(300, 10, 3.2, 3).fraction).toBe(1);
+    expect(runProgress(5, 10, 9, undefined)).toEqual({ bytes: 5, total: 10, fraction: 0.5 });
   });
 });
 

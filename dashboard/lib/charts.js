@@ -1,7 +1,10 @@
 // The live charts: rates computed from raw cumulative counters over the real
-// time between two samples, on a linear x axis in seconds with a sliding
-// window. chart.js with animation and parsing off; all charts redraw at most
-// once per animation frame, with update('none').
+// time between two samples, on a linear x axis in seconds that fits the run:
+// 0 to its duration on a timed run, else 0 to the latest sample (growing). A
+// run's curves stay when it ends, until the next run starts. RunOverlay draws
+// the latest runs of different modes on the same axes, one line per run.
+// chart.js with animation and parsing off; all charts redraw at most once per
+// animation frame, with update('none').
 import { Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Title, Tooltip } from 'chart.js';
 import { fmtNum } from './format.js';
 
@@ -17,7 +20,8 @@ export class LiveCharts {
    * @param {import('./types.js').ChartDef[]} defs
    * @param {number} windowSeconds
    * @param {{fit?: boolean, xTitle?: string, dashed?: (counter: string) => boolean}} [opts] fit: the x axis spans 0 to the
-   *   latest sample (the whole watch so far) instead of a sliding window; dashed: series drawn dashed (pages by reference)
+   *   latest sample rounded up to whole seconds, at least 5 (the whole watch so far); else it fits the run (0 to its duration
+   *   when timed, else 0 to the latest sample); dashed: series drawn dashed (pages by reference)
    */
   constructor(host, defs, windowSeconds, opts = {}) {
     this.defs = defs;
@@ -31,6 +35,8 @@ export class LiveCharts {
     this.prevProgress = undefined;
     this.raf = 0;
     this.tMax = 0;
+    /** @type {number | undefined} a timed run's duration (s): the x axis spans it */
+    this.duration = undefined;
     /** Samples of the current run. */
     this.samples = 0;
     host.replaceChildren();
@@ -72,7 +78,7 @@ export class LiveCharts {
           maintainAspectRatio: false,
           interaction: { mode: 'nearest', axis: 'x', intersect: false },
           scales: {
-            x: { type: 'linear', min: 0, max: windowSeconds, title: { display: true, text: opts.xTitle ?? 'time since the run started (s)' }, ticks: { maxTicksLimit: 8 } },
+            x: { type: 'linear', min: 0, max: this.fit ? 5 : 1, title: { display: true, text: opts.xTitle ?? 'time since the run started (s)' }, ticks: { maxTicksLimit: 8 } },
             y: { type: 'linear', beginAtZero: true, stacked: !!def.stacked, title: { display: true, text: def.unit }, ticks: { maxTicksLimit: 6, callback: (v) => fmtNum(Number(v)) } },
           },
           plugins: {
@@ -95,6 +101,7 @@ export class LiveCharts {
     this.prev = undefined;
     this.prevProgress = undefined;
     this.tMax = 0;
+    this.duration = undefined;
     this.samples = 0;
     for (const { chart } of this.charts) for (const ds of chart.data.datasets) ds.data.length = 0;
     this.schedule();
@@ -108,6 +115,7 @@ export class LiveCharts {
     this.samples++;
     const t = f.t;
     this.tMax = t;
+    if (f.progress.duration) this.duration = f.progress.duration;
     const p = this.prevProgress;
     for (const { def, chart } of this.charts) {
       def.series.forEach((s, i) => {
@@ -123,10 +131,8 @@ export class LiveCharts {
         if (rate === null) return;
         const data = chart.data.datasets[i].data;
         data.push({ x: t, y: rate * def.scale });
-        // Keep a little more than the window; fitted: everything, thinned to every other point past 4000.
-        if (this.fit) {
-          if (data.length > 4000) for (let k = 1; k < data.length; k += 1) data.splice(k, 1);
-        } else while (data.length && data[0].x < t - this.window - 2) data.shift();
+        // Everything since the run (or watch) began, thinned to every other point past 4000.
+        if (data.length > 4000) for (let k = 1; k < data.length; k += 1) data.splice(k, 1);
       });
     }
     if (!p || f.progress.t > p.t) this.prevProgress = { bytes: f.progress.bytes, t: f.progress.t };
@@ -134,19 +140,185 @@ export class LiveCharts {
     this.schedule();
   }
 
+  /** The x axis's end for a run: its duration when timed (or the latest sample past it), else the latest sample. */
+  xMax() {
+    if (this.duration) return Math.max(this.duration, this.tMax);
+    return this.tMax > 0 ? Math.max(0.2, Number(this.tMax.toFixed(2))) : 1;
+  }
+
   /** One redraw per animation frame, however many samples arrived. */
   schedule() {
     if (this.raf) return;
     this.raf = requestAnimationFrame(() => {
       this.raf = 0;
-      const max = this.fit ? Math.max(5, Math.ceil(this.tMax)) : Math.max(this.window, this.tMax);
+      const max = this.fit ? Math.max(5, Math.ceil(this.tMax)) : this.xMax();
       for (const { chart, canvas } of this.charts) {
         const x = /** @type {NonNullable<typeof chart.options.scales>['x'] & {min:number,max:number}} */ (chart.options.scales?.x);
-        x.min = this.fit ? 0 : max - this.window;
+        x.min = 0;
         x.max = max;
+        canvas.dataset.xMax = String(max);
         chart.update('none');
         canvas.dataset.points = String(chart.data.datasets.reduce((n, d) => n + d.data.length, 0));
       }
+    });
+  }
+}
+
+/**
+ * The latest runs of different modes (and paths) on the same axes, one line per run: the metric
+ * picked above it (throughput, CPU-copied bytes/s, syscalls/s of the sender), as rates between
+ * two samples. A run's line is kept while it is among the `keep` latest of distinct mode and path.
+ */
+export class RunOverlay {
+  /**
+   * @param {HTMLElement} host
+   * @param {string[]} copyCounters the counters whose sum is the CPU-copied bytes
+   * @param {number} [keep] lines at most
+   */
+  constructor(host, copyCounters, keep = 6) {
+    this.copyCounters = copyCounters;
+    this.keep = keep;
+    /** @type {{id: string, key: string, label: string, duration?: number, samples: {t: number, pt: number, bytes: number, copied: number | null, calls: number | null}[]}[]} newest first */
+    this.runs = [];
+    this.raf = 0;
+    /** @type {Record<string, {title: string, unit: string}>} */
+    this.metrics = {
+      throughput: { title: 'throughput (bytes the sender moved)', unit: 'MiB/s' },
+      copied: { title: 'CPU-copied bytes/s (sender: every copy path)', unit: 'MiB/s' },
+      syscalls: { title: 'syscalls/s of the sender (each is 2 mode switches)', unit: 'syscalls/s' },
+    };
+    // CPU-copied bytes first: paced runs move the same bytes/s, what differs is what the CPU copied
+    this.metric = 'copied';
+    const select = document.createElement('select');
+    select.id = 'overlay-metric';
+    for (const [k, m] of Object.entries(this.metrics)) {
+      const o = document.createElement('option');
+      o.value = k;
+      o.textContent = m.title;
+      select.append(o);
+    }
+    select.value = this.metric;
+    select.addEventListener('change', () => {
+      this.metric = select.value;
+      this.rebuild();
+    });
+    const label = document.createElement('label');
+    label.htmlFor = select.id;
+    label.textContent = 'Latest runs of different modes, same axes: ';
+    const card = document.createElement('figure');
+    card.className = 'chart-card overlay-card';
+    card.dataset.chart = 'overlay';
+    const wrap = document.createElement('div');
+    wrap.className = 'chart-wrap';
+    this.canvas = document.createElement('canvas');
+    this.canvas.setAttribute('role', 'img');
+    this.canvas.setAttribute('aria-label', 'the latest runs of different modes, one line per run');
+    this.canvas.dataset.lines = '0';
+    wrap.append(this.canvas);
+    card.append(label, select, wrap);
+    host.replaceChildren(card);
+    /** @type {Chart<'line', {x:number,y:number}[]>} */
+    this.chart = new Chart(this.canvas, {
+      type: 'line',
+      data: { datasets: [] },
+      options: {
+        animation: false,
+        parsing: false,
+        normalized: true,
+        responsive: true,
+        maintainAspectRatio: false,
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        scales: {
+          x: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'time since each run started (s)' }, ticks: { maxTicksLimit: 10 } },
+          y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'MiB/s' }, ticks: { maxTicksLimit: 6, callback: (v) => fmtNum(Number(v)) } },
+        },
+        plugins: {
+          title: { display: true, text: '', align: 'start' },
+          legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2 } },
+          tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmtNum(c.parsed.y)} ${this.metrics[this.metric].unit}` } },
+        },
+      },
+    });
+    this.rebuild();
+  }
+
+  /**
+   * A run starts: its line replaces the last one of the same mode and path.
+   * @param {string} id
+   * @param {{mode: string, path: string, rate?: number, duration?: number}} spec
+   */
+  begin(id, spec) {
+    if (this.runs.some((r) => r.id === id)) return;
+    const key = `${spec.mode}|${spec.path}`;
+    const label = `${spec.mode} over ${spec.path}${spec.rate ? `, at ${fmtNum(spec.rate / 2 ** 20)} MiB/s` : ''}`;
+    this.runs = [{ id, key, label, duration: spec.duration, samples: [] }, ...this.runs.filter((r) => r.key !== key)].slice(0, this.keep);
+    this.rebuild();
+  }
+
+  /** @param {SampleFrame} f */
+  push(f) {
+    const run = this.runs.find((r) => r.id === f.runId);
+    if (!run) return;
+    const last = run.samples[run.samples.length - 1];
+    if (last && f.t <= last.t) return;
+    const c = /** @type {Record<string, number | null> | undefined} */ (f.counters?.sender);
+    const copies = c ? this.copyCounters.map((n) => c[n]) : [];
+    const copied = c && copies.every((v) => typeof v === 'number') ? copies.reduce((a, b) => /** @type {number} */ (a) + /** @type {number} */ (b), 0) : null;
+    const calls = typeof c?.syscalls === 'number' ? c.syscalls : null;
+    run.samples.push({ t: f.t, pt: f.progress.t, bytes: f.progress.bytes, copied: /** @type {number | null} */ (copied), calls });
+    if (run.samples.length > 4000) run.samples = run.samples.filter((_, i) => i % 2 === 0);
+    this.schedule();
+  }
+
+  /** @param {{t: number, pt: number, bytes: number, copied: number | null, calls: number | null}[]} s */
+  points(s) {
+    /** @type {{x:number,y:number}[]} */
+    const out = [];
+    for (let i = 1; i < s.length; i++) {
+      const a = s[i - 1];
+      const b = s[i];
+      if (this.metric === 'throughput') {
+        if (b.pt > a.pt) out.push({ x: b.t, y: (b.bytes - a.bytes) / (b.pt - a.pt) / 2 ** 20 });
+      } else if (this.metric === 'copied') {
+        if (a.copied !== null && b.copied !== null) out.push({ x: b.t, y: Math.max(0, b.copied - a.copied) / (b.t - a.t) / 2 ** 20 });
+      } else if (a.calls !== null && b.calls !== null) out.push({ x: b.t, y: Math.max(0, b.calls - a.calls) / (b.t - a.t) });
+    }
+    return out;
+  }
+
+  rebuild() {
+    const m = this.metrics[this.metric];
+    const opts = /** @type {any} */ (this.chart.options);
+    opts.plugins.title.text = `Latest runs, one line per run: ${m.title}`;
+    opts.scales.y.title.text = m.unit;
+    this.chart.data.datasets = this.runs.map((r, i) => ({
+      label: r.label,
+      data: [],
+      borderColor: PALETTE[i % PALETTE.length],
+      backgroundColor: PALETTE[i % PALETTE.length],
+      borderWidth: i === 0 ? 2 : 1.5,
+      pointRadius: 0,
+      pointHitRadius: 4,
+      tension: 0,
+    }));
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.raf) return;
+    this.raf = requestAnimationFrame(() => {
+      this.raf = 0;
+      let max = 0;
+      this.runs.forEach((r, i) => {
+        const ds = this.chart.data.datasets[i];
+        if (ds) ds.data = this.points(r.samples);
+        max = Math.max(max, r.duration ?? 0, r.samples[r.samples.length - 1]?.t ?? 0);
+      });
+      const x = /** @type {any} */ (this.chart.options.scales?.x);
+      x.max = max > 0 ? Math.max(0.2, Number(max.toFixed(2))) : 1;
+      this.chart.update('none');
+      this.canvas.dataset.lines = String(this.chart.data.datasets.filter((d) => d.data.length > 0).length);
+      this.canvas.dataset.labels = JSON.stringify(this.chart.data.datasets.filter((d) => d.data.length > 0).map((d) => d.label));
     });
   }
 }

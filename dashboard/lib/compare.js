@@ -30,8 +30,9 @@ export function renderCompare(table, runs, selected, onSelect) {
     el('th', { class: 'num', title: 'sender throughput' }, 'MiB/s'),
     el('th', { class: 'num', title: "sender CPU seconds per GiB moved (netperf's service demand)" }, 'CPU s/GiB'),
     el('th', { class: 'num', title: 'bytes the CPU copied per byte moved (sender): per MiB moved, the MiB the CPU copied; 1 = every byte copied once' }, 'CPU-copied MiB/MiB'),
-    el('th', { class: 'num', title: 'syscalls per MiB (sender)' }, 'syscalls/MiB'),
-    el('th', { class: 'num', title: 'context switches per MiB (sender)' }, 'ctx sw/MiB'),
+    el('th', { class: 'num', title: 'syscalls per MiB (sender); each syscall is 2 user/kernel mode switches, the articles\' "context switches"' }, 'syscalls/MiB'),
+    el('th', { class: 'num', title: 'the scheduler\'s context switches per MiB (sender): the thread taken off the CPU; not the articles\' "context switches", which are mode switches (syscalls × 2)' }, 'ctx sw/MiB (scheduler)'),
+    el('th', { class: 'num', title: 'bytes the device transmitted (sender), including what TCP retransmitted' }, 'to device (incl. retransmitted)'),
     el('th', {}, 'textbook'));
   const rows = runs.filter((r) => r.state === 'finished' && r.result);
   const pm = (/** @type {RunRecord} */ r, /** @type {string} */ k) => r.result?.probes?.sender?.derived?.per_mib?.[k] ?? null;
@@ -52,38 +53,64 @@ export function renderCompare(table, runs, selected, onSelect) {
       el('td', { class: 'num' }, fmtBytes(r.spec.sizeBytes)), el('td', { class: 'num' }, fmtBytes(r.spec.chunkBytes)), el('td', {}, r.spec.cache),
       barCell(res.throughputMiBps, mx.tp), barCell(res.sender.cpuSecondsPerGiB, mx.cpu),
       barCell(perByte(pm(r, 'cpu_copy_bytes')), mx.copy, `${fmtNum(pm(r, 'cpu_copy_bytes'))} bytes copied per MiB moved`), barCell(pm(r, 'syscalls'), mx.sys), barCell(pm(r, 'ctx_switches'), mx.ctx),
+      el('td', { class: 'num xmit' }, transmitText(res.probes?.sender?.counters.dev_xmit_bytes, res.probes?.sender?.counters.retransmit_bytes)),
       el('td', { class: `verdict ${res.textbook?.verdict ?? 'none'}` }, res.textbook?.verdict ?? (res.probes ? res.probes.status : 'no probes')));
     tr.addEventListener('click', () => onSelect(r));
     tr.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && onSelect(r));
     body.append(tr);
   }
-  if (!rows.length) body.append(el('tr', {}, el('td', { colspan: 14, class: 'empty' }, 'No finished runs yet: start one, or press "Run every mode".')));
+  if (!rows.length) body.append(el('tr', {}, el('td', { colspan: 15, class: 'empty' }, 'No finished runs yet: start one, or press "Run every mode".')));
   table.replaceChildren(el('thead', {}, head), body);
 }
 
 /**
- * The seeds' table: per mode, the textbook's expectation and the latest run's measurement.
+ * "256.4 MiB, incl. 0.4 MiB retransmitted" (the device's transmit includes TCP's retransmits).
+ * @param {number | null | undefined} xmit
+ * @param {number | null | undefined} retx
+ */
+export function transmitText(xmit, retx) {
+  if (typeof xmit !== 'number') return 'n/a';
+  return typeof retx === 'number' ? `${fmtBytes(xmit)}, incl. ${fmtBytes(retx)} retransmitted` : fmtBytes(xmit);
+}
+
+/**
+ * The seeds' table: per mode and per path it was measured on, the textbook's expectation and the
+ * latest run's measurement there (a mode never run: one row, "not run yet").
  * @param {HTMLTableElement} table
  * @param {RunRecord[]} runs newest first
  * @param {ModesDoc} doc
  */
 export function renderSeeds(table, runs, doc) {
   const head = el('tr', {},
-    el('th', {}, 'mode'), el('th', {}, 'textbook path'),
+    el('th', {}, 'mode'), el('th', {}, 'path'), el('th', {}, 'textbook path'),
     el('th', { class: 'num' }, 'CPU copies / byte: textbook'), el('th', { class: 'num' }, 'measured'),
-    el('th', { class: 'num' }, 'mode switches / chunk: textbook'), el('th', { class: 'num' }, 'measured'),
-    el('th', {}, 'verdict'), el('th', {}, 'why (when it differs)'), el('th', {}, 'latest run'));
+    el('th', { class: 'num', title: 'the articles\' "context switches": user/kernel mode switches, 2 per syscall' }, 'mode switches / chunk ("context switches"): textbook'), el('th', { class: 'num', title: 'syscalls per chunk × 2, counted by the probes' }, 'measured (syscalls × 2)'),
+    el('th', { class: 'num', title: 'the scheduler\'s context switches per chunk: a different thing from the articles\' "context switches"' }, 'ctx sw / chunk (scheduler)'),
+    el('th', {}, 'verdict'), el('th', {}, 'why (when it differs)'), el('th', {}, 'latest run there'));
   const body = el('tbody');
   for (const m of doc.modes) {
-    const r = runs.find((x) => x.state === 'finished' && x.spec.mode === m.name && x.result?.textbook);
-    const tb = r?.result?.textbook;
-    body.append(el('tr', { 'data-mode': m.name },
-      el('td', {}, m.name), el('td', { class: 'note' }, m.textbook.note),
-      el('td', { class: 'num' }, m.textbook.cpuCopies), el('td', { class: 'num' }, tb ? fmtNum(tb.measured.cpuCopies, 2) : '–'),
-      el('td', { class: 'num' }, m.textbook.modeSwitchesPerChunk), el('td', { class: 'num' }, tb ? fmtNum(tb.measured.modeSwitchesPerChunk, 3) : '–'),
-      el('td', { class: `verdict ${tb?.verdict ?? 'none'}` }, tb?.verdict ?? 'not run yet'),
-      el('td', { class: 'reason' }, tb?.reason ?? ''),
-      el('td', { class: 'small' }, r ? `${r.spec.path}, ${fmtBytes(r.spec.sizeBytes)}, chunk ${fmtBytes(r.spec.chunkBytes)}` : '')));
+    // the latest finished run of this mode on each path, paths in the catalog's order
+    const measured = doc.paths.map((p) => runs.find((x) => x.state === 'finished' && x.spec.mode === m.name && x.spec.path === p.name && x.result?.textbook)).filter((r) => !!r);
+    for (const r of measured.length ? measured : [undefined]) body.append(seedRow(m, r));
   }
   table.replaceChildren(el('thead', {}, head), body);
+}
+
+/**
+ * @param {ModesDoc['modes'][number]} m
+ * @param {RunRecord | undefined} r
+ */
+function seedRow(m, r) {
+  const tb = r?.result?.textbook;
+  const res = r?.result;
+  const ctx = res?.probes?.sender?.counters.ctx_switches;
+  const perChunk = typeof ctx === 'number' && res?.chunks ? ctx / res.chunks : null;
+  return el('tr', { 'data-mode': m.name, 'data-path': r?.spec.path ?? '' },
+      el('td', {}, m.name), el('td', { class: 'path' }, r?.spec.path ?? '–'), el('td', { class: 'note' }, m.textbook.note),
+      el('td', { class: 'num' }, m.textbook.cpuCopies), el('td', { class: 'num' }, tb ? fmtNum(tb.measured.cpuCopies, 2) : '–'),
+      el('td', { class: 'num' }, m.textbook.modeSwitchesPerChunk), el('td', { class: 'num' }, tb ? fmtNum(tb.measured.modeSwitchesPerChunk, 3) : '–'),
+      el('td', { class: 'num ctx' }, perChunk === null ? '–' : fmtNum(perChunk, 3)),
+      el('td', { class: `verdict ${tb?.verdict ?? 'none'}` }, tb?.verdict ?? 'not run yet'),
+      el('td', { class: 'reason' }, tb?.reason ?? ''),
+      el('td', { class: 'small' }, r ? `${r.spec.path}, ${fmtBytes(r.spec.sizeBytes)}, chunk ${fmtBytes(r.spec.chunkBytes)}${res?.passes && res.passes > 1 ? `, ${res.passes} passes` : ''}` : ''));
 }

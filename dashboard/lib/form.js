@@ -6,6 +6,9 @@ import { el, fmtBytes, fmtNum } from './format.js';
 
 /** @typedef {import('./types.js').ModesDoc} ModesDoc */
 
+/** 0.1 -> "0.1 s", 3600 -> "1 h". @param {number} s */
+const fmtSeconds = (s) => (s >= 3600 && s % 3600 === 0 ? `${s / 3600} h` : s >= 60 && s % 60 === 0 ? `${s / 60} min` : `${s} s`);
+
 /** @type {Record<string, string>} */
 const PHASE = {
   preparing: 'preparing the file and its cache state',
@@ -27,6 +30,8 @@ export class RunPanel {
     /** @type {Map<string, {input: HTMLInputElement | HTMLSelectElement, error: HTMLElement, hint: HTMLElement}>} */
     this.controls = new Map();
     const fields = el('div', { class: 'fields' });
+    /** @type {{name: string, notFor: string}[]} the timed/paced fields: disabled for app modes */
+    this.timed = [];
     for (const f of doc.fields) {
       const id = `f-${f.name}`;
       const hint = el('small', { class: 'hint', id: `${id}-hint` });
@@ -50,11 +55,22 @@ export class RunPanel {
         const range = f.min !== undefined && f.max !== undefined ? `; ${fmtBytes(f.min)} to ${fmtBytes(f.max)}` : '';
         hint.textContent = f.name === 'chunkBytes' ? `bytes per syscall; empty: ${f.defaultText ?? 'default'}, or the size if smaller${range}` : `e.g. 64MiB, 1GiB${f.defaultText ? `; empty: ${f.defaultText}` : ''}${range}`;
         input.title = f.syntax;
+      } else if (f.kind === 'duration' || f.kind === 'rate') {
+        // A timed or paced run (the schema's TIMED_FIELDS): unit, bounds and what empty means, from the server.
+        input = el('input', { id, name: f.name, type: 'text', inputmode: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: f.kind === 'duration' ? 'e.g. 10s' : 'e.g. 8MiB/s', 'aria-describedby': `${id}-hint ${id}-error` });
+        const range = f.kind === 'duration' ? `${fmtSeconds(f.min)} to ${fmtSeconds(f.max)}` : `${fmtBytes(f.min)}/s to ${fmtBytes(f.max)}/s`;
+        const what = f.kind === 'duration' ? 'seconds to keep sending (the file again and again)' : 'bandwidth cap (paced)';
+        const normal = `${what}, in ${f.unit}; empty or ${f.emptyText}; ${range}`;
+        hint.dataset.normal = normal;
+        hint.textContent = normal;
+        input.title = f.syntax;
+        this.timed.push({ name: f.name, notFor: f.notFor });
       } else if (f.kind === 'boolean') {
         input = el('input', { id, name: f.name, type: 'checkbox' });
         /** @type {HTMLInputElement} */ (input).checked = f.default === true;
       } else {
-        input = el('input', { id, name: f.name, type: 'text', placeholder: f.default === undefined ? '' : String(f.default) });
+        const d = 'default' in f ? f.default : undefined;
+        input = el('input', { id, name: f.name, type: 'text', placeholder: d === undefined ? '' : String(d) });
       }
       input.addEventListener('input', () => this.clearError(f.name));
       input.addEventListener('change', () => this.clearError(f.name));
@@ -72,12 +88,28 @@ export class RunPanel {
           path.dispatchEvent(new Event('change'));
         }
       });
+    // App modes (real programs) send the file once at their own pace: duration and rate are disabled, and say why.
+    if (mode) {
+      const timedFor = () => {
+        const m = /** @type {{name: string, app?: unknown}[]} */ (doc.modes).find((x) => x.name === mode.value);
+        for (const t of this.timed) {
+          const c = this.controls.get(t.name);
+          if (!c) continue;
+          c.input.disabled = !!m?.app;
+          c.input.closest('.field')?.classList.toggle('disabled', !!m?.app);
+          c.hint.textContent = m?.app ? `disabled: ${m.name} is an app mode, and ${t.name} is not for ${t.notFor}` : c.hint.dataset.normal ?? '';
+          if (m?.app) this.clearError(t.name);
+        }
+      };
+      mode.addEventListener('change', timedFor);
+      timedFor();
+    }
     this.general = el('p', { class: 'form-error', role: 'alert', id: 'form-error' });
     this.startBtn = el('button', { type: 'submit', id: 'start', class: 'primary' }, 'Start run');
     this.cancelBtn = el('button', { type: 'button', id: 'cancel', disabled: true }, 'Cancel');
     this.allBtn = el('button', { type: 'button', id: 'start-all', title: 'queue one run of every mode with these settings (for the compare view)' }, 'Run every mode');
     this.progress = el('progress', { id: 'progress', max: 1, value: 0 });
-    const tip = el('p', { class: 'hint tip' }, 'Full-speed runs of a few hundred MiB end in well under a second. To watch one live, make it longer: a few GiB, or small chunks (4KiB) over veth-nosg.');
+    const tip = el('p', { class: 'hint tip' }, 'Full-speed runs of a few hundred MiB end in well under a second. To watch one live, give it a duration (e.g. 10s: the file is sent again and again) and a rate (e.g. 8MiB/s).');
     this.status = el('p', { class: 'run-status', id: 'run-status', 'aria-live': 'polite' }, 'idle');
     this.blocked = el('p', { class: 'hint blocked', id: 'run-blocked', hidden: true });
     form.replaceChildren(fields, el('div', { class: 'buttons' }, this.startBtn, this.cancelBtn, this.allBtn), this.blocked, this.general, this.progress, this.status, tip);
@@ -105,6 +137,7 @@ export class RunPanel {
     /** @type {Record<string, string>} */
     const v = {};
     for (const [name, { input }] of this.controls) {
+      if (input.disabled) continue;
       if (input instanceof HTMLInputElement && input.type === 'checkbox') v[name] = String(input.checked);
       else if (input.value.trim() !== '') v[name] = input.value.trim();
     }
@@ -164,14 +197,19 @@ export class RunPanel {
       this.status.textContent = 'idle: pick a mode and press Start';
       return;
     }
-    const p = run.progress ?? { bytes: 0, total: run.spec.sizeBytes };
-    this.progress.max = p.total || 1;
-    this.progress.value = run.state === 'finished' ? p.total : p.bytes;
-    const what = `${run.spec.mode} over ${run.spec.path}, ${fmtBytes(run.spec.sizeBytes)}`;
+    const p = run.progress ?? { bytes: 0, total: run.spec.sizeBytes, fraction: 0 };
+    // How far: a timed run by its clock (t / duration), else by bytes; older records have no fraction.
+    const fraction = p.fraction ?? (p.total ? p.bytes / p.total : 0);
+    this.progress.max = 1;
+    this.progress.value = run.state === 'finished' ? 1 : fraction;
+    this.progress.dataset.fraction = String(run.state === 'finished' ? 1 : fraction);
+    const timed = [run.spec.duration ? `for ${fmtNum(run.spec.duration)} s` : '', run.spec.rate ? `at ${fmtBytes(run.spec.rate)}/s` : ''].filter(Boolean).join(' ');
+    const what = `${run.spec.mode} over ${run.spec.path}, ${fmtBytes(run.spec.sizeBytes)}${timed ? ` ${timed}` : ''}`;
+    const done = p.duration ? `${fmtNum(p.t ?? 0, 2)} s of ${fmtNum(p.duration)} s, ${fmtBytes(p.bytes)} sent` : `${fmtBytes(p.bytes)} of ${fmtBytes(p.total)}`;
     const q = queued ? ` · ${queued} waiting` : '';
     if (run.state === 'running') {
       const rate = live.throughputMiBps ? ` · ${fmtNum(live.throughputMiBps)} MiB/s` : '';
-      this.status.textContent = `${PHASE[run.phase ?? 'preparing']}: ${what} · ${fmtBytes(p.bytes)} of ${fmtBytes(p.total)}${rate}${q}`;
+      this.status.textContent = `${PHASE[run.phase ?? 'preparing']}: ${what} · ${done}${rate}${q}`;
     } else if (run.state === 'queued') this.status.textContent = `queued: ${what}${q}`;
     else if (run.state === 'finished' && run.result)
       this.status.textContent = `finished: ${what} · ${fmtNum(run.result.throughputMiBps)} MiB/s · ${fmtNum(run.result.sender.cpuSecondsPerGiB)} CPU s/GiB${q}`;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { CACHES, DEFAULTS, ENGINES, LIMITS, MODES, PATHS, SINKS } from '../../scenarios/catalog.js';
 import { COUNTERS, ROLES } from '../probes/schema.generated.js';
-import { RunSpecSchema } from '../schema/run-spec.js';
+import { RunSpecSchema, TIMED_FIELDS } from '../schema/run-spec.js';
 import { formatSize, SIZE_SYNTAX } from '../schema/units.js';
 import { CHART_WINDOW_SECONDS, CHARTS, COPY_COUNTERS, WATCH_CHARTS } from '../view/charts.js';
 import { flowDocument } from '../view/flow-svg.js';
@@ -13,6 +13,10 @@ import { flowDocument } from '../view/flow-svg.js';
 export type FormField =
   | { name: string; kind: 'choice'; values: { value: string; summary?: string; program?: string }[]; default?: string }
   | { name: string; kind: 'size'; default?: number; defaultText?: string; min?: number; max?: number; syntax: string }
+  | {
+      /** A timed or paced run's field (TIMED_FIELDS): its unit, bounds, syntax, what empty means, and the modes it is not for. */
+      name: string; kind: 'duration' | 'rate'; unit: string; min: number; max: number; syntax: string; emptyText: string; notFor: string;
+    }
   | { name: string; kind: 'number' | 'text' | 'boolean'; default?: unknown };
 
 /** Per-value descriptions for the fields the catalog describes. */
@@ -21,7 +25,7 @@ const SIZE_LIMITS: Record<string, { min: number; max: number }> = {
   sizeBytes: { min: LIMITS.minSizeBytes, max: LIMITS.maxSizeBytes },
   chunkBytes: { min: LIMITS.minChunkBytes, max: LIMITS.maxChunkBytes },
 };
-const LABELS: Record<string, string> = { sizeBytes: 'size', chunkBytes: 'chunk' };
+const LABELS: Record<string, string> = { sizeBytes: 'size', chunkBytes: 'chunk', ...Object.fromEntries(Object.entries(TIMED_FIELDS).map(([k, v]) => [k, v.label])) };
 
 type JsonProp = { enum?: unknown[]; type?: string | string[]; default?: unknown };
 
@@ -34,6 +38,9 @@ export function formFields(): FormField[] {
   const defaults = DEFAULTS as Record<string, unknown>;
   cached = Object.entries(js.properties ?? {}).map(([name, p]): FormField => {
     const dflt = p.default ?? defaults[name];
+    // duration and rate: described by the schema module's own metadata (their input is number | string, as a size's)
+    const timed = (TIMED_FIELDS as Record<string, (typeof TIMED_FIELDS)[keyof typeof TIMED_FIELDS]>)[name];
+    if (timed) return { name, kind: timed.kind, unit: timed.unit, min: timed.min, max: timed.max, syntax: timed.syntax, emptyText: timed.emptyText, notFor: timed.notFor };
     if (Array.isArray(p.enum))
       return {
         name,

@@ -28,7 +28,12 @@ export interface RunRecord {
   startedAt?: string;
   endedAt?: string;
   phase?: Phase;
-  progress?: { bytes: number; total: number };
+  /**
+   * bytes: moved so far; total: the file's size (one pass). A timed run (spec.duration) also says `t`
+   * (seconds on the run's clock) and `duration`: its bytes pass `total`, pass after pass. `fraction`
+   * (0..1) is how far the run is: t / duration on a timed run, else bytes / total.
+   */
+  progress?: RunProgress;
   result?: RunResult;
   error?: { name: string; message: string };
   /**
@@ -37,6 +42,14 @@ export interface RunRecord {
    * server that finds the record after a crash knows its owner is gone.
    */
   owner?: string;
+}
+
+export interface RunProgress { bytes: number; total: number; fraction: number; t?: number; duration?: number }
+
+/** How far a run is: t / duration on a timed run, else bytes / total (0..1). */
+export function runProgress(bytes: number, total: number, t: number, duration?: number): RunProgress {
+  if (duration) return { bytes, total, t, duration, fraction: Math.min(1, Math.max(0, t / duration)) };
+  return { bytes, total, fraction: total > 0 ? Math.min(1, bytes / total) : 0 };
 }
 
 /** Run state changes. 'progress' is a phase change (preparing, starting, running, finishing). */
@@ -64,8 +77,11 @@ export interface SampleFrame {
   t: number;
   /** Wall-clock time of the tick in ms since the epoch, sub-ms (performance.timeOrigin + now): for latency measurement. */
   wall: number;
-  /** Bytes the sender reported moved, and when (same clock as `t`). */
-  progress: { bytes: number; total: number; t: number };
+  /**
+   * Bytes the sender reported moved, and when (same clock as `t`); total: the file's size. A timed
+   * run says its `duration` (s); `fraction` is t / duration then, else bytes / total.
+   */
+  progress: { bytes: number; total: number; t: number; duration?: number; fraction: number };
   /** Average since the first byte, MiB/s. */
   throughputMiBps: number;
   /** null when the run has no probes (then only progress moves). */
@@ -183,7 +199,7 @@ export function sampleFrame(runId: string, seq: number, e: Extract<SessionEvent,
     seq,
     t: e.t,
     wall: performance.timeOrigin + performance.now(),
-    progress: { bytes: e.bytes, total: e.total, t: e.progressT },
+    progress: { ...runProgress(e.bytes, e.total, e.t, e.duration), t: e.progressT },
     throughputMiBps: e.progressT > 0 ? e.bytes / 2 ** 20 / e.progressT : 0,
     counters: e.snapshot ? { sender: e.snapshot.sender.counters, sink: e.snapshot.sink.counters } : null,
     syscalls: e.snapshot ? { sender: e.snapshot.sender.syscalls, sink: e.snapshot.sink.syscalls } : null,

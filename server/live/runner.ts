@@ -13,11 +13,11 @@ import type { RunSpec } from '../schema/run-spec.js';
 import { ownerMark } from '../core/owner.js';
 import { SAMPLE_HZ, Session, type SessionEvent, type SessionOptions } from '../session/session.js';
 import { endTime, type ResultStore } from './store.js';
+import { runProgress, sampleFrame, type RunEvent, type RunFrame, type RunRecord } from './frames.js';
 import { MODE_NAMES } from '../../scenarios/catalog.js';
 
 /** Runs that may wait by default: every mode of the catalog ("Run every mode" queues one each), and 2 more. */
 export const DEFAULT_MAX_QUEUED = MODE_NAMES.length + 2;
-import { sampleFrame, type RunEvent, type RunFrame, type RunRecord } from './frames.js';
 
 export { SAMPLE_HZ };
 
@@ -196,7 +196,7 @@ export class Runner {
     const { record, session } = a;
     record.state = 'running';
     record.startedAt = new Date().toISOString();
-    record.progress = { bytes: 0, total: record.spec.sizeBytes };
+    record.progress = runProgress(0, record.spec.sizeBytes, 0, record.spec.duration);
     // Saved now, with this server's mark: if the server dies during the run, the
     // next one finds the record and marks it interrupted (see ResultStore.load).
     record.owner = ownerMark();
@@ -211,7 +211,8 @@ export class Runner {
       const result = await session.start();
       result.id = record.id;
       record.result = result;
-      record.progress = { bytes: result.bytes, total: record.spec.sizeBytes };
+      // the end: a timed run's whole duration, or its one pass
+      record.progress = runProgress(result.bytes, record.spec.sizeBytes, record.spec.duration ?? 0, record.spec.duration);
       this.finish(record, 'finished');
     } catch (e) {
       if (e instanceof CancelledError) this.finish(record, 'cancelled');
@@ -230,7 +231,7 @@ export class Runner {
     if (e.type === 'phase') {
       a.record.phase = e.phase;
       this.emit('progress', a.record);
-    } else if (e.type === 'progress') a.record.progress = { bytes: e.bytes, total: e.total };
+    } else if (e.type === 'progress') a.record.progress = runProgress(e.bytes, e.total, e.t, e.duration);
     else if (e.type === 'sample') this.o.broadcast(JSON.stringify(sampleFrame(a.record.id, a.seq++, e)), 'sample');
   }
 

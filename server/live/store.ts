@@ -110,7 +110,7 @@ function asRecord(j: unknown): RunRecord | undefined {
       queuedAt: r.startedAt,
       startedAt: r.startedAt,
       endedAt: r.finishedAt,
-      progress: { bytes: r.bytes, total: r.sizeBytes },
+      progress: { bytes: r.bytes, total: r.sizeBytes, fraction: 1 },
       result: r,
     };
   }

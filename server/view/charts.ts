@@ -40,7 +40,7 @@ export const CHARTS: ChartDef[] = [
   { id: 'syscalls', title: 'Syscalls/s (each is 2 mode switches)', unit: `${unitOf('syscalls')}/s`, scale: 1, series: perRole('syscalls') },
   {
     id: 'ctx',
-    title: 'Context switches/s',
+    title: "Context switches/s (the scheduler's, not mode switches)",
     unit: `${unitOf('ctx_switches')}/s`,
     scale: 1,
     series: (['ctx_switches_voluntary', 'ctx_switches_involuntary'] as const).flatMap((c) => perRole(c, labelOf(c))),

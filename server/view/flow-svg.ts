@@ -6,7 +6,7 @@
 // attributes, so the drawing looks the same wherever it is inlined.
 import { MODE_NAMES, type ModeName } from '../../scenarios/catalog.js';
 import type { Role } from '../probes/schema.generated.js';
-import { CACHE_SUBTITLES, flowLayout, LINE, modeLayouts, WATCH_MODE, SINK_SUBTITLES, type FlowArrow, type FlowBox, type FlowCounter, type FlowKind, type FlowLayout } from './flow.js';
+import { CACHE_SUBTITLES, GATHER_NOTE, TRANSMIT, flowLayout, LINE, modeLayouts, WATCH_MODE, SINK_SUBTITLES, type FlowArrow, type FlowBox, type FlowCounter, type FlowKind, type FlowLayout } from './flow.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -27,6 +27,8 @@ export interface FlowSvgOptions {
   values?: FlowValues;
   /** One line under the boxes. */
   caption?: string;
+  /** Template lines under the boxes, each a `<text data-line=ID>` the dashboard fills in (the syscalls, the copies' summary). */
+  lines?: string[];
   /** The root element's class. */
   className?: string;
   ariaLabel?: string;
@@ -36,7 +38,7 @@ function labelText(a: FlowArrow, amount: string, colour: Colour, bound: boolean)
   const { x, y } = a.labelAt;
   const fill = FLOW_COLORS[colour];
   return (
-    `<text x="${x}" y="${y - LINE}" text-anchor="middle" fill="${fill}" font-size="11.5" class="arrow-name">${esc(a.label)}</text>` +
+    `<text x="${x}" y="${y - LINE}" text-anchor="middle" fill="${fill}" font-size="11.5" class="arrow-name"${bound ? ' data-name=""' : ''}>${esc(a.label)}</text>` +
     `<text x="${x}" y="${y}" text-anchor="middle" fill="${fill}" font-size="13" font-weight="600" class="arrow-amount"${bound ? ' data-amount=""' : ''}>${esc(amount)}</text>`
   );
 }
@@ -60,8 +62,8 @@ function boxSvg(b: FlowBox): string {
   const cx = b.x + b.width / 2;
   const cy = b.y + b.height / 2;
   return (
-    `<g class="box" data-box="${b.id}">` +
-    `<rect x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}" rx="6" fill="${b.faded ? '#fafafa' : '#f3f6fa'}" stroke="${b.faded ? '#ccc' : '#607d8b'}"${b.faded ? ' stroke-dasharray="4 3"' : ''}/>` +
+    `<g class="box${b.faded ? ' faded' : ''}${b.mapped ? ' mapped' : ''}" data-box="${b.id}">` +
+    `<rect x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}" rx="6" fill="${b.faded ? '#fafafa' : b.mapped ? '#f1f8f2' : '#f3f6fa'}" stroke="${b.faded ? '#ccc' : b.mapped ? FLOW_COLORS.ref : '#607d8b'}"${b.faded || b.mapped ? ' stroke-dasharray="4 3"' : ''}/>` +
     `<text x="${cx}" y="${cy - 4}" text-anchor="middle" font-size="13" font-weight="600" fill="${b.faded ? '#999' : '#263238'}">${esc(b.title)}</text>` +
     `<text x="${cx}" y="${cy + 13}" text-anchor="middle" font-size="10.5" fill="#546e7a"${b.about ? ` data-about="${b.about}"` : ''}>${esc(b.subtitle)}</text>` +
     `</g>`
@@ -76,10 +78,11 @@ export function renderFlowSvg(l: FlowLayout, o: FlowSvgOptions): string {
     .join('');
   const connectors = l.connectors.map((c) => `<path class="connector" d="${c.path}" fill="none" stroke="${FLOW_COLORS.none}" stroke-width="1.5" marker-end="url(#${p}-none)"/>`).join('');
   const caption = o.caption === undefined ? '' : `<text x="10" y="${l.captionY}" font-size="12.5" fill="#263238" class="caption">${esc(o.caption)}</text>`;
-  const height = o.caption === undefined ? l.captionY - 16 : l.height;
+  const lines = (o.lines ?? []).map((id, i) => `<text x="10" y="${l.captionY + i * 18}" font-size="12.5" fill="#263238" class="flow-line" data-line="${id}"></text>`).join('');
+  const height = o.lines?.length ? l.captionY + (o.lines.length - 1) * 18 + 8 : o.caption === undefined ? l.captionY - 16 : l.height;
   return (
     `<svg class="${o.className ?? 'flow'}" data-mode="${l.mode}" viewBox="0 0 ${l.width} ${height}" width="100%" role="img" aria-label="${esc(o.ariaLabel ?? `data flow of ${l.mode}`)}" font-family="system-ui, sans-serif">` +
-    `<defs>${markers}</defs>${connectors}${l.arrows.map((a) => arrowSvg(a, p, o.values)).join('')}${l.boxes.map(boxSvg).join('')}${caption}</svg>`
+    `<defs>${markers}</defs>${connectors}${l.arrows.map((a) => arrowSvg(a, p, o.values)).join('')}${l.boxes.map(boxSvg).join('')}${caption}${lines}</svg>`
   );
 }
 
@@ -97,6 +100,9 @@ export function flowLegend(): string {
     `</p>`
   );
 }
+
+/** The lines under a dashboard diagram: the syscalls that made the mode switches, and the CPU copies' summary. */
+export const FLOW_LINES = ['syscalls', 'summary'];
 
 /** The dashboard's diagrams: per mode, a template and the arrows it binds; the run facts the subtitles say; the legend. */
 export function flowDocument() {
@@ -120,7 +126,7 @@ function buildDocument() {
       MODE_NAMES.map((m, i) => [
         m,
         {
-          svg: renderFlowSvg(layouts[m], { id: `flow${i}`, className: 'flow-svg', ariaLabel: `where the bytes went in ${m}: the measured flow diagram` }),
+          svg: renderFlowSvg(layouts[m], { id: `flow${i}`, className: 'flow-svg', ariaLabel: `where the bytes went in ${m}: the measured flow diagram`, lines: FLOW_LINES }),
           arrows: layouts[m].arrows.flatMap((a) => (a.measure ? [{ id: a.id, role: a.measure.role, counter: a.measure.counter, kind: a.kind, label: a.label, detail: a.detail }] : [])),
         },
       ]),
@@ -128,6 +134,9 @@ function buildDocument() {
     /** The Watch view's diagram: every arrow a sender can use; the counters decide which are drawn. */
     watch: watchDiagram(),
     subtitles: { cache: CACHE_SUBTITLES, sink: SINK_SUBTITLES },
+    /** The transmit arrow's label and detail per path (the templates know no path), and what "DMA gather" means on each. */
+    transmit: TRANSMIT,
+    gatherNote: GATHER_NOTE,
     legend: flowLegend(),
   };
 }

@@ -42,6 +42,8 @@ export interface FlowBox {
   about?: 'cache' | 'device' | 'sink';
   /** Drawn dashed and pale: the textbook's path has it, this mode skips it. */
   faded: boolean;
+  /** Drawn dashed, as the mapping arrow: a mapping of the page cache, not a buffer anything was copied into (mmap-write). */
+  mapped?: boolean;
   x: number;
   y: number;
   width: number;
@@ -107,6 +109,40 @@ const PATH_GATHERS: Record<PathName, boolean> = { loopback: true, veth: true, 'v
 export const CACHE_SUBTITLES: Record<CacheName, string> = { warm: 'warm: cached', cold: 'cold: dropped first' };
 export const SINK_SUBTITLES: Record<SinkName, string> = { read: 'recv() into a buffer', discard: 'recv(MSG_TRUNC)' };
 
+/**
+ * What the transmit arrow is on a path: the lab's paths are virtual devices (lo, veth) that pass
+ * the packet on in memory; no DMA happens there. "DMA" is for the disk read and for a real NIC,
+ * which reads the packet by DMA (gathering fragments when it does scatter-gather).
+ */
+export const TRANSMIT: Record<PathName | 'unknown', { label: string; detail: string }> = {
+  loopback: {
+    label: 'to lo, in memory',
+    detail: 'handed to the device: lo, a virtual device, passes the packet on in memory (no DMA). A real NIC would read it by DMA',
+  },
+  veth: {
+    label: 'to veth, in memory',
+    detail: 'handed to the device: veth, a virtual device, passes the packet on in memory (no DMA). Scatter-gather is on: it takes packets as page fragments, as a NIC that can "DMA gather" would',
+  },
+  'veth-nosg': {
+    label: 'to veth, in memory',
+    detail: 'handed to the device: veth, a virtual device, passes the packet on in memory (no DMA). Scatter-gather is off: it takes only linear packets, as a NIC that cannot gather, so the kernel copies them linear first',
+  },
+  unknown: {
+    label: 'to device',
+    detail: 'the device transmits the payload (a real NIC reads it by DMA, gathering fragments when it can; lo and veth pass it on in memory)',
+  },
+};
+
+/**
+ * What the diagram's "DMA gather" means on a path: a device that can or cannot gather, shown on a
+ * virtual device, not on a NIC.
+ */
+export const GATHER_NOTE: Record<PathName, string> = {
+  loopback: 'lo is a virtual device, not a NIC: its transmit is a handoff in memory, no DMA. It can gather (takes page fragments), so sendfile\'s pages go by reference, as with the articles\' "DMA gather"; the DMA itself happens only on a real NIC.',
+  veth: 'veth is a virtual device, not a NIC: its transmit is a handoff in memory, no DMA. Scatter-gather is on: it stands for a device that can gather (the articles\' "sendfile + DMA gather"); the DMA itself happens only on a real NIC.',
+  'veth-nosg': 'veth with scatter-gather off is a virtual device, not a NIC: its transmit is a handoff in memory, no DMA. It stands for a device that cannot gather: the kernel copies every packet linear first (the "CPU copy (linearize)" arrow), which a real NIC without scatter-gather would need too.',
+};
+
 /** The device box's subtitle: the device and its scatter-gather, or the path's name. */
 export const deviceSubtitle = (path?: string, device?: { name: string; scatterGather: boolean } | null) =>
   device ? `${device.name}, SG ${device.scatterGather ? 'on' : 'off'}` : path ?? "the path's device";
@@ -157,7 +193,8 @@ export function flowLayout(ctx: FlowContext): FlowLayout {
     specs.push({ id: 'user-to-socket', from: 'user', to: 'socket', measure: measure('sender', 'copy_user_to_socket_bytes'), label: 'CPU copy', detail: 'CPU copy: user buffer (or mapping) -> socket buffer (write()/send())', slot: info.pinsUserPages ? 2 : 0 });
   if (info.passesPages)
     specs.push({ id: 'splice-ref', from: 'pagecache', to: 'socket', measure: measure('sender', 'splice_ref_bytes'), label: 'pages by reference', detail: 'by reference: page-cache pages handed to the socket (sendfile, splice)', slot: 0, arc: true });
-  specs.push({ id: 'dev-xmit', from: 'socket', to: 'device', measure: measure('sender', 'dev_xmit_bytes'), label: 'to device', detail: 'the device transmits the payload (a real NIC reads it by DMA, gathering fragments when it can; lo and veth pass it on in memory)', slot: 0 });
+  const xmit = watch ? TRANSMIT.unknown : TRANSMIT[ctx.path ?? 'unknown'];
+  specs.push({ id: 'dev-xmit', from: 'socket', to: 'device', measure: measure('sender', 'dev_xmit_bytes'), label: xmit.label, detail: `${xmit.detail}; it includes what TCP retransmitted`, slot: 0 });
   if (gathers !== true)
     specs.push({ id: 'linearize', from: 'socket', to: 'device', measure: measure('sender', 'copy_linearize_bytes'), label: 'CPU copy (linearize)', detail: 'CPU copy: payload copied into linear packets for a device without scatter-gather', slot: 1 });
   if (!watch)
@@ -186,7 +223,10 @@ export function flowLayout(ctx: FlowContext): FlowLayout {
     }
     const x1 = bx(COLUMN[s.from]) + BOX_W + 2;
     const x2 = bx(COLUMN[s.to]) - 2;
-    return { ...s, kind: k, path: `M${x1},${Y} L${x2},${Y}`, dashed: dashed ?? k === 'ref', labelAt: { x: (x1 + x2) / 2, y: top - 8 - slot * SLOT } };
+    // The transmit's labels sit a little right of their hop: its amount may say retransmits too, and the arc of pages
+    // by reference lands on the socket box's centre.
+    const shift = s.from === 'socket' && s.to === 'device' ? 20 : 0;
+    return { ...s, kind: k, path: `M${x1},${Y} L${x2},${Y}`, dashed: dashed ?? k === 'ref', labelAt: { x: (x1 + x2) / 2 + shift, y: top - 8 - slot * SLOT } };
   });
 
   const boxes: FlowBox[] = [
@@ -194,9 +234,11 @@ export function flowLayout(ctx: FlowContext): FlowLayout {
     { id: 'pagecache', title: 'page cache', subtitle: ctx.cache ? CACHE_SUBTITLES[ctx.cache] : 'kernel memory', about: 'cache' as const, faded: false },
     {
       id: 'user',
+      // mmap-write: no buffer is filled, the mapping is the page cache's own pages (drawn dashed, as by reference)
       title: info.mapsFile ? 'user mapping' : 'user buffer',
-      subtitle: watch ? "the program's buffers" : info.mapsFile ? 'mmap() of the file' : copiesIn ? (info.native ? 'read() into it' : 'a Node Buffer') : 'not used',
+      subtitle: watch ? "the program's buffers" : info.mapsFile ? 'page cache, mapped' : copiesIn ? (info.native ? 'read() into it' : 'a Node Buffer') : 'not used',
       faded: !user,
+      mapped: info.mapsFile,
     },
     { id: 'socket', title: 'socket buffer', subtitle: watch ? 'its TCP sockets' : 'sender TCP', faded: false },
     { id: 'device', title: 'device', subtitle: watch ? 'any device' : deviceSubtitle(ctx.path, ctx.device), about: 'device' as const, faded: false },
