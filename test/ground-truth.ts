@@ -22,6 +22,14 @@ export function expectGroundTruth(r: RunResult, opts: { coldFile?: boolean } = {
   const k = r.probes!.sink!.counters;
   /** Payload sent again; a retransmission is transmitted (and linearized) once more. */
   const again = s.retransmit_bytes!;
+  /**
+   * Transmit events the kernel skipped (a program that would nest in itself on one CPU:
+   * a softirq transmit while the same program runs), which the result reports: each
+   * hides one packet of at most 64 KiB. The message names them when a check fails.
+   */
+  const missed = r.probes!.missedEvents ?? 0;
+  const slack = missed * 65536;
+  const tx = `transmit ${s.dev_xmit_bytes}, linearized ${s.copy_linearize_bytes}, retransmitted ${again}, missed events ${missed}, file ${size}`;
   expect(r.probes!.status).toBe('ok');
   if (r.mode !== 'node-stream') expectEngineSyscallsMatch(r);
 
@@ -54,16 +62,16 @@ export function expectGroundTruth(r: RunResult, opts: { coldFile?: boolean } = {
   }
   // The "no DMA gather" copy: every payload byte linearized once, plus any retransmission.
   if (r.path === 'veth-nosg') {
-    expect(s.copy_linearize_bytes).toBeGreaterThanOrEqual(size);
-    expect(s.copy_linearize_bytes).toBeLessThanOrEqual(size + again);
+    expect(s.copy_linearize_bytes, tx).toBeGreaterThanOrEqual(size - slack);
+    expect(s.copy_linearize_bytes, tx).toBeLessThanOrEqual(size + again);
   } else {
     expect(s.copy_linearize_bytes).toBe(0);
   }
   if (r.mode === 'sendfile' || r.mode === 'splice' || r.mode === 'sendfile-nogather')
     expect(r.probes!.sender!.derived.cpu_copy_bytes).toBe(s.copy_linearize_bytes);
   // DMA side: the device sent every payload byte (again for retransmissions).
-  expect(s.dev_xmit_bytes).toBeGreaterThanOrEqual(size);
-  expect(s.dev_xmit_bytes).toBeLessThanOrEqual(size + again);
+  expect(s.dev_xmit_bytes, tx).toBeGreaterThanOrEqual(size - slack);
+  expect(s.dev_xmit_bytes, tx).toBeLessThanOrEqual(size + again);
   if (!opts.coldFile) expect(s.block_read_bytes).toBe(0);
   // The sink's one receive copy, and nothing of the sender's.
   expect(k.copy_socket_to_user_bytes).toBe(r.sink === 'read' ? size : 0);
