@@ -1,6 +1,6 @@
 // zcl compare: every mode once on a path, side by side.
 import { Option, type Command } from 'commander';
-import { MODE_NAMES, MODES, modeInfo, PATH_NAMES } from '../../scenarios/catalog.js';
+import { APP_MODE_NAMES, LAB_MODE_NAMES, MODE_NAMES, MODES, modeInfo, PATH_NAMES } from '../../scenarios/catalog.js';
 import { probeSetup } from '../probes/select.js';
 import { CancelledError } from '../core/errors.js';
 import type { RunResult } from '../run/result.js';
@@ -19,11 +19,12 @@ export function registerCompare(program: Command): void {
     .option('--chunk <size>', 'bytes per syscall (app modes: their program\'s own)', '128KiB')
     .addOption(new Option('--duration <time>', 'each lab mode sends the file pass after pass for this long (app modes: one pass): e.g. 10s (default: 0, one pass)'))
     .addOption(new Option('--rate <rate>', 'cap each lab mode at this many bytes per second (app modes: unpaced): e.g. 50MiB/s (default: 0, unlimited)'))
-    .option('--modes <list>', `comma-separated modes (default: all: ${MODE_NAMES.join(', ')})`)
+    .option('--modes <list>', `comma-separated modes, or \`lab\` (the lab's own sender: ${LAB_MODE_NAMES.join(', ')}) or \`apps\` (the real programs: ${APP_MODE_NAMES.join(', ')}) (default: all)`)
     .addOption(engineOption())
     .option('--json', 'print the RunResults as JSON')
     .action(async (o: Record<string, string>) => {
-      const modes = o.modes ? o.modes.split(',').map((m) => m.trim()) : MODE_NAMES;
+      const groups: Record<string, readonly string[]> = { lab: LAB_MODE_NAMES, apps: APP_MODE_NAMES };
+      const modes = o.modes ? o.modes.split(',').flatMap((m) => groups[m.trim()] ?? [m.trim()]) : MODE_NAMES;
       const specs: RunSpec[] = withOptionNames(() =>
         modes.map((mode) =>
           parseRunSpec(
