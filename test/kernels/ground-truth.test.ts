@@ -53,7 +53,7 @@ describe.each([
         doctor: [...zcl, 'doctor', '--json'],
         // The lab's own modes: the app modes' programs (a JDK, nginx) are not in the guest.
         loopback: compare('loopback', 'lab'),
-        nosg: compare('veth-nosg', 'read-write,mmap-write,sendfile-nogather,splice,msg-zerocopy'),
+        nosg: compare('veth-nosg', 'lab'),
         veth: compare('veth', 'sendfile,splice'),
         // The kprobe fallback, where fentry cannot attach: forced here.
         kprobe: ['env', 'ZCL_PROBES_SEND=kprobe', ...compare('loopback', 'read-write,sendfile,msg-zerocopy')],
