@@ -57,7 +57,7 @@ static int recv_main(void) {
   struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
   socklen_t al = sizeof a;
   if (bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &al)) return 1;
-  printf("port %d\n", ntohs(a.sin_port)); fflush(stdout);
+  printf("port %d\\n", ntohs(a.sin_port)); fflush(stdout);
   int c = accept(l, 0, 0);
   static char buf[1 << 20];
   while (read(c, buf, sizeof buf) > 0) {}
@@ -71,7 +71,7 @@ static int send_main(char **argv) {
   struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[3])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
   if (connect(s, (struct sockaddr *)&a, sizeof a)) return 1;
   char line[8]; static char buf[65536];
-  printf("ready\n"); fflush(stdout);
+  printf("ready\\n"); fflush(stdout);
   if (!fgets(line, sizeof line, stdin)) return 1;
   double t0 = now();
   for (int r = 0; r < reps; r++) {
@@ -84,7 +84,7 @@ static int send_main(char **argv) {
   }
   double t = now() - t0;
   close(s);
-  printf("%.2f\n", (double)st.st_size * reps / t / 1048576);
+  printf("%.2f\\n", (double)st.st_size * reps / t / 1048576);
   return 0;
 }
 int main(int argc, char **argv) {
