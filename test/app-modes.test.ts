@@ -135,9 +135,12 @@ async function groundTruth(mode: ModeName, path: PathName, probes: ProbeEngine) 
   expect(c.dev_xmit_bytes).toBeLessThanOrEqual(sent + c.retransmit_bytes!);
   if (path === 'veth-nosg') expect(c.copy_linearize_bytes).toBe(c.dev_xmit_bytes);
   else expect(c.copy_linearize_bytes).toBe(0);
-  // CPU copies per byte: the textbook's, plus one over a device that cannot gather.
+  // CPU copies per byte: the textbook's, plus one over a device that cannot gather. There the
+  // retransmitted packets are linearized again (copy_linearize_bytes = dev_xmit_bytes, checked
+  // above): under load, over veth, that was 6% of a small file once, so they are taken out here.
   const want = (ZERO_COPY.has(mode) ? 0 : 2) + (path === 'veth-nosg' ? 1 : 0);
-  expect(Math.abs(s.derived.cpu_copies_per_byte! - want)).toBeLessThan(0.05);
+  const again = path === 'veth-nosg' ? c.retransmit_bytes! : 0;
+  expect(Math.abs((s.derived.cpu_copy_bytes! - again) / SIZE - want)).toBeLessThan(0.05);
   expect(r.textbook!.expected.cpuCopies).toBe(ZERO_COPY.has(mode) ? 0 : 2);
   // The sink (the client) received the header and the body.
   expect(r.probes!.sink!.counters.copy_socket_to_user_bytes).toBeGreaterThanOrEqual(sent);
