@@ -1,6 +1,7 @@
 // zcl report: runs a scenario matrix file and writes its report (Markdown,
 // self-contained HTML, JSON, CSV) into a directory, with a progress bar.
 import { existsSync } from 'node:fs';
+import { release as osRelease } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -15,6 +16,13 @@ import { InputError, type RunSpec } from '../schema/run-spec.js';
 import { formatSize } from '../schema/units.js';
 import { abortOnSigint } from './progress.js';
 import { privilegeProblemsOf } from '../core/machine.js';
+import { diffReports, loadResults } from '../report/diff.js';
+import { kernelTable, textTable, writeKernelTable } from '../report/write-diff.js';
+import { REPORT_FILES } from '../report/write.js';
+import { kernelNames, runMatrixInKernel } from '../session/kernel-report.js';
+
+/** --kernel's name for this machine's own kernel (the matrix runs here, as without --kernel). */
+const HOST = 'host';
 
 export function registerReport(program: Command): void {
   program
@@ -26,6 +34,8 @@ export function registerReport(program: Command): void {
     .option('--fresh', 'start over even if --out has the runs of an earlier report (they are kept aside as runs.jsonl.<time>.old)')
     .option('--no-probes', 'do not load the eBPF probes (throughput and CPU only; the seeds\' table stays unmeasured)')
     .option('--dry-run', 'check the matrix and list its cells and runs; run nothing')
+    .option('--kernel <names>', `run the matrix on each of these kernels, comma-separated: ${HOST} (this machine) or a Debian kernel booted under qemu (${kernelNamesText()}); one report per kernel in <out>/<name>/ and a kernel-by-kernel table`)
+    .option('--vm-timeout <seconds>', 'with --kernel: bound of each VM (boot, runs, copying back); default 180 s plus 60 s a run', (v) => Number(v))
     .addHelpText(
       'after',
       `
@@ -41,11 +51,20 @@ done; --resume continues. A failed cell is recorded with its error and the other
 Examples:
   zcl report scenarios/seed-comparison.json --out reports/seed-comparison/
   zcl report scenarios/chunk-sweep.json --dry-run
+  zcl report scenarios/test-small.json --kernel host,debian-6.1-cloud --out reports/kernels/
+
+--kernel: each Debian kernel (names as scripts/kernel-vm/fetch-kernel.sh knows them: ${kernelNamesText()}, or an
+exact linux-image-...-amd64 package) is fetched with apt (cached), an initramfs with this project is built (cached
+parts), the kernel boots under qemu (KVM when usable, else TCG: slow, minutes for a few runs), the guest runs
+\`zcl report\` on the same matrix, and its results.json comes back on the serial console; the report of each kernel
+is written in <out>/<name>/, then kernels.md and kernels.html in <out> set the kernels side by side (each against
+the first; \`zcl diff\` compares any two). Ctrl-C kills qemu and stops there (exit 130).
 `,
     )
-    .action(async (file: string, o: { out?: string; resume?: boolean; fresh?: boolean; probes: boolean; dryRun?: boolean }) => {
+    .action(async (file: string, o: { out?: string; resume?: boolean; fresh?: boolean; probes: boolean; dryRun?: boolean; kernel?: string; vmTimeout?: number }) => {
       const matrix = loadMatrixFile(file);
       const outDir = resolve(o.out ?? join(labDir('reports'), matrix.name));
+      if (o.kernel !== undefined) return reportOnKernels(file, matrix, outDir, o as typeof o & { kernel: string });
       const labels = cellLabels(matrix.cells);
       const problems = privilegeProblemsOf(matrix.cells.map((c) => ({ label: labels.get(c.id)!, spec: c.spec })));
       if (problems.length) throw new InputError(problems.map((message) => ({ field: 'cell', message })), file);
@@ -97,6 +116,114 @@ Examples:
       if (outcome.status === 'interrupted') process.exit(130);
       if (outcome.status === 'failed') process.exit(1);
     });
+}
+
+function kernelNamesText(): string {
+  try {
+    return kernelNames().join(', ');
+  } catch {
+    return 'see scripts/kernel-vm/fetch-kernel.sh --help';
+  }
+}
+
+/** --kernel's names, checked: host, a fetch-kernel.sh name, or an exact linux-image package. */
+export function parseKernels(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const allowed = [HOST, ...kernelNames()];
+  const issues = names
+    .filter((n) => !allowed.includes(n) && !/^linux-image-[A-Za-z0-9.+~-]+-amd64$/.test(n))
+    .map((n) => ({ field: '--kernel', message: `'${n}' is not a kernel the VM harness knows; allowed: ${allowed.join(', ')}, or an exact linux-image-...-amd64 package` }));
+  if (!names.length) issues.push({ field: '--kernel', message: `names no kernel; allowed: ${allowed.join(', ')}` });
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length) issues.push({ field: '--kernel', message: `names ${twice.join(', ')} twice` });
+  if (issues.length) throw new InputError(issues, 'options');
+  return names;
+}
+
+/** `zcl report --kernel`: the matrix on each kernel, a report each in <out>/<name>/, then the kernel-by-kernel table. */
+async function reportOnKernels(
+  file: string,
+  matrix: Matrix,
+  outDir: string,
+  o: { kernel: string; resume?: boolean; fresh?: boolean; probes: boolean; dryRun?: boolean; vmTimeout?: number },
+): Promise<void> {
+  const kernels = parseKernels(o.kernel);
+  if (o.resume) throw new InputError([{ field: '--resume', message: 'not with --kernel: each kernel\'s runs are made afresh (a VM keeps nothing); use --fresh to redo a directory' }], 'options');
+  if (o.vmTimeout !== undefined && !(Number.isFinite(o.vmTimeout) && o.vmTimeout > 0))
+    throw new InputError([{ field: '--vm-timeout', message: 'must be a number of seconds above 0, e.g. 900' }], 'options');
+  const labels = cellLabels(matrix.cells);
+  if (kernels.includes(HOST)) {
+    const problems = privilegeProblemsOf(matrix.cells.map((c) => ({ label: labels.get(c.id)!, spec: c.spec })));
+    if (problems.length) throw new InputError(problems.map((message) => ({ field: 'cell', message })), file);
+  }
+  const dirs = kernels.map((k) => join(outDir, k));
+  const taken = dirs.filter((d) => existsSync(join(d, RUNS_FILE)) || existsSync(join(d, REPORT_FILES.json)));
+  if (taken.length && !o.fresh && !o.dryRun)
+    throw new InputError([{ field: '--out', message: `${taken.join(', ')} already ${taken.length === 1 ? 'has a report' : 'have reports'}; add --fresh to run again over ${taken.length === 1 ? 'it' : 'them'}, or give another --out` }], 'options');
+  const runs = plannedRuns(matrix);
+  const vmTimeoutMs = (o.vmTimeout ?? 180 + 60 * runs) * 1000;
+  const plan = `${matrix.name}: ${matrix.cells.length} cell${matrix.cells.length === 1 ? '' : 's'}, ${runs} runs (warmup included) on each of ${kernels.join(', ')}`;
+  if (o.dryRun) {
+    process.stdout.write(`${plan}\n${listCells(matrix, labels)}\nreports would go to ${kernels.map((k) => displayPath(join(outDir, k))).join(', ')}\n`);
+    return;
+  }
+  process.stderr.write(`${plan} -> ${displayPath(outDir)}\n`);
+  const ac = abortOnSigint();
+  const done: { name: string; dir: string; status: string }[] = [];
+  const say = (k: string, what: string) => process.stderr.write(`zcl: [${k}] ${what}\n`);
+  let failed = false;
+  for (const [i, k] of kernels.entries()) {
+    if (ac.signal.aborted) break;
+    const dir = dirs[i];
+    if (k === HOST) {
+      say(k, `running ${matrix.cells.length} cell${matrix.cells.length === 1 ? '' : 's'} on this machine (kernel ${osRelease()})`);
+      const display = progressDisplay();
+      const probes = (spec: RunSpec) => probeSetup(o.probes !== false, spec.engine);
+      let outcome;
+      try {
+        outcome = await runMatrix(matrix, { outDir: dir, resume: false, signal: ac.signal, probes, onProgress: display.update });
+      } finally {
+        display.stop();
+      }
+      say(k, `${outcome.status}: ${displayPath(outcome.files.markdown)}`);
+      if (outcome.status === 'failed') failed = true;
+      if (outcome.status === 'interrupted') break;
+      done.push({ name: k, dir, status: outcome.status });
+      continue;
+    }
+    try {
+      const r = await runMatrixInKernel(matrix, {
+        kernel: k,
+        outDir: dir,
+        probes: o.probes !== false,
+        signal: ac.signal,
+        timeoutMs: vmTimeoutMs,
+        onPhase: (what) => say(k, what),
+        onLog: (line) => process.stderr.write(`  [${k}] ${line}\n`),
+      });
+      say(k, `${r.status} on ${r.release} in ${r.seconds.toFixed(0)} s (booted in ${r.run.bootSeconds.toFixed(1)} s, ${r.run.accel}): ${displayPath(r.files.markdown)}`);
+      if (r.status === 'failed' || r.guestExit === 1) failed = true;
+      done.push({ name: k, dir, status: r.status });
+    } catch (e) {
+      if ((e as { cancelled?: boolean }).cancelled || ac.signal.aborted) break;
+      say(k, `failed: ${(e as Error).message}`);
+      failed = true;
+    }
+  }
+  if (ac.signal.aborted) {
+    process.stderr.write(`zcl: interrupted; qemu stopped; the reports done: ${done.map((d) => displayPath(d.dir)).join(', ') || 'none'}\n`);
+    process.exit(130);
+  }
+  if (done.length) {
+    const loaded = done.map((d) => loadResults(d.dir));
+    const self = diffReports(loaded[0], loaded[0]);
+    const diffs = loaded.slice(1).map((l) => diffReports(loaded[0], l));
+    const names = done.map((d) => d.name);
+    const files = writeKernelTable(outDir, names, self, diffs);
+    process.stdout.write(`${textTable(kernelTable(names, self, diffs))}\n\nkernel by kernel: ${displayPath(files.markdown)}\n                  ${displayPath(files.html)}\n`);
+    for (const d of done) process.stdout.write(`report (${d.name}): ${displayPath(join(d.dir, REPORT_FILES.markdown))}\n`);
+  }
+  if (failed || done.length < kernels.length) process.exit(1);
 }
 
 function displayPath(p: string): string {

@@ -4,6 +4,7 @@ import { CancelledError, exitCodeOf } from '../core/errors.js';
 import { registerRun } from './cmd-run.js';
 import { registerCompare } from './cmd-compare.js';
 import { registerReport } from './cmd-report.js';
+import { registerDiff } from './cmd-diff.js';
 import { registerDoctor } from './cmd-doctor.js';
 import { registerServe } from './cmd-serve.js';
 import { registerClean } from './cmd-clean.js';
@@ -30,6 +31,7 @@ Everything needs root (eBPF, network namespaces). Start with: zcl doctor; zcl ru
 registerRun(program);
 registerCompare(program);
 registerReport(program);
+registerDiff(program);
 registerDoctor(program);
 registerServe(program);
 registerClean(program);

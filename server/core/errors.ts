@@ -25,6 +25,7 @@ export const ERRORS = {
   ZCL_DATA_DIR: { status: 507, exit: 1, what: 'not enough disk for the data file, or a bad ZCL_DATA_MAX' },
   ZCL_LOCK_TIMEOUT: { status: 503, exit: 1, what: 'another process held the data file too long' },
   ZCL_PROBES: { status: 500, exit: 1, what: 'the probe engine failed' },
+  ZCL_KERNEL_VM: { status: 500, exit: 1, what: 'a kernel VM (zcl report --kernel) could not be prepared, booted or finish its command' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

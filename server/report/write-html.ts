@@ -31,7 +31,7 @@ export function chartJsSource(): string {
   return chartLib;
 }
 
-function htmlTable(t: Table, cls = ''): string {
+export function htmlTable(t: Table, cls = ''): string {
   const head = `<tr>${t.headers.map((h, i) => `<th${t.numeric[i] ? ' class="num"' : ''}>${esc(h)}</th>`).join('')}</tr>`;
   const rows = t.rows
     .map((r, ri) => {
@@ -55,7 +55,7 @@ function chartBlock(c: ChartSpec): string {
   );
 }
 
-const CSS = `
+export const CSS = `
 :root { color-scheme: light; --fg: #1d2733; --muted: #5b6b7a; --line: #d5dde5; --bg-alt: #f5f8fb; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; color: var(--fg); background: #fff; }
