@@ -249,7 +249,7 @@ export function diffReports(A: LoadedReport, B: LoadedReport, opts: { ignore?: s
   const pairs = common.map((k) => [ia.get(k)!, ib.get(k)!] as const);
   const varying = fields.filter((f) => new Set(pairs.map(([a]) => JSON.stringify(specOf(a)[f]))).size > 1);
   const labelOf = (a: CellEntry, b: CellEntry) => {
-    const parts = (varying.length ? varying : ['mode']).map((f) => fieldValue(f, specOf(a)[f]));
+    const parts = (varying.length ? varying : ignore.includes('mode') ? [] : ['mode']).map((f) => fieldValue(f, specOf(a)[f]));
     for (const f of ignore)
       if (JSON.stringify(specOf(a)[f]) !== JSON.stringify(specOf(b)[f])) parts.push(`${fieldValue(f, specOf(a)[f])} → ${fieldValue(f, specOf(b)[f])}`);
     return parts.join(' · ');
