@@ -239,4 +239,80 @@ print('sent', n); sys.exit(3)
     first.p.kill('SIGKILL');
     second.p.kill('SIGKILL');
   }, 90_000);
+  it('(g) --listen: GET /metrics while watching a started command; the scrape\'s totals equal the watch\'s JSON totals', async () => {
+    // The command sends the file, prints its pid, then blocks in one syscall until SIGUSR1: its counts stand still.
+    const script = `
+import os, signal, socket, sys
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(1)
+c = socket.create_connection(l.getsockname()); s, _ = l.accept()
+f = os.open(sys.argv[1], os.O_RDONLY); n = 0
+while True:
+    b = os.read(f, 65536)
+    if not b: break
+    c.sendall(b)
+    while n < os.lseek(f, 0, os.SEEK_CUR): n += len(s.recv(1 << 20))
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
+print('pid', os.getpid(), flush=True)
+signal.sigwait([signal.SIGUSR1])
+`;
+    const w = zcl(['--listen', '127.0.0.1:0', '--json', '--interval', '0.2', '--', '/usr/bin/python3', '-c', script, file]);
+    const url = (await w.line(/^zcl watch: Prometheus metrics at /)).split(' at ')[1].split(' ')[0];
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const pid = Number((await w.line(/^pid \d+$/)).split(' ')[1]);
+    type Totals = { counters: Record<string, number | null>; syscalls: Record<string, number> };
+    const intervals = () => jsonLines(w.out).filter((l) => l.type === 'interval') as { total: Totals }[];
+    const next = async (after: number) => {
+      for (let i = 0; i < 100 && intervals().length <= after; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(intervals().length, 'no interval line came').toBeGreaterThan(after);
+      return intervals()[after].total;
+    };
+    /** Sums of the scrape per family (and its first label when it tells counters apart), over every process. */
+    const scrape = async () => {
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      const sums = new Map<string, number>();
+      for (const line of (await res.text()).split('\n')) {
+        const m = /^(zcl_\w+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+        if (!m) continue;
+        const first = /^(path|kind|syscall)="([^"]*)"/.exec(m[2] ?? '');
+        const key = first ? `${m[1]}{${first[1]}=${first[2]}}` : m[1];
+        sums.set(key, (sums.get(key) ?? 0) + Number(m[3]));
+      }
+      return sums;
+    };
+    // Once two interval lines around a scrape agree, nothing moved meanwhile: the scrape must say the same.
+    let compared = false;
+    for (let attempt = 0; attempt < 20 && !compared; attempt++) {
+      const before = await next(intervals().length);
+      const sums = await scrape();
+      const after = await next(intervals().length);
+      if (JSON.stringify(before) !== JSON.stringify(after)) continue;
+      const c = after.counters;
+      expect(c.copy_user_to_socket_bytes).toBe(SIZE);
+      const expected: Record<string, number> = {
+        'zcl_copied_bytes_total{path=file_to_user}': c.copy_file_to_user_bytes!,
+        'zcl_copied_bytes_total{path=user_to_socket}': c.copy_user_to_socket_bytes!,
+        'zcl_copied_bytes_total{path=socket_to_user}': c.copy_socket_to_user_bytes!,
+        'zcl_by_reference_bytes_total{path=splice}': c.splice_ref_bytes!,
+        'zcl_by_reference_bytes_total{path=zerocopy}': c.zerocopy_bytes!,
+        'zcl_context_switches_total{kind=voluntary}': c.ctx_switches_voluntary!,
+        'zcl_context_switches_total{kind=involuntary}': c.ctx_switches_involuntary!,
+        'zcl_page_faults_total': c.page_faults!,
+        'zcl_device_transmit_bytes_total': c.dev_xmit_bytes!,
+      };
+      for (const [name, n] of Object.entries(after.syscalls)) expected[`zcl_syscalls_total{syscall=${name}}`] = n;
+      const got = Object.fromEntries(Object.keys(expected).map((k) => [k, sums.get(k) ?? null]));
+      expect(got).toEqual(expected);
+      // Every syscall, named or not: the scrape's sum is the watch's syscalls counter.
+      const allSyscalls = [...sums].filter(([k]) => k.startsWith('zcl_syscalls_total{')).reduce((a, [, v]) => a + v, 0);
+      expect(allSyscalls).toBe(c.syscalls);
+      compared = true;
+    }
+    expect(compared, 'the counts never stood still between two interval lines').toBe(true);
+    process.kill(pid, 'SIGUSR1');
+    expect(await w.exited).toBe(0);
+    const summary = jsonLines(w.out).at(-1);
+    expect(summary).toMatchObject({ type: 'summary', reason: 'command-exited', command: { exitCode: 0 } });
+    expect(summary.total.counters.copy_user_to_socket_bytes).toBe(SIZE);
+  }, 90_000);
 });
