@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots a Debian kernel with the project's image, by hand: a shell on the serial
 # console, or one command whose exit code becomes this script's. The tests do the
-# same through test/kernels/vm.ts.
+# same through server/run/kernel-vm.ts (test/kernels/, zcl report --kernel).
 #
 #   scripts/kernel-vm/run.sh debian-6.1-cloud                  a shell; exit it to power off
 #   scripts/kernel-vm/run.sh debian-6.12-cloud -- uname -r     one command, in /opt/zerocopy-lab
