@@ -118,6 +118,28 @@ describe('zcl diff', () => {
     expect(existsSync(join(dir, 'diff.md'))).toBe(false);
   });
 
+  it('zcl report --kernel: bad names and options exit 2 listing the allowed values, starting nothing', () => {
+    const m = join(dir, 'rw.json');
+    const cases: [string[], RegExp][] = [
+      [['--kernel', 'debian-5.10'], /--kernel: 'debian-5\.10' is not a kernel the VM harness knows; allowed: host, debian-6\.1-cloud, debian-6\.1, debian-6\.12-cloud, debian-6\.12, or an exact linux-image-\.\.\.-amd64 package/],
+      [['--kernel', 'host,host'], /--kernel: names host twice/],
+      [['--kernel', ','], /--kernel: names no kernel; allowed: host, /],
+      [['--kernel', 'host', '--resume'], /--resume: not with --kernel/],
+      [['--kernel', 'host', '--vm-timeout', 'soon'], /--vm-timeout: must be a number of seconds above 0/],
+    ];
+    // An --out whose <name>/ holds a report already (here a stand-in results.json) is refused without --fresh.
+    mkdirSync(join(dir, 'taken', 'host'), { recursive: true });
+    writeFileSync(join(dir, 'taken', 'host', 'results.json'), '{}');
+    cases.push([['--kernel', 'host', '--out', join(dir, 'taken')], /--out: .*taken\/host already has a report; add --fresh/]);
+    for (const [args, re] of cases) {
+      const r = zcl(['report', m, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toMatch(re);
+    }
+    const help = zcl(['report', '--help']);
+    expect(help.out.replace(/\s+/g, ' ')).toContain('--kernel <names> run the matrix on each of these kernels, comma-separated: host (this machine) or a Debian kernel booted under qemu (debian-6.1-cloud, debian-6.1, debian-6.12-cloud, debian-6.12)');
+  });
+
   it('the noise rule: exact figures to a tolerance, the others by range and size', () => {
     const s = (median: number, min = median, max = median, n = 3) => ({ median, min, max, n });
     const MiB = 2 ** 20;
