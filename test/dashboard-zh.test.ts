@@ -1,0 +1,138 @@
+// The Chinese dashboard (issue 14, item 9) in Debian's Chromium: switched to
+// 简体中文, a small paced run, every panel opened (Run, the diagram, the charts,
+// Watch, Reports, the recent runs, the seeds' table, the glossary); then the
+// message catalogue is walked against the page: no visible text is, or holds,
+// an English catalogue value whose Chinese differs, and no visible text has
+// three English words in a row outside the names the lab keeps in every
+// language. The choice is remembered (localStorage) and <html lang> is set.
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type LabServer } from '../server/api/server.js';
+import { labHome, ROOT } from '../server/project.js';
+import { MESSAGES, NAMES } from '../server/view/messages.js';
+import { ourNamespaces } from './helpers.js';
+
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+let browser: Browser;
+let server: LabServer;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  server = await startServer({ port: 0, resultsDir: mkdtempSync(join(labHome(), 'results-zh-')), reportsDir: mkdtempSync(join(labHome(), 'reports-zh-')) });
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  expect(ourNamespaces()).toEqual([]);
+});
+
+/** The visible text of the page, node by node (the glossary's English column, code and the language switch left out), and the placeholders. */
+function visibleTexts(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const v = (n.nodeValue ?? '').trim();
+      const p = n.parentElement;
+      // left out: what is data, not the lab's text (processes' command lines), and the glossary, bilingual by design
+      if (!v || !p || p.closest('script, style, code, pre, [lang="en"], #lang-switch, select option:not(:checked), .cmd, .conns, .proc label strong, #glossary-table')) continue;
+      if (!p.getClientRects().length) continue;
+      const style = getComputedStyle(p);
+      if (style.visibility === 'hidden' || style.display === 'none') continue;
+      out.push(v);
+    }
+    for (const e of document.querySelectorAll('input[placeholder]')) {
+      const v = e.getAttribute('placeholder');
+      if (v && (e as HTMLElement).getClientRects().length) out.push(v);
+    }
+    return out;
+  });
+}
+
+/** What in `texts` is English the catalogue translates, or reads as an English phrase. */
+function untranslated(texts: string[]): string[] {
+  const names = [...NAMES].sort((a, b) => b.length - a.length);
+  const english = Object.values(MESSAGES).filter((m) => m.en !== m.zh && /[a-z]{2}/.test(m.en));
+  // Long values (a phrase) must not appear anywhere; short ones (a word) must not be a whole text.
+  const phrases = english.filter((m) => m.en.includes(' ') && m.en.replace(/\{\w+\}/g, '').length >= 12).map((m) => m.en.split(/\{\w+\}/).sort((a, b) => b.length - a.length)[0].trim()).filter((p) => p.length >= 12);
+  const words = new Set(english.map((m) => m.en.trim()));
+  const bad: string[] = [];
+  for (const t of texts) {
+    if (words.has(t)) bad.push(`catalogue value: ${t}`);
+    const p = phrases.find((x) => t.includes(x));
+    if (p) bad.push(`holds "${p}": ${t}`);
+    let rest = t;
+    for (const n of names) rest = rest.split(n).join(' ');
+    rest = rest.replace(/[\w.-]+\.(json|html|md|csv)\b/g, ' ').replace(/`[^`]*`/g, ' ');
+    if (/\b[a-zA-Z]{2,}[ ,]+[a-zA-Z]{2,}[ ,]+[a-zA-Z]{2,}\b/.test(rest)) bad.push(`English words: ${t}`);
+  }
+  return [...new Set(bad)];
+}
+
+describe('dashboard in Chinese', () => {
+  it('has no untranslated string in any panel after a run, and remembers the choice', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await ctx.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+    await page.goto(new URL('/?lang=zh', server.url).href);
+    await page.waitForSelector('#f-mode');
+    await page.waitForSelector('#conn.open');
+    expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
+    expect(await page.textContent('#start')).toBe('开始运行');
+    expect(await page.title()).toMatch(/字节在哪里被拷贝/);
+
+    // A small paced run, so the live status, the diagram's lines and the charts are drawn.
+    await page.selectOption('#f-mode', 'read-write');
+    await page.fill('#f-sizeBytes', '2MiB');
+    await page.fill('#f-chunkBytes', '64KiB');
+    await page.fill('#f-duration', '1.5s');
+    await page.fill('#f-rate', '4MiB/s');
+    await page.click('#start');
+    await page.waitForSelector('#run-status[data-state=running]', { timeout: 60_000 });
+    await page.waitForFunction(() => /≈/.test(document.querySelector('#flow-diagram [data-line=syscalls]')?.textContent ?? ''), null, { timeout: 60_000 });
+    const live = untranslated(await visibleTexts(page));
+    await page.waitForSelector('#run-status[data-state=finished]', { timeout: 120_000 });
+    expect.soft(await page.textContent('#run-status')).toMatch(/^已完成：read-write，经 loopback，2 MiB，持续 1\.5 秒，速率 4 MiB\/s/);
+    // Item 2 in Chinese: the mode switches line and the note under the diagram.
+    expect.soft(await page.textContent('#flow-diagram [data-line=syscalls]')).toMatch(/read\(\) × [\d,]+ \+ write\(\) × [\d,]+ = 每块 [\d.]+ 次用户态\/内核态切换/);
+    expect.soft(await page.textContent('#flow-switch-note')).toMatch(/上下文切换.*用户态\/内核态切换.*系统调用次数 × 2.*调度器的上下文切换/);
+    expect.soft(await page.textContent('#flow-diagram [data-arrow=file-to-user] .arrow-name')).toBe('CPU 拷贝');
+    expect.soft(await page.textContent('#seeds-table')).toMatch(/相符|不同/);
+
+    // Open every panel in turn: the Watch view (its process list), the reports, the recent runs, the glossary.
+    await page.click('a[href="#watch-h"]');
+    await page.click('#w-refresh');
+    await page.waitForSelector('#w-procs .proc');
+    await page.click('a[href="#reports-h"]');
+    await page.waitForSelector('#r-scenario option[value="seed-comparison"]', { state: 'attached' });
+    await page.click('a[href="#compare-h"]');
+    await page.click('#compare-table tbody tr[data-run]');
+    await page.click('a[href="#glossary-h"]');
+    expect(await page.$$eval('#glossary-table tbody tr', (rs) => rs.length)).toBeGreaterThanOrEqual(12);
+    expect.soft(await page.textContent('#glossary-table')).toMatch(/零拷贝[\s\S]*zero-copy[\s\S]*DMA 拷贝[\s\S]*用户态\/内核态切换[\s\S]*上下文切换/);
+    await page.click('#sources-summary, .about summary').catch(() => undefined);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-zh.png'), fullPage: true });
+
+    const after = untranslated(await visibleTexts(page));
+    if (live.length || after.length) console.log(JSON.stringify({ live, after }, null, 1));
+    expect({ live, after }).toEqual({ live: [], after: [] });
+
+    // Remembered: the same page without ?lang= is Chinese again; the switch takes it back to English.
+    await page.goto(new URL('/', server.url).href);
+    await page.waitForSelector('#f-mode');
+    expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
+    await Promise.all([page.waitForEvent('load'), page.selectOption('#lang-select', 'en')]);
+    await page.waitForSelector('#f-mode');
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    expect(await page.textContent('#start')).toBe('Start run');
+    expect(problems).toEqual([]);
+    await ctx.close();
+  });
+});
