@@ -11,8 +11,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type LabServer } from '../server/api/server.js';
 import { labHome, ROOT } from '../server/project.js';
-import { MESSAGES, NAMES } from '../server/view/messages.js';
 import { ourNamespaces } from './helpers.js';
+import { untranslated, visibleTexts } from './zh-page.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -30,49 +30,6 @@ afterAll(async () => {
   await server?.close();
   expect(ourNamespaces()).toEqual([]);
 });
-
-/** The visible text of the page, node by node (the glossary's English column, code and the language switch left out), and the placeholders. */
-function visibleTexts(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const out: string[] = [];
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const v = (n.nodeValue ?? '').trim();
-      const p = n.parentElement;
-      // left out: what is data, not the lab's text (processes' command lines), and the glossary, bilingual by design
-      if (!v || !p || p.closest('script, style, code, pre, [lang="en"], #lang-switch, select option:not(:checked), .cmd, .conns, .proc label strong, #glossary-table')) continue;
-      if (!p.getClientRects().length) continue;
-      const style = getComputedStyle(p);
-      if (style.visibility === 'hidden' || style.display === 'none') continue;
-      out.push(v);
-    }
-    for (const e of document.querySelectorAll('input[placeholder]')) {
-      const v = e.getAttribute('placeholder');
-      if (v && (e as HTMLElement).getClientRects().length) out.push(v);
-    }
-    return out;
-  });
-}
-
-/** What in `texts` is English the catalogue translates, or reads as an English phrase. */
-function untranslated(texts: string[]): string[] {
-  const names = [...NAMES].sort((a, b) => b.length - a.length);
-  const english = Object.values(MESSAGES).filter((m) => m.en !== m.zh && /[a-z]{2}/.test(m.en));
-  // Long values (a phrase) must not appear anywhere; short ones (a word) must not be a whole text.
-  const phrases = english.filter((m) => m.en.includes(' ') && m.en.replace(/\{\w+\}/g, '').length >= 12).map((m) => m.en.split(/\{\w+\}/).sort((a, b) => b.length - a.length)[0].trim()).filter((p) => p.length >= 12);
-  const words = new Set(english.map((m) => m.en.trim()));
-  const bad: string[] = [];
-  for (const t of texts) {
-    if (words.has(t)) bad.push(`catalogue value: ${t}`);
-    const p = phrases.find((x) => t.includes(x));
-    if (p) bad.push(`holds "${p}": ${t}`);
-    let rest = t;
-    for (const n of names) rest = rest.split(n).join(' ');
-    rest = rest.replace(/[\w.-]+\.(json|html|md|csv)\b/g, ' ').replace(/`[^`]*`/g, ' ');
-    if (/\b[a-zA-Z]{2,}[ ,]+[a-zA-Z]{2,}[ ,]+[a-zA-Z]{2,}\b/.test(rest)) bad.push(`English words: ${t}`);
-  }
-  return [...new Set(bad)];
-}
 
 describe('dashboard in Chinese', () => {
   it('has no untranslated string in any panel after a run, and remembers the choice', async () => {

@@ -37,6 +37,19 @@ let glossary = [];
 export const t = (key, params) => tr.t(key, params);
 /** English text (the page's or the server's) in the page's language. @param {string} text */
 export const tx = (text) => tr.tx(text);
+/**
+ * An error the server sent, in the page's language: its own words translated, else what its code means
+ * (the registry's, server/core/errors.ts), with the words beside it.
+ * @param {string | undefined} code
+ * @param {string} message
+ */
+export function errorText(code, message) {
+  if (tr.lang === 'en') return message;
+  const own = tr.tx(message);
+  if (own !== message || !code) return own;
+  const what = tr.t(`error.${code}`);
+  return what === `error.${code}` ? message : `${what}（${message}）`;
+}
 /** The page's language. @returns {Lang} */
 export const lang = () => tr.lang;
 

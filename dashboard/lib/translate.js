@@ -13,7 +13,7 @@
 /** @typedef {Record<string, {en: string, zh: string}>} Messages */
 /** @typedef {'en' | 'zh'} Lang */
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'kB', 'MB', 'GB', 's', 'ms', 'min', 'h', 'n/a', 'B/s', 'KiB/s', 'MiB/s', 'GiB/s', 'SG', 'lo', 'veth', 'pid', 'CPU', 'DMA', 'TCP', 'MiB/MiB', 'CPU s/GiB'];
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'kB', 'MB', 'GB', 's', 'ms', 'min', 'h', 'n/a', 'B/s', 'KiB/s', 'MiB/s', 'GiB/s', 'SG', 'lo', 'veth', 'pid', 'CPU', 'DMA', 'TCP', 'MiB/MiB', 'CPU s/GiB', 'UTC'];
 
 /**
  * @param {Messages} messages
@@ -80,7 +80,6 @@ export function makeTranslator(messages, lang, names = []) {
     if (!text || depth > 6) return null;
     const hit = exact.get(text);
     if (hit !== undefined) return hit;
-    if (plain(text)) return text;
     // A list first ("a · b · c"), when each of its items translates.
     if (text.includes(' · ')) {
       const out = text.split(' · ').map((p) => find(p, depth + 1));
@@ -96,13 +95,15 @@ export function makeTranslator(messages, lang, names = []) {
         tp.names.forEach((n, i) => {
           const v = m[i + 1];
           // A placeholder holds a name, a number, a value (one word: kept) or a phrase of its own, which must translate too.
-          const w = v === '' ? '' : find(v, depth + 1) ?? (/^\S+$/.test(v) ? v : null);
+          // ({rawX}: data shown as it is, e.g. an OS's or a CPU's name.)
+          const w = v === '' || n.startsWith('raw') ? v : find(v, depth + 1) ?? (/^\S+$/.test(v) ? v : null);
           if (w === null) ok = false;
           else vals[n] = w;
         });
         if (ok) return tp.zh.replace(/\{([a-zA-Z]\w*)\}/g, (all, n) => vals[n] ?? all);
       }
     }
+    if (plain(text)) return text;
     for (const sep of ['; ', ': ', ', ']) {
       if (!text.includes(sep)) continue;
       const parts = text.split(sep);
@@ -142,7 +143,7 @@ export function translateTree(root, tr) {
   /** @param {Node} n */
   const skip = (n) => {
     const e = n.nodeType === 1 ? /** @type {Element} */ (n) : n.parentElement;
-    return !!e?.closest('script, style, code, pre, [translate="no"]');
+    return !!e?.closest('script, style, noscript, code, pre, [translate="no"]');
   };
   /** @param {Node} n */
   const text = (n) => {

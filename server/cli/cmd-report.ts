@@ -26,6 +26,7 @@ export function registerReport(program: Command): void {
     .option('--fresh', 'start over even if --out has the runs of an earlier report (they are kept aside as runs.jsonl.<time>.old)')
     .option('--no-probes', 'do not load the eBPF probes (throughput and CPU only; the seeds\' table stays unmeasured)')
     .option('--dry-run', 'check the matrix and list its cells and runs; run nothing')
+    .option('--lang <lang>', 'the language report.html opens in: en or zh (简体中文); it holds both, with a switch (report.md is English)', 'en')
     .addHelpText(
       'after',
       `
@@ -43,12 +44,13 @@ Examples:
   zcl report scenarios/chunk-sweep.json --dry-run
 `,
     )
-    .action(async (file: string, o: { out?: string; resume?: boolean; fresh?: boolean; probes: boolean; dryRun?: boolean }) => {
+    .action(async (file: string, o: { out?: string; resume?: boolean; fresh?: boolean; probes: boolean; dryRun?: boolean; lang: string }) => {
       const matrix = loadMatrixFile(file);
       const outDir = resolve(o.out ?? join(labDir('reports'), matrix.name));
       const labels = cellLabels(matrix.cells);
       const problems = privilegeProblemsOf(matrix.cells.map((c) => ({ label: labels.get(c.id)!, spec: c.spec })));
       if (problems.length) throw new InputError(problems.map((message) => ({ field: 'cell', message })), file);
+      if (o.lang !== 'en' && o.lang !== 'zh') throw new InputError([{ field: '--lang', message: `'${o.lang}' is not a language of the report; allowed: en, zh` }], 'options');
       if (o.resume && o.fresh) throw new InputError([{ field: '--resume', message: 'and --fresh contradict each other; give one' }], 'options');
       const earlier = existsSync(join(outDir, RUNS_FILE)) ? readRuns(outDir).length : 0;
       if (earlier && !o.resume && !o.fresh && !o.dryRun)
@@ -76,7 +78,7 @@ Examples:
       const display = progressDisplay();
       let outcome;
       try {
-        outcome = await runMatrix(matrix, { outDir, resume: !!o.resume, signal: ac.signal, probes, onProgress: display.update });
+        outcome = await runMatrix(matrix, { outDir, resume: !!o.resume, signal: ac.signal, probes, onProgress: display.update, lang: o.lang });
       } finally {
         display.stop();
       }

@@ -16,6 +16,7 @@
 // 用户态/内核态切换, 系统调用, 页缓存, 用户缓冲区, 套接字缓冲区 (socket buffer),
 // 分散/聚集 (scatter-gather, DMA gather), 重传.
 import { CACHE_NAMES, CACHES, ENGINE_NAMES, ENGINES, MODE_NAMES, MODES, PATH_NAMES, PATHS, SINK_NAMES, SINKS, type CacheName, type EngineName, type ModeName, type PathName, type SinkName } from '../../scenarios/catalog.js';
+import { ERRORS, type ErrorCode } from '../core/errors.js';
 import { COUNTERS, type CounterName } from '../probes/schema.generated.js';
 import { CACHE_SUBTITLES, GATHER_NOTE, SINK_SUBTITLES, TRANSMIT } from './flow.js';
 
@@ -166,6 +167,27 @@ const COUNTER_ZH: Record<CounterName, { label: string; description: string }> = 
   dev_xmit_bytes: { label: '交给设备', description: 'DMA：本次运行的路径设备为该连接发送的 TCP 载荷' },
 };
 
+/** What each error of the registry means (server/core/errors.ts): the page says it in Chinese when the server's own words have no translation. */
+const ERROR_ZH: Record<ErrorCode, string> = {
+  ZCL_INPUT: '输入有误：下面逐项列出出错的字段和允许的值',
+  ZCL_REQUEST: '请求格式有误（网址、请求头或正文编码）',
+  ZCL_TOO_LARGE: '请求正文超过了上限',
+  ZCL_MEDIA_TYPE: '请求正文不是 JSON',
+  ZCL_NOT_FOUND: '没有这个运行、报告或路由',
+  ZCL_CONFLICT: '当前状态不允许这样做（已经结束，或已经在运行）',
+  ZCL_QUEUE_FULL: '等待的运行太多了',
+  ZCL_BUSY: '运行、报告和观察共用探针和机器：一个要等另一个结束',
+  ZCL_TOO_MANY_WATCHES: '服务器同时观察的进程已达上限：请先停止一个观察',
+  ZCL_CANCELLED: '运行已被取消',
+  ZCL_STALLED: '一次运行停止了进展，已被结束',
+  ZCL_INTEGRITY: '收到的字节与文件不一致',
+  ZCL_CHILD: '发送端或接收端进程失败',
+  ZCL_COMMAND: '一条系统命令（ip、ethtool）失败了',
+  ZCL_DATA_DIR: '磁盘空间不足以放下数据文件，或 ZCL_DATA_MAX 设置有误',
+  ZCL_LOCK_TIMEOUT: '另一个进程占用数据文件太久',
+  ZCL_PROBES: '探针引擎失败',
+};
+
 function derived(): Record<string, Message> {
   const out: Record<string, Message> = {};
   const put = (key: string, en: string | undefined, zh: string | undefined) => {
@@ -190,6 +212,7 @@ function derived(): Record<string, Message> {
     put(`flow.transmit.${k}.detail`, v.detail, z.detail);
   }
   for (const [k, v] of Object.entries(GATHER_NOTE)) put(`flow.gather.${k}`, v, GATHER_ZH[k as keyof typeof GATHER_ZH]);
+  for (const [code, e] of Object.entries(ERRORS) as [ErrorCode, { what: string }][]) put(`error.${code}`, e.what, ERROR_ZH[code]);
   for (const c of COUNTERS) {
     const z = COUNTER_ZH[c.name as CounterName];
     put(`counter.${c.name}.label`, c.label, z.label);
@@ -661,6 +684,202 @@ const UI: Record<string, Message> = {
   'reports.runsOf': { en: '{a} of {b}', zh: '{a} / {b}' },
   'reports.cannotList': { en: 'cannot list the reports: {msg}', zh: '无法列出报告：{msg}' },
 
+
+  // report.html (server/report/write-html.ts, tables.ts, charts.ts, flow-svg.ts, format.ts)
+  'rep.title': { en: '{name} · zerocopy-lab report', zh: '{name} · zerocopy-lab 报告' },
+  'rep.completeTook': { en: 'Complete: {runs} ({shape}), all ok{warm}. The measured runs took {t} in all.', zh: '已完成：{runs}（{shape}），全部正常{warm}。测量的运行共用时 {t}。' },
+  'rep.took': { en: ' The measured runs took {t} in all.', zh: ' 测量的运行共用时 {t}。' },
+  'rep.complete': { en: 'Complete: {runs} ({shape}), all ok{warm}.', zh: '已完成：{runs}（{shape}），全部正常{warm}。' },
+  'rep.incomplete': { en: 'Incomplete: {ok} of {runs} done ({shape}){rest}.', zh: '未完成：{runs}中已完成 {ok} 次（{shape}）{rest}。' },
+  'rep.incompleteInt': { en: 'Incomplete (interrupted): {ok} of {runs} done ({shape}){rest}.', zh: '未完成（被中断）：{runs}中已完成 {ok} 次（{shape}）{rest}。' },
+  'rep.warm': { en: '; {n} warmup run per cell before them, discarded', zh: '；每个单元格之前先做 {n} 次预热运行，结果丢弃' },
+  'rep.warmN': { en: '; {n} warmup runs per cell before them, discarded', zh: '；每个单元格之前先做 {n} 次预热运行，结果丢弃' },
+  'rep.cellsFailed': { en: '; {n} cells failed (see "Failures")', zh: '；{n} 个单元格失败（见“失败”）' },
+  'rep.cellFailed': { en: '; 1 cell failed (see "Failures")', zh: '；1 个单元格失败（见“失败”）' },
+  'rep.nRuns': { en: '{n} runs', zh: '{n} 次运行' },
+  'rep.1run': { en: '1 run', zh: '1 次运行' },
+  'rep.nCells': { en: '{n} cells', zh: '{n} 个单元格' },
+  'rep.1cell': { en: '1 cell', zh: '1 个单元格' },
+  'rep.nReps': { en: '{n} repetitions', zh: '{n} 次重复' },
+  'rep.1rep': { en: '1 repetition', zh: '1 次重复' },
+  'rep.shape': { en: '{a} × {b}', zh: '{a} × {b}' },
+  'rep.retry': { en: 'To retry the failed cells', zh: '重试失败的单元格' },
+  'rep.finish': { en: 'To finish it', zh: '继续完成' },
+  'rep.intro': {
+    en: 'Every figure is the median of the repetitions, with the lowest and highest run in parentheses when they differ. Per byte or per MiB means divided by the bytes the run moved. Measured on Linux {k}; probes: {p}. The raw runs are in',
+    zh: '每个数字都是各次重复的中位数，若最低与最高不同则在括号里给出。“每字节”或“每 MiB”指除以本次运行传送的字节数。测量于 Linux {k}；探针：{p}。原始运行数据在',
+  },
+  'rep.and': { en: 'and', zh: '和' },
+  'rep.beside': { en: 'beside this file.', zh: '里，与本文件放在一起。' },
+  'rep.noscript': { en: 'The charts need JavaScript (it is inline in this file); the tables and diagrams below do not.', zh: '图表需要 JavaScript（已内嵌在本文件中）；下面的表格和数据流图不需要。' },
+  'rep.nav.seeds': { en: "The seeds' table", zh: '文章里的表' },
+  'rep.nav.charts': { en: 'Charts', zh: '图表' },
+  'rep.nav.sweeps': { en: 'Sweeps', zh: '扫描' },
+  'rep.nav.flows': { en: 'Data flow', zh: '数据流' },
+  'rep.nav.cells': { en: 'Results per cell', zh: '各单元格结果' },
+  'rep.nav.bytes': { en: 'Where the bytes went', zh: '字节去了哪里' },
+  'rep.nav.failures': { en: 'Failures', zh: '失败' },
+  'rep.nav.environment': { en: 'Environment', zh: '环境' },
+  'rep.nav.matrix': { en: 'Matrix', zh: '矩阵' },
+  'rep.seeds.h': { en: "The seeds' table, measured", zh: '文章里的表，实测版' },
+  'rep.seeds.p': {
+    en: 'The seed articles count, for each way of sending a file, the CPU copies every byte goes through and the user/kernel mode switches (which they call context switches): read + write 2 CPU copies and 4 switches; sendfile as in Linux 2.1 1 copy and 2 switches; sendfile with DMA gather (Linux 2.4 and later) 0 copies and 2 switches; each with 2 DMA copies. Here the eBPF probes count them on the running kernel: CPU copies are the bytes the kernel copied per byte moved; mode switches are two per syscall the sender made, per chunk.',
+    zh: '文章对发送文件的每种方式，数出每个字节经历的 CPU 拷贝次数和用户态/内核态切换次数（文章称之为上下文切换）：read + write 是 2 次 CPU 拷贝、4 次切换；Linux 2.1 的 sendfile 是 1 次拷贝、2 次切换；带 DMA gather 的 sendfile（Linux 2.4 起）是 0 次拷贝、2 次切换；每种都另有 2 次 DMA 拷贝。这里由 eBPF 探针在运行中的内核上计数：CPU 拷贝是每传送 1 字节内核拷贝的字节数；用户态/内核态切换是发送端每块的系统调用次数 × 2。',
+  },
+  'rep.th.program': { en: 'program', zh: '程序' },
+  'rep.th.copiesSeeds': { en: 'CPU copies per byte: seeds', zh: '每字节 CPU 拷贝：文章' },
+  'rep.th.switchesSeeds': { en: 'mode switches per chunk: seeds', zh: '每块用户态/内核态切换：文章' },
+  'rep.th.dmaDisk': { en: 'DMA per byte: disk → page cache', zh: '每字节 DMA 拷贝：磁盘 → 页缓存' },
+  'rep.th.dmaDevice': { en: 'DMA per byte: socket → device (incl. retransmitted)', zh: '每字节 DMA：套接字 → 设备（含重传）' },
+  'rep.verdictOf': { en: '{v} ({a} of {n} runs)', zh: '{v}（{n} 次运行中 {a} 次）' },
+  'rep.diff.h': { en: 'Where the measurement differs from the seeds, and why', zh: '实测与文章不同之处，及其原因' },
+  'rep.allMatch': { en: 'Every measured cell matches the seeds.', zh: '每个测过的单元格都与文章相符。' },
+  'rep.allMatchTail': { en: 'Every measured cell matches the seeds ({n} cells have no measured run: {why}).', zh: '每个测过的单元格都与文章相符（{n} 个单元格没有测过的运行：{why}）。' },
+  'rep.allMatchTail1': { en: 'Every measured cell matches the seeds (1 cell has no measured run: {why}).', zh: '每个测过的单元格都与文章相符（1 个单元格没有测过的运行：{why}）。' },
+  'rep.seeFailures': { en: 'see "Failures"', zh: '见“失败”' },
+  'rep.nothing': { en: 'Nothing measured yet.', zh: '还没有任何测量。' },
+  'rep.noReason': { en: 'no reason recorded', zh: '没有记录原因' },
+  'rep.mostMatch': { en: 'most runs match; {n} did not (near the tolerance: copies within 0.05 per byte, mode switches within 10%)', zh: '大多数运行相符；{n} 次不符（接近容差：拷贝在每字节 0.05 以内，用户态/内核态切换在 10% 以内）' },
+  'rep.notes': { en: 'Notes:', zh: '说明：' },
+  'rep.note.nogather': {
+    en: 'sendfile over veth-nosg and sendfile-nogather make the same calls over the same path: they measure the same. They differ in what the seeds expect: sendfile-nogather stands for the Linux 2.1 sendfile (1 CPU copy), sendfile for the one with DMA gather (0), which a device without scatter-gather cannot give.',
+    zh: '经 veth-nosg 的 sendfile 与 sendfile-nogather 在同一路径上发出同样的调用：测得的结果也一样。它们的区别在于文章的预期：sendfile-nogather 代表 Linux 2.1 的 sendfile（1 次 CPU 拷贝），sendfile 代表带 DMA gather 的那种（0 次），而没有分散/聚集的设备给不了后者。',
+  },
+  'rep.note.warm': {
+    en: 'The seeds count two DMA copies: disk → page cache, and socket buffer → NIC. Warm-cache cells read nothing from the disk (the file was in the page cache before the run), so their first DMA is 0; run cold-cache cells to see it.',
+    zh: '文章计了两次 DMA 拷贝：磁盘 → 页缓存，以及套接字缓冲区 → 网卡。热缓存的单元格不读磁盘（运行前文件已在页缓存中），所以第一次 DMA 为 0；运行冷缓存的单元格才能看到它。',
+  },
+  'rep.note.warmCold': {
+    en: 'The seeds count two DMA copies: disk → page cache, and socket buffer → NIC. Warm-cache cells read nothing from the disk (the file was in the page cache before the run), so their first DMA is 0.',
+    zh: '文章计了两次 DMA 拷贝：磁盘 → 页缓存，以及套接字缓冲区 → 网卡。热缓存的单元格不读磁盘（运行前文件已在页缓存中），所以第一次 DMA 为 0。',
+  },
+  'rep.note.retx': {
+    en: '"socket → device" includes what TCP retransmitted (the same payload sent again), so it can exceed 1 per byte: {which} retransmitted some, at most {pct}% of the bytes moved (median, {cell}); the copies table shows it per cell ("of which retransmitted").',
+    zh: '“套接字 → 设备”包括 TCP 重传的部分（同样的载荷又发了一遍），所以它可能超过每字节 1：{which}有重传，最多占传送字节的 {pct}%（中位数，{cell}）；拷贝表按单元格列出（“其中重传”）。',
+  },
+  'rep.everyCell': { en: 'every cell', zh: '每个单元格都' },
+  'rep.nOfCells': { en: '{a} of {b} cells', zh: '{b} 个单元格中有 {a} 个' },
+  'rep.note.loopback': { en: 'Over loopback there is no NIC: "socket → device" is the TCP payload handed to lo, which passes it to the receiver in memory.', zh: '经回环时没有网卡：“套接字 → 设备”是交给 lo 的 TCP 载荷，lo 在内存里把它交给接收方。' },
+  'rep.note.unmeasured': { en: '"unmeasured": a counter the verdict needs had no source on this kernel, or the probes did not load (see the environment).', zh: '“未测量”：结论所需的某个计数器在本内核上没有来源，或者探针没有加载（见“环境”）。' },
+  'rep.charts.h': { en: 'Charts', zh: '图表' },
+  'rep.noCharts': { en: 'No run finished yet: nothing to chart.', zh: '还没有完成的运行：没有可画的图。' },
+  'rep.sweeps.h': { en: 'Sweeps', zh: '扫描' },
+  'rep.flows.h': { en: 'Data flow, measured', zh: '数据流，实测' },
+  'rep.flows.p': {
+    en: "The seeds' diagram for each mode in this matrix, with what the probes counted crossing each arrow: bytes per byte moved, the median over the runs of every cell of that mode (all sizes and chunks). The path over the user buffer is the one sendfile and splice take: page-cache pages handed to the socket by reference.",
+    zh: '本矩阵中每个模式的文章示意图，标出探针在每条箭头上计到的量：每传送 1 字节经过的字节数，取该模式所有单元格（所有大小和块大小）各次运行的中位数。越过用户缓冲区的那条路径是 sendfile 和 splice 走的：页缓存的页按引用交给套接字。',
+  },
+  'rep.flow.caption': { en: 'sender CPU copies per byte: {n} (the seeds: {tb}); receiver: {r}; {runs} runs, medians per byte moved', zh: '发送端每字节 CPU 拷贝：{n}（文章：{tb}）；接收方：{r}；{runs} 次运行，每传送 1 字节的中位数' },
+  'rep.flow.caption1': { en: 'sender CPU copies per byte: {n} (the seeds: {tb}); receiver: {r}; 1 run, medians per byte moved', zh: '发送端每字节 CPU 拷贝：{n}（文章：{tb}）；接收方：{r}；1 次运行，每传送 1 字节的中位数' },
+  'rep.flow.captionNoSink': { en: 'sender CPU copies per byte: {n} (the seeds: {tb}); {runs} runs, medians per byte moved', zh: '发送端每字节 CPU 拷贝：{n}（文章：{tb}）；{runs} 次运行，每传送 1 字节的中位数' },
+  'rep.flow.notMeasured': { en: 'not measured', zh: '未测量' },
+  'rep.flow.none': { en: 'no run of this group measured the counters (see the probes status in the environment)', zh: '这一组没有任何运行测到计数器（见“环境”中的探针状态）' },
+  'rep.cells.h': { en: 'Results per cell', zh: '各单元格结果' },
+  'rep.cells.p': { en: "Sender CPU is the sender's transfer thread (node-stream: its whole process), user plus system, per GiB moved. Context switches are the scheduler taking the sender's thread off a CPU.", zh: '发送端 CPU 指发送端的传输线程（node-stream：整个进程）的用户态加内核态时间，按每传送 1 GiB 计。上下文切换指调度器把发送端线程从 CPU 上换下。' },
+  'rep.th.runsOk': { en: 'runs ok', zh: '正常的运行' },
+  'rep.th.tp': { en: 'throughput MiB/s', zh: '吞吐量 MiB/s' },
+  'rep.th.cpu': { en: 'sender CPU s/GiB', zh: '发送端 CPU 秒/GiB' },
+  'rep.th.sinkCpu': { en: 'receiver CPU s/GiB', zh: '接收方 CPU 秒/GiB' },
+  'rep.th.copies': { en: 'CPU copies per byte', zh: '每字节 CPU 拷贝' },
+  'rep.th.syscalls': { en: 'syscalls per chunk', zh: '每块系统调用' },
+  'rep.th.ctx': { en: 'context switches per MiB', zh: '每 MiB 上下文切换（调度器）' },
+  'rep.th.faults': { en: 'page faults per MiB', zh: '每 MiB 缺页' },
+  'rep.nOf': { en: '{a} of {b}', zh: '{a} / {b}' },
+  'rep.bytes.h': { en: 'Where the bytes went, per byte moved', zh: '字节去了哪里，按每传送 1 字节计' },
+  'rep.bytes.p': { en: 'What the probes counted crossing each step, divided by the bytes moved. "By reference" and "pinned" bytes were passed without a copy.', zh: '探针在每一步计到的量，除以传送的字节数。“按引用”和“锁定页”的字节是不经拷贝传递的。' },
+  'rep.th.fileUser': { en: 'page cache → user (CPU)', zh: '页缓存 → 用户（CPU）' },
+  'rep.th.userSocket': { en: 'user → socket (CPU)', zh: '用户 → 套接字（CPU）' },
+  'rep.th.zcCopied': { en: 'copied after all (MSG_ZEROCOPY)', zh: '最终仍被拷贝（MSG_ZEROCOPY）' },
+  'rep.th.linearize': { en: 'linearize (CPU)', zh: '线性化（CPU）' },
+  'rep.th.toDevice': { en: 'to device (incl. retransmitted)', zh: '交给设备（含重传）' },
+  'rep.th.retx': { en: 'of which retransmitted', zh: '其中重传' },
+  'rep.th.recv': { en: 'receiver copy (CPU)', zh: '接收方拷贝（CPU）' },
+  'rep.failures.h': { en: 'Failures', zh: '失败' },
+  'rep.failures.p': { en: "A failed run stops its cell (its remaining runs are skipped); the other cells ran.", zh: '一次运行失败会停止它所在的单元格（其余运行跳过）；其他单元格照常运行。' },
+  'rep.th.cell': { en: 'cell', zh: '单元格' },
+  'rep.th.run': { en: 'run', zh: '运行' },
+  'rep.th.error': { en: 'error', zh: '错误' },
+  'rep.env.h': { en: 'Environment', zh: '环境' },
+  'rep.env.kernel': { en: 'kernel', zh: '内核' },
+  'rep.env.system': { en: 'system', zh: '系统' },
+  'rep.env.probes': { en: 'probes', zh: '探针' },
+  'rep.env.software': { en: 'software', zh: '软件' },
+  'rep.env.when': { en: 'when', zh: '时间' },
+  'rep.env.runs': { en: 'runs from {a} to {b} UTC', zh: '运行时间 {a} 至 {b} UTC' },
+  'rep.env.captured': { en: '{runs}; environment captured {a}, report written {b}', zh: '{runs}；环境采集于 {a}，报告写于 {b}' },
+  'rep.env.sys': { en: '{rawOs}, {arch}, virtualized ({v})', zh: '{rawOs}，{arch}，虚拟化（{v}）' },
+  'rep.env.cpu': { en: '{rawModel}, {n} cores; memory {m}', zh: '{rawModel}，{n} 核；内存 {m}' },
+  'rep.env.cpuMhz': { en: '{rawModel}, {n} cores at {f} MHz; memory {m}', zh: '{rawModel}，{n} 核，{f} MHz；内存 {m}' },
+  'rep.env.probesTier': { en: '{engine} ({tier} tier, {a} of {b} counters have a source)', zh: '{engine}（{tier} 层级，{b} 个计数器中 {a} 个有来源）' },
+  'rep.env.software1': { en: 'zerocopy-lab {v} (git {c}, with local changes), Node {n}, libbpf {l}, bpftrace {b}, clang {cl}', zh: 'zerocopy-lab {v}（git {c}，有本地改动），Node {n}，libbpf {l}，bpftrace {b}，clang {cl}' },
+  'rep.env.software2': { en: 'zerocopy-lab {v} (git {c}), Node {n}, libbpf {l}, bpftrace {b}, clang {cl}', zh: 'zerocopy-lab {v}（git {c}），Node {n}，libbpf {l}，bpftrace {b}，clang {cl}' },
+  'rep.sources': { en: 'Where each counter comes from', zh: '每个计数器的来源' },
+  'rep.th.counter': { en: 'counter', zh: '计数器' },
+  'rep.th.what': { en: 'what it counts', zh: '它计的是什么' },
+  'rep.th.kernelSource': { en: 'kernel source ({e})', zh: '内核中的来源（{e}）' },
+  'rep.noSourceKernel': { en: 'no source on this kernel', zh: '本内核上没有来源' },
+  'rep.matrix.h': { en: 'The matrix', zh: '矩阵' },
+  'rep.matrix.from': { en: 'From', zh: '来自' },
+  'rep.matrix.p': { en: '. Repetitions ran interleaved: one run of every cell, then the next round.', zh: '。各次重复交错进行：每个单元格先各跑一次，再进入下一轮。' },
+  'rep.matrix.p0': { en: 'Repetitions ran interleaved: one run of every cell, then the next round.', zh: '各次重复交错进行：每个单元格先各跑一次，再进入下一轮。' },
+  'rep.glossary.p': { en: 'Each term once, in both languages: the words the seed articles use, and what the lab measures for them.', zh: '每个术语各解释一次，中英对照：文章里用的词，以及实验室为它们测量的是什么。' },
+  'rep.chart.copies': { en: 'CPU copies per byte moved, by where the CPU copied', zh: '每传送 1 字节的 CPU 拷贝，按拷贝发生的位置' },
+  'rep.chart.copiesCap': {
+    en: "Per cell, three bars: the seeds' count for the mode (outlined; nothing when they count 0), what the sender's CPU copied (stacked by where), and the receiver's copy (grey); each the bytes the CPU copied divided by the bytes moved, median over the runs.",
+    zh: '每个单元格三根柱：文章为该模式计的次数（空心框；为 0 时不画），发送端 CPU 拷贝的量（按位置堆叠），以及接收方的拷贝（灰色）；都是 CPU 拷贝的字节数除以传送的字节数，取各次运行的中位数。',
+  },
+  'rep.chart.seedsCount': { en: "the seeds' count (sender)", zh: '文章计的次数（发送端）' },
+  'rep.chart.fileUser': { en: 'page cache → user buffer (read)', zh: '页缓存 → 用户缓冲区（read）' },
+  'rep.chart.userSocket': { en: 'user buffer → socket buffer (write/send)', zh: '用户缓冲区 → 套接字缓冲区（write/send）' },
+  'rep.chart.linearize': { en: 'linearize for a device without scatter-gather', zh: '为没有分散/聚集的设备线性化' },
+  'rep.chart.zcCopied': { en: 'MSG_ZEROCOPY copied after all', zh: 'MSG_ZEROCOPY 最终仍被拷贝' },
+  'rep.chart.recv': { en: 'receiver: socket buffer → user buffer', zh: '接收方：套接字缓冲区 → 用户缓冲区' },
+  'rep.chart.copiedPerByte': { en: 'bytes copied per byte moved', zh: '每传送 1 字节拷贝的字节数' },
+  'rep.chart.events': { en: 'Syscalls, context switches and page faults per MiB moved (sender)', zh: '每传送 1 MiB 的系统调用、上下文切换和缺页（发送端）' },
+  'rep.chart.eventsCap': {
+    en: "Counted by the probes on the sender's threads; the scale is logarithmic. Each syscall is two user/kernel mode switches (what the seeds call context switches); context switches here are the scheduler taking the thread off the CPU.",
+    zh: '由探针在发送端的线程上计数；纵轴为对数刻度。每次系统调用是两次用户态/内核态切换（文章所说的上下文切换）；这里的上下文切换是调度器把线程从 CPU 上换下。',
+  },
+  'rep.chart.perMiBLog': { en: 'per MiB moved (log scale)', zh: '每传送 1 MiB（对数刻度）' },
+  'rep.chart.tp': { en: 'Throughput', zh: '吞吐量' },
+  'rep.chart.tpCap': {
+    en: "Median of the runs (bar); the whisker spans the slowest to the fastest run. On one host the receiver's copy usually bounds throughput; the sender's CPU cost below is what zero-copy saves.",
+    zh: '各次运行的中位数（柱）；须线从最慢跨到最快的一次。在同一台主机上，吞吐量通常受接收方的拷贝限制；下面发送端的 CPU 开销才是零拷贝省下的。',
+  },
+  'rep.chart.cpu': { en: 'Sender CPU seconds per GiB moved', zh: '发送端每传送 1 GiB 的 CPU 秒数' },
+  'rep.chart.cpuCap': {
+    en: 'User plus system CPU time of the sender (its transfer thread; node-stream: the whole process) per GiB: netperf\'s "service demand"; the whisker spans the runs. Lower is cheaper.',
+    zh: '发送端（其传输线程；node-stream：整个进程）每 GiB 的用户态加内核态 CPU 时间：即 netperf 的“service demand”；须线跨越各次运行。越低越省。',
+  },
+  'rep.chart.median': { en: 'median', zh: '中位数' },
+  'rep.chart.minMax': { en: 'min–max', zh: '最小–最大' },
+  'rep.chart.min': { en: 'min', zh: '最小' },
+  'rep.chart.max': { en: 'max', zh: '最大' },
+  'rep.chart.chunkAxis': { en: 'chunk size (bytes per syscall)', zh: '块大小（每次系统调用的字节数）' },
+  'rep.chart.sizeAxis': { en: 'file size (bytes per run)', zh: '文件大小（每次运行的字节数）' },
+  'rep.chart.tpBy': { en: 'Throughput by {w}', zh: '吞吐量随{w}的变化' },
+  'rep.chart.tpByCap': { en: 'Median throughput of each cell as the {w} changes, one line per {o}.', zh: '各单元格的吞吐量中位数随{w}的变化，每个{o}一条线。' },
+  'rep.chart.cpuBy': { en: 'Sender CPU seconds per GiB by {w}', zh: '发送端每 GiB 的 CPU 秒数随{w}的变化' },
+  'rep.chart.cpuByChunk': { en: 'Smaller chunks mean more syscalls per byte, and each costs CPU.', zh: '块越小，每字节的系统调用越多，每次都要花 CPU。' },
+  'rep.chart.cpuBySize': { en: 'Smaller files spread fixed costs over fewer bytes.', zh: '文件越小，固定开销摊到的字节越少。' },
+  'rep.chart.sysBy': { en: 'Sender syscalls per MiB by {w}', zh: '发送端每 MiB 的系统调用随{w}的变化' },
+  'rep.chart.sysByCap': { en: "Counted by the probes on the sender's threads (each is two user/kernel mode switches).", zh: '由探针在发送端的线程上计数（每次是两次用户态/内核态切换）。' },
+  'rep.chart.sysPerMiB': { en: 'syscalls per MiB', zh: '每 MiB 系统调用' },
+  'rep.chart.matrix': { en: 'matrix', zh: '矩阵' },
+  'rep.chart.size': { en: 'size', zh: '文件大小' },
+  'rep.chart.and': { en: '{a} and {b}', zh: '{a}和{b}' },
+  'cell.size': { en: 'size {x}', zh: '大小 {x}' },
+  'cell.chunk': { en: 'chunk {x}', zh: '块 {x}' },
+  'cell.cache': { en: '{x} cache', zh: '{x} 缓存' },
+  'cell.sink': { en: 'sink {x}', zh: '接收端 {x}' },
+  'cell.engine': { en: 'engine {x}', zh: '引擎 {x}' },
+  'cell.for': { en: 'for {x}', zh: '持续 {x}' },
+  'cell.at': { en: 'at {x}', zh: '速率 {x}' },
+  'cell.onePass': { en: 'one pass', zh: '一遍' },
+  'cell.unpaced': { en: 'unpaced', zh: '不限速' },
+  'cell.unlimited': { en: 'unlimited', zh: '不限' },
+  'cell.failed': { en: 'failed', zh: '失败' },
+
   // durations
   'dur.s': { en: '{s} s', zh: '{s} 秒' },
   'dur.min': { en: '{m} min', zh: '{m} 分' },
@@ -669,14 +888,10 @@ const UI: Record<string, Message> = {
   'dur.hMin': { en: '{h} h {m} min', zh: '{h} 小时 {m} 分' },
   'na': { en: 'n/a', zh: 'n/a' },
 
-  // errors the server sends (by code, server/core/errors.ts; the issue lines stay as the server wrote them)
-  'error.ZCL_INPUT': { en: 'bad input: the issues name each field and the allowed values', zh: '输入有误：下面逐项列出出错的字段和允许的值' },
-  'error.ZCL_BUSY': { en: 'runs, reports and watches share the probes and the machine: one waits for the other', zh: '运行、报告和观察共用探针和机器：一个要等另一个结束' },
-  'error.ZCL_QUEUE_FULL': { en: 'too many runs are waiting', zh: '等待的运行太多了' },
-  'error.ZCL_CONFLICT': { en: 'the state does not allow it (already ended, already running)', zh: '当前状态不允许这样做（已经结束，或已经在运行）' },
-  'error.ZCL_NOT_FOUND': { en: 'no such run, report or route', zh: '没有这个运行、报告或路由' },
-  'error.ZCL_TOO_MANY_WATCHES': { en: 'the server watches as many processes as it allows at once: stop a watch first', zh: '服务器同时观察的进程已达上限：请先停止一个观察' },
+  // errors the server sends: by code (ERROR_ZH below), and the headline of a 400
   'error.invalidRunSpec': { en: 'invalid run spec', zh: '运行参数无效' },
+  'error.invalidWatch': { en: 'invalid watch request', zh: '观察请求无效' },
+  'error.invalidReport': { en: 'invalid report request', zh: '报告请求无效' },
 };
 
 
@@ -796,7 +1011,7 @@ export const MESSAGES: Record<string, Message> = {
 };
 
 /** What every language shows as it is: the names of modes, paths, sinks, caches, engines, roles and counters (they are what the CLI and the API take). */
-export const NAMES: string[] = [...MODE_NAMES, ...PATH_NAMES, ...SINK_NAMES, ...CACHE_NAMES, ...ENGINE_NAMES, ...COUNTERS.map((c) => c.name), 'sender', 'sink', 'libbpf', 'bpftrace', 'SO_EE_CODE_ZEROCOPY_COPIED', 'MSG_ZEROCOPY', 'MSG_TRUNC', 'sendfile', 'splice', 'mmap', 'writev', 'recvmsg', 'recvfrom', 'pread64', 'EAGAIN'];
+export const NAMES: string[] = [...MODE_NAMES, ...PATH_NAMES, ...SINK_NAMES, ...CACHE_NAMES, ...ENGINE_NAMES, ...COUNTERS.map((c) => c.name), 'zerocopy-lab', 'sender', 'sink', 'libbpf', 'bpftrace', 'SO_EE_CODE_ZEROCOPY_COPIED', 'MSG_ZEROCOPY', 'MSG_TRUNC', 'sendfile', 'splice', 'mmap', 'writev', 'recvmsg', 'recvfrom', 'pread64', 'EAGAIN'];
 
 /** A key in a language, its `{name}` placeholders filled in. */
 export function msg(lang: Lang, key: string, params: Record<string, string | number> = {}): string {
