@@ -5,6 +5,7 @@
 // an English catalogue value whose Chinese differs, and no visible text has
 // three English words in a row outside the names the lab keeps in every
 // language. The choice is remembered (localStorage) and <html lang> is set.
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -55,6 +56,7 @@ describe('dashboard in Chinese', () => {
     await page.waitForSelector('#run-status[data-state=running]', { timeout: 60_000 });
     await page.waitForFunction(() => /≈/.test(document.querySelector('#flow-diagram [data-line=syscalls]')?.textContent ?? ''), null, { timeout: 60_000 });
     const live = untranslated(await visibleTexts(page));
+    let watching: string[] = ['not reached'];
     await page.waitForSelector('#run-status[data-state=finished]', { timeout: 120_000 });
     expect.soft(await page.textContent('#run-status')).toMatch(/^已完成：read-write，经 loopback，2 MiB，持续 1\.5 秒，速率 4 MiB\/s/);
     // Item 2 in Chinese: the mode switches line and the note under the diagram.
@@ -64,9 +66,24 @@ describe('dashboard in Chinese', () => {
     expect.soft(await page.textContent('#seeds-table')).toMatch(/相符|不同/);
 
     // Open every panel in turn: the Watch view (its process list), the reports, the recent runs, the glossary.
-    await page.click('a[href="#watch-h"]');
-    await page.click('#w-refresh');
-    await page.waitForSelector('#w-procs .proc');
+    // The Watch view, watching a process (one that sends nothing: the verdict, the diagram, the charts and the tables still show).
+    const idle = spawn('sleep', ['120'], { stdio: 'ignore' });
+    try {
+      await page.click('a[href="#watch-h"]');
+      await page.click('#w-refresh');
+      await page.waitForSelector(`#w-pick-${idle.pid}`, { state: 'attached' });
+      await page.check(`#w-pick-${idle.pid}`);
+      await page.click('#w-start');
+      await page.waitForSelector('#w-verdict .verdict-line, #w-verdict p', { timeout: 60_000 });
+      await page.waitForSelector('#w-detail :is(table, p)', { timeout: 60_000 });
+      expect.soft(await page.textContent('#w-status')).toMatch(/^正在用 \w+ 观察 sleep \d+/);
+      watching = untranslated(await visibleTexts(page));
+      await page.click('#w-stop');
+      await page.waitForSelector('#w-status[data-state=ended]', { timeout: 30_000 });
+      expect.soft(await page.textContent('#w-status')).toMatch(/^观察了 sleep \d+ .*：已结束（已停止）/);
+    } finally {
+      idle.kill();
+    }
     await page.click('a[href="#reports-h"]');
     await page.waitForSelector('#r-scenario option[value="seed-comparison"]', { state: 'attached' });
     await page.click('a[href="#compare-h"]');
@@ -78,8 +95,8 @@ describe('dashboard in Chinese', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-zh.png'), fullPage: true });
 
     const after = untranslated(await visibleTexts(page));
-    if (live.length || after.length) console.log(JSON.stringify({ live, after }, null, 1));
-    expect({ live, after }).toEqual({ live: [], after: [] });
+    if (live.length || watching.length || after.length) console.log(JSON.stringify({ live, watching, after }, null, 1));
+    expect({ live, watching, after }).toEqual({ live: [], watching: [], after: [] });
 
     // Remembered: the same page without ?lang= is Chinese again; the switch takes it back to English.
     await page.goto(new URL('/', server.url).href);

@@ -77,7 +77,18 @@ export function makeTranslator(messages, lang, names = []) {
    * @returns {string | null} null: no translation found
    */
   const find = (text, depth = 0) => {
-    if (!text || depth > 6) return null;
+    if (!text || depth > 8) return null;
+    // A part with spaces around it: the part translated, its spaces kept.
+    const core = text.trim();
+    if (core !== text) {
+      const w = find(core, depth);
+      if (w === null) return null;
+      // no space beside a full-width bracket or a Chinese character
+      const wide = /[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/;
+      const lead = wide.test(w[0] ?? '') ? '' : text.slice(0, text.indexOf(core));
+      const trail = wide.test(w[w.length - 1] ?? '') ? '' : text.slice(text.indexOf(core) + core.length);
+      return lead + w + trail;
+    }
     const hit = exact.get(text);
     if (hit !== undefined) return hit;
     // A list first ("a · b · c"), when each of its items translates.

@@ -585,12 +585,16 @@ const UI: Record<string, Message> = {
   'watch.self': { en: ' (this server)', zh: '（本服务器）' },
   'watch.noMatch': { en: "no process matches '{q}'", zh: '没有进程匹配“{q}”' },
   'watch.noProcs': { en: 'no processes', zh: '没有进程' },
-  'watch.ended': { en: 'Watched {who} for {t}: ended ({why}). The probes are off; the process keeps running.', zh: '观察了 {who} {t}：已结束（{why}）。探针已关闭；进程继续运行。' },
-  'watch.watching': { en: 'Watching {who} with {engine}: {t}; {n} viewers.', zh: '正在用 {engine} 观察 {who}：{t}；{n} 个查看者。' },
-  'watch.watching1': { en: 'Watching {who} with {engine}: {t}; 1 viewer.', zh: '正在用 {engine} 观察 {who}：{t}；1 个查看者。' },
-  'watch.watching0': { en: 'Watching {who} with {engine}; {n} viewers.', zh: '正在用 {engine} 观察 {who}；{n} 个查看者。' },
-  'watch.watching01': { en: 'Watching {who} with {engine}; 1 viewer.', zh: '正在用 {engine} 观察 {who}；1 个查看者。' },
-  'watch.andChildren': { en: '{who} and its children', zh: '{who} 及其子进程' },
+  'watch.ended': { en: 'Watched {rawWho} for {t}: ended ({why}). The probes are off; the process keeps running.', zh: '观察了 {rawWho} {t}：已结束（{why}）。探针已关闭；进程继续运行。' },
+  'watch.endedErr': { en: 'Watched {rawWho} for {t}: ended ({why}: {rawError}). The probes are off; the process keeps running.', zh: '观察了 {rawWho} {t}：已结束（{why}：{rawError}）。探针已关闭；进程继续运行。' },
+  'watch.watching': { en: 'Watching {rawWho} with {engine}: {t}; {n} viewers.', zh: '正在用 {engine} 观察 {rawWho}：{t}；{n} 个查看者。' },
+  'watch.watching1': { en: 'Watching {rawWho} with {engine}: {t}; 1 viewer.', zh: '正在用 {engine} 观察 {rawWho}：{t}；1 个查看者。' },
+  'watch.watching0': { en: 'Watching {rawWho} with {engine}; {n} viewers.', zh: '正在用 {engine} 观察 {rawWho}；{n} 个查看者。' },
+  'watch.watching01': { en: 'Watching {rawWho} with {engine}; 1 viewer.', zh: '正在用 {engine} 观察 {rawWho}；1 个查看者。' },
+  'watch.kids': { en: 'Watching {rawWho} and its children with {engine}: {t}; {n} viewers.', zh: '正在用 {engine} 观察 {rawWho} 及其子进程：{t}；{n} 个查看者。' },
+  'watch.kids1': { en: 'Watching {rawWho} and its children with {engine}: {t}; 1 viewer.', zh: '正在用 {engine} 观察 {rawWho} 及其子进程：{t}；1 个查看者。' },
+  'watch.kids0': { en: 'Watching {rawWho} and its children with {engine}; {n} viewers.', zh: '正在用 {engine} 观察 {rawWho} 及其子进程；{n} 个查看者。' },
+  'watch.kids01': { en: 'Watching {rawWho} and its children with {engine}; 1 viewer.', zh: '正在用 {engine} 观察 {rawWho} 及其子进程；1 个查看者。' },
   'end.stopped': { en: 'stopped', zh: '已停止' },
   'end.exited': { en: 'its processes exited', zh: '它的进程已退出' },
   'end.noViewers': { en: 'no one viewed it', zh: '没有人在查看' },
@@ -637,6 +641,34 @@ const UI: Record<string, Message> = {
   'verdictSummary.copiesSock': { en: 'copies {n} per byte (socket side)', zh: '每字节拷贝 {n} 次（套接字侧）' },
   'verdictSummary.unmeasuredSend': { en: 'unmeasured: this kernel gives the send counters no source', zh: '未测量：本内核没有给发送计数器提供来源' },
   'verdictSummary.unmeasuredCopy': { en: 'unmeasured: a copy counter has no source on this kernel', zh: '未测量：某个拷贝计数器在本内核上没有来源' },
+
+  // the Watch view's send paths and "zero-copy lost" findings (server/probes/verdict.ts)
+  'vpath.write': { en: 'write/send (copied into the socket)', zh: 'write/send（拷贝进套接字）' },
+  'vpath.ref': { en: '{path} (pages by reference)', zh: '{path}（按引用传页）' },
+  'vpath.zc': { en: 'MSG_ZEROCOPY (user pages pinned)', zh: 'MSG_ZEROCOPY（锁定的用户页）' },
+  'vpath.item': { en: '{label}: {bytes}', zh: '{label}：{bytes}' },
+  'finding.readWrite': {
+    en: 'file read into user space, then written to a socket: {a} copied file -> user and {b} user -> socket (2 CPU copies per byte){files}; send files with sendfile (Java: FileChannel.transferTo; nginx: sendfile on; Python: socket.sendfile; Netty: DefaultFileRegion)',
+    zh: '文件先读进用户空间，再写到套接字：文件 -> 用户拷贝了 {a}，用户 -> 套接字拷贝了 {b}（每字节 2 次 CPU 拷贝）{files}；请用 sendfile 发送文件（Java：FileChannel.transferTo；nginx：sendfile on；Python：socket.sendfile；Netty：DefaultFileRegion）',
+  },
+  'finding.files': { en: '(files: {rawList})', zh: '（文件：{rawList}）' },
+  'finding.noGather': {
+    en: 'the device cannot gather: {a} of TCP payload copied into linear packets at transmit{pct}, so even sendfile costs a CPU copy; turn scatter-gather on (ethtool -K DEV sg on) or send over a device that has it',
+    zh: '设备不能聚集：发送时有 {a} 的 TCP 载荷被拷贝进线性数据包{pct}，所以连 sendfile 也要付出一次 CPU 拷贝；请开启分散/聚集（ethtool -K DEV sg on），或经由支持它的设备发送',
+  },
+  'finding.pct': { en: '({n}% of the bytes sent)', zh: '（占发送字节的 {n}%）' },
+  'finding.zcCopied': {
+    en: 'MSG_ZEROCOPY completions marked copied: {a} of {b} sent with MSG_ZEROCOPY were copied by the kernel anyway (a receiver on this host, or a device without scatter-gather); MSG_ZEROCOPY pays only for large sends to another host over a NIC that gathers: use plain send here',
+    zh: 'MSG_ZEROCOPY 的完成通知标记为已拷贝：用 MSG_ZEROCOPY 发送的 {b} 中有 {a} 仍被内核拷贝了（接收方在本机，或设备没有分散/聚集）；MSG_ZEROCOPY 只在经能聚集的网卡向另一台主机做大块发送时才划算：这里请用普通的 send',
+  },
+  'finding.smallSends': {
+    en: 'small sends: {n} send syscalls averaging {a} each (under {k} KiB), two mode switches per few KiB; use bigger buffers (64 KiB and up), gather pieces with writev, or let sendfile send the whole file',
+    zh: '发送太小：{n} 次发送类系统调用，平均每次 {a}（不到 {k} KiB），每几 KiB 就有两次用户态/内核态切换；请用更大的缓冲区（64 KiB 以上），用 writev 把小块聚在一起，或让 sendfile 发送整个文件',
+  },
+  'finding.tls': {
+    en: "probably TLS in user space (an inference: the probes do not see encryption): {a} read from files, then a similar {b} copied to sockets, and the process maps a TLS library; user-space TLS must read and encrypt every byte, so sendfile cannot be used. Kernel TLS (kTLS: OpenSSL 3 with SSL_OP_ENABLE_KTLS and SSL_sendfile, nginx 'ssl_conf_command Options KTLS') keeps sendfile; or serve static files without TLS behind a TLS terminator",
+    zh: '很可能是用户空间的 TLS（推断：探针看不到加密）：从文件读了 {a}，又有差不多的 {b} 拷贝到套接字，而且进程映射了 TLS 库；用户空间的 TLS 必须读取并加密每个字节，所以用不了 sendfile。内核 TLS（kTLS：OpenSSL 3 配合 SSL_OP_ENABLE_KTLS 和 SSL_sendfile，nginx 的“ssl_conf_command Options KTLS”）可以保留 sendfile；或者在 TLS 终结代理后面不加密地提供静态文件',
+  },
 
   // the Reports panel
   'reports.status.running': { en: 'running', zh: '运行中' },
