@@ -64,6 +64,9 @@ describe('message catalogue', () => {
     );
     // a verdict's reason (server/probes/textbook.ts)
     expect(zh.tx("the path device has scatter-gather off, so the kernel copied every packet linear at transmit (copy_linearize_bytes = 1.00 per byte); the textbook's NIC gathers")).toMatch(/^路径上的设备关闭了分散\/聚集/);
+    expect(zh.tx("4.10 mode switches per chunk against 4 (read 33, write 32): Node's stream issues its own reads and writes, not one of each per chunk")).toBe(
+      '每块 4.10 次用户态/内核态切换，教科书为 4（read 33, write 32）：Node 的流自行决定读写次数，并非每块各一次读、一次写',
+    );
     // a finding of the Watch view (server/probes/verdict.ts)
     expect(zh.tx('the device cannot gather: 12 MiB of TCP payload copied into linear packets at transmit (98% of the bytes sent), so even sendfile costs a CPU copy; turn scatter-gather on (ethtool -K DEV sg on) or send over a device that has it')).toBe(
       '设备不能聚集：发送时有 12 MiB 的 TCP 载荷被拷贝进线性数据包（占发送字节的 98%），所以连 sendfile 也要付出一次 CPU 拷贝；请开启分散/聚集（ethtool -K DEV sg on），或经由支持它的设备发送',

@@ -524,7 +524,7 @@ const UI: Record<string, Message> = {
   'compare.empty': { en: 'No finished runs yet: start one, or press "Run every mode".', zh: '还没有完成的运行：开始一次，或点“运行所有模式”。' },
   'compare.noProbes': { en: 'no probes', zh: '无探针' },
   'verdict.matches': { en: 'matches', zh: '相符' },
-  'verdict.differs': { en: 'differs', zh: '不同' },
+  'verdict.differs': { en: 'differs', zh: '不符' },
   'verdict.unmeasured': { en: 'unmeasured', zh: '未测量' },
   'verdict.notRun': { en: 'not run yet', zh: '尚未运行' },
   'status.ok': { en: 'ok', zh: '正常' },
@@ -1043,7 +1043,9 @@ export const MESSAGES: Record<string, Message> = {
 };
 
 /** What every language shows as it is: the names of modes, paths, sinks, caches, engines, roles and counters (they are what the CLI and the API take). */
-export const NAMES: string[] = [...MODE_NAMES, ...PATH_NAMES, ...SINK_NAMES, ...CACHE_NAMES, ...ENGINE_NAMES, ...COUNTERS.map((c) => c.name), 'zerocopy-lab', 'sender', 'sink', 'libbpf', 'bpftrace', 'SO_EE_CODE_ZEROCOPY_COPIED', 'MSG_ZEROCOPY', 'MSG_TRUNC', 'sendfile', 'splice', 'mmap', 'writev', 'recvmsg', 'recvfrom', 'pread64', 'EAGAIN'];
+export const NAMES: string[] = [...MODE_NAMES, ...PATH_NAMES, ...SINK_NAMES, ...CACHE_NAMES, ...ENGINE_NAMES, ...COUNTERS.map((c) => c.name), 'zerocopy-lab', 'sender', 'sink', 'libbpf', 'bpftrace', 'SO_EE_CODE_ZEROCOPY_COPIED', 'MSG_ZEROCOPY', 'MSG_TRUNC', 'EAGAIN',
+  // syscalls, as the probes name them
+  'read', 'write', 'writev', 'pread64', 'readv', 'send', 'sendto', 'sendmsg', 'sendmmsg', 'recvfrom', 'recvmsg', 'sendfile', 'sendfile64', 'splice', 'mmap', 'munmap', 'tee', 'vmsplice', 'copy_file_range'];
 
 /** A key in a language, its `{name}` placeholders filled in. */
 export function msg(lang: Lang, key: string, params: Record<string, string | number> = {}): string {
