@@ -378,7 +378,7 @@ const UI: Record<string, Message> = {
 
   // the flow diagram (server/view/flow.ts, flow-svg.ts)
   'flow.box.disk': { en: 'disk', zh: '磁盘' },
-  'flow.box.file': { en: 'the file', zh: '这个文件' },
+  'flow.box.file': { en: 'the file', zh: '该文件' },
   'flow.box.files': { en: 'its files', zh: '它的文件' },
   'flow.box.pagecache': { en: 'page cache', zh: '页缓存' },
   'flow.box.kernelMemory': { en: 'kernel memory', zh: '内核内存' },
