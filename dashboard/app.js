@@ -7,6 +7,7 @@ import { renderCompare, renderSeeds } from './lib/compare.js';
 import { FlowDiagram } from './lib/flow.js';
 import { RunPanel } from './lib/form.js';
 import { el, fmtBytes } from './lib/format.js';
+import { initI18n } from './lib/i18n.js';
 import { ReportsPanel } from './lib/reports.js';
 import { WatchPanel } from './lib/watch.js';
 
@@ -59,6 +60,7 @@ function showFatal(message) {
 }
 
 async function main() {
+  await initI18n();
   /** @type {import('./lib/types.js').ModesDoc} */
   let doc;
   try {

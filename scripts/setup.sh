@@ -51,6 +51,7 @@ lab_packages=(
 )
 test_packages=(
   chromium        # the dashboard's browser tests (Playwright drives it)
+  fonts-noto-cjk  # ... and its Chinese page (issue 14, item 9): without a CJK font the screenshots show boxes
   qemu-system-x86 # boots distribution kernels for the function-probe tier tests
   busybox-static  # the init of those test VMs
   cpio            # packs their initramfs

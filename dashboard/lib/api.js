@@ -1,16 +1,19 @@
 // The JSON API and the WebSocket /live, from the page's own origin (the token,
 // when the server needs one, travels in its same-site cookie).
+import { errorText } from './i18n.js';
 
 export class ApiError extends Error {
   /**
    * @param {number} status
    * @param {string} message
    * @param {{field: string, message: string}[]} [issues]
+   * @param {string} [code] the error registry's code (server/core/errors.ts)
    */
-  constructor(status, message, issues) {
+  constructor(status, message, issues, code) {
     super(message);
     this.status = status;
     this.issues = issues;
+    this.code = code;
   }
 }
 
@@ -35,7 +38,7 @@ export async function api(method, path, body) {
   } catch {
     json = undefined;
   }
-  if (!res.ok) throw new ApiError(res.status, json?.error ?? `${res.status} ${res.statusText}`, json?.issues);
+  if (!res.ok) throw new ApiError(res.status, errorText(json?.code, json?.error ?? `${res.status} ${res.statusText}`), json?.issues, json?.code);
   return json;
 }
 

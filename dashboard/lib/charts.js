@@ -7,6 +7,7 @@
 // animation frame, with update('none').
 import { Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Title, Tooltip } from 'chart.js';
 import { fmtNum } from './format.js';
+import { tx } from './i18n.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Title, Tooltip, Filler);
 
@@ -48,7 +49,7 @@ export class LiveCharts {
       wrap.className = 'chart-wrap';
       const canvas = document.createElement('canvas');
       canvas.setAttribute('role', 'img');
-      canvas.setAttribute('aria-label', def.title);
+      canvas.setAttribute('aria-label', tx(def.title));
       canvas.dataset.points = '0';
       wrap.append(canvas);
       card.append(wrap);
@@ -58,7 +59,7 @@ export class LiveCharts {
         type: 'line',
         data: {
           datasets: def.series.map((s, i) => ({
-            label: s.label,
+            label: tx(s.label),
             data: /** @type {{x:number,y:number}[]} */ ([]),
             borderColor: PALETTE[i % PALETTE.length],
             backgroundColor: def.stacked ? `${PALETTE[i % PALETTE.length]}88` : PALETTE[i % PALETTE.length],
@@ -78,17 +79,17 @@ export class LiveCharts {
           maintainAspectRatio: false,
           interaction: { mode: 'nearest', axis: 'x', intersect: false },
           scales: {
-            x: { type: 'linear', min: 0, max: this.fit ? 5 : 1, title: { display: true, text: opts.xTitle ?? 'time since the run started (s)' }, ticks: { maxTicksLimit: 8 } },
-            y: { type: 'linear', beginAtZero: true, stacked: !!def.stacked, title: { display: true, text: def.unit }, ticks: { maxTicksLimit: 6, callback: (v) => fmtNum(Number(v)) } },
+            x: { type: 'linear', min: 0, max: this.fit ? 5 : 1, title: { display: true, text: tx(opts.xTitle ?? 'time since the run started (s)') }, ticks: { maxTicksLimit: 8 } },
+            y: { type: 'linear', beginAtZero: true, stacked: !!def.stacked, title: { display: true, text: tx(def.unit) }, ticks: { maxTicksLimit: 6, callback: (v) => fmtNum(Number(v)) } },
           },
           plugins: {
-            title: { display: true, text: def.title, align: 'start' },
+            title: { display: true, text: tx(def.title), align: 'start' },
             // Series that stayed at zero are left out of the legend (most copy paths carry nothing in a given mode).
             legend: {
               position: 'bottom',
               labels: { boxWidth: 12, boxHeight: 2, filter: (item, data) => data.datasets[item.datasetIndex ?? 0].data.some((p) => /** @type {{y:number}} */ (p).y > 0) },
             },
-            tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmtNum(c.parsed.y)} ${def.unit}` } },
+            tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmtNum(c.parsed.y)} ${tx(def.unit)}` } },
           },
         },
       });
@@ -194,7 +195,7 @@ export class RunOverlay {
     for (const [k, m] of Object.entries(this.metrics)) {
       const o = document.createElement('option');
       o.value = k;
-      o.textContent = m.title;
+      o.textContent = tx(m.title);
       select.append(o);
     }
     select.value = this.metric;
@@ -204,7 +205,7 @@ export class RunOverlay {
     });
     const label = document.createElement('label');
     label.htmlFor = select.id;
-    label.textContent = 'Latest runs of different modes, same axes: ';
+    label.textContent = tx('Latest runs of different modes, same axes: ');
     const card = document.createElement('figure');
     card.className = 'chart-card overlay-card';
     card.dataset.chart = 'overlay';
@@ -212,7 +213,7 @@ export class RunOverlay {
     wrap.className = 'chart-wrap';
     this.canvas = document.createElement('canvas');
     this.canvas.setAttribute('role', 'img');
-    this.canvas.setAttribute('aria-label', 'the latest runs of different modes, one line per run');
+    this.canvas.setAttribute('aria-label', tx('the latest runs of different modes, one line per run'));
     this.canvas.dataset.lines = '0';
     wrap.append(this.canvas);
     card.append(label, select, wrap);
@@ -229,13 +230,13 @@ export class RunOverlay {
         maintainAspectRatio: false,
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         scales: {
-          x: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'time since each run started (s)' }, ticks: { maxTicksLimit: 10 } },
+          x: { type: 'linear', min: 0, max: 1, title: { display: true, text: tx('time since each run started (s)') }, ticks: { maxTicksLimit: 10 } },
           y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'MiB/s' }, ticks: { maxTicksLimit: 6, callback: (v) => fmtNum(Number(v)) } },
         },
         plugins: {
           title: { display: true, text: '', align: 'start' },
           legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2 } },
-          tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmtNum(c.parsed.y)} ${this.metrics[this.metric].unit}` } },
+          tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmtNum(c.parsed.y)} ${tx(this.metrics[this.metric].unit)}` } },
         },
       },
     });
@@ -289,10 +290,10 @@ export class RunOverlay {
   rebuild() {
     const m = this.metrics[this.metric];
     const opts = /** @type {any} */ (this.chart.options);
-    opts.plugins.title.text = `Latest runs, one line per run: ${m.title}`;
-    opts.scales.y.title.text = m.unit;
+    opts.plugins.title.text = tx(`Latest runs, one line per run: ${m.title}`);
+    opts.scales.y.title.text = tx(m.unit);
     this.chart.data.datasets = this.runs.map((r, i) => ({
-      label: r.label,
+      label: tx(r.label),
       data: [],
       borderColor: PALETTE[i % PALETTE.length],
       backgroundColor: PALETTE[i % PALETTE.length],

@@ -4,6 +4,7 @@
 // reports with links to their files. A report and live runs never overlap:
 // the server refuses either while the other runs, and the panels say so.
 import { el, fmtBytes, fmtDuration, fmtTime } from './format.js';
+import { tx } from './i18n.js';
 
 /** @typedef {import('./types.js').ReportRecord} ReportRecord */
 /** @typedef {import('./types.js').ReportFrame} ReportFrame */
@@ -118,7 +119,7 @@ export class ReportsPanel {
       return;
     }
     const plan = `${s.cells} cell${s.cells === 1 ? '' : 's'} × ${s.repetitions} repetition${s.repetitions === 1 ? '' : 's'}${s.warmup ? ` (+${s.warmup} warmup)` : ''} = ${s.runs} runs, ${fmtBytes(s.bytes)} to move`;
-    this.hint.textContent = `${s.description} ${plan}. (${s.file})`;
+    this.hint.textContent = `${tx(s.description)} ${tx(plan)}. (${s.file})`;
   }
 
   /** @param {ReportFrame} f */

@@ -17,6 +17,7 @@ import { InputError, MediaTypeError, NotFoundError } from '../core/errors.js';
 import { parseRunSpec, type RunSpec } from '../schema/run-spec.js';
 import type { Capabilities } from '../session/capabilities.js';
 import { modesDocument } from './modes.js';
+import { GLOSSARY, MESSAGES, NAMES } from '../view/messages.js';
 
 /** What the routes need of the server's runner (live/runner.ts); the wiring (api/server.ts) gives it. */
 export interface RunService {
@@ -45,6 +46,10 @@ export function runRoutes(o: { runner: RunService; capabilities(refresh: boolean
   });
   r.get('/modes', (_req, res) => {
     res.json(modesDocument());
+  });
+  // The message catalogue of the dashboard (and the report): key -> {en, zh}.
+  r.get('/messages', (_req, res) => {
+    res.json({ messages: MESSAGES, glossary: GLOSSARY, names: NAMES });
   });
   r.get('/runs', (req, res) => {
     const query = req.query as Record<string, unknown>;

@@ -36,6 +36,7 @@ export function registerReport(program: Command): void {
     .option('--dry-run', 'check the matrix and list its cells and runs; run nothing')
     .option('--kernel <names>', `run the matrix on each of these kernels, comma-separated: ${HOST} (this machine) or a Debian kernel booted under qemu (${kernelNamesText()}); one report per kernel in <out>/<name>/ and a kernel-by-kernel table`)
     .option('--vm-timeout <seconds>', 'with --kernel: bound of each VM (boot, runs, copying back); default 180 s plus 60 s a run', (v) => Number(v))
+    .option('--lang <lang>', 'the language report.html opens in: en or zh (简体中文); it holds both, with a switch (report.md is English)', 'en')
     .addHelpText(
       'after',
       `
@@ -61,9 +62,10 @@ is written in <out>/<name>/, then kernels.md and kernels.html in <out> set the k
 the first; \`zcl diff\` compares any two). Ctrl-C kills qemu and stops there (exit 130).
 `,
     )
-    .action(async (file: string, o: { out?: string; resume?: boolean; fresh?: boolean; probes: boolean; dryRun?: boolean; kernel?: string; vmTimeout?: number }) => {
+    .action(async (file: string, o: { out?: string; resume?: boolean; fresh?: boolean; probes: boolean; dryRun?: boolean; kernel?: string; vmTimeout?: number; lang: string }) => {
       const matrix = loadMatrixFile(file);
       const outDir = resolve(o.out ?? join(labDir('reports'), matrix.name));
+      if (o.lang !== 'en' && o.lang !== 'zh') throw new InputError([{ field: '--lang', message: `'${o.lang}' is not a language of the report; allowed: en, zh` }], 'options');
       if (o.kernel !== undefined) return reportOnKernels(file, matrix, outDir, o as typeof o & { kernel: string });
       const labels = cellLabels(matrix.cells);
       const problems = privilegeProblemsOf(matrix.cells.map((c) => ({ label: labels.get(c.id)!, spec: c.spec })));
@@ -95,7 +97,7 @@ the first; \`zcl diff\` compares any two). Ctrl-C kills qemu and stops there (ex
       const display = progressDisplay();
       let outcome;
       try {
-        outcome = await runMatrix(matrix, { outDir, resume: !!o.resume, signal: ac.signal, probes, onProgress: display.update });
+        outcome = await runMatrix(matrix, { outDir, resume: !!o.resume, signal: ac.signal, probes, onProgress: display.update, lang: o.lang });
       } finally {
         display.stop();
       }

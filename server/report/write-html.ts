@@ -9,6 +9,7 @@ import { ROOT } from '../project.js';
 import { buildCharts, type ChartSpec } from './charts.js';
 import { flowLegend, flowSvg } from './flow-svg.js';
 import type { ReportModel } from './model.js';
+import { GLOSSARY, MESSAGES, NAMES, type Lang } from '../view/messages.js';
 import {
   allMatch, probesText, copiesTable, divergences, environmentList, failuresTable, matrixText, resultsTable, resumeHint, seedsTable, sourcesTable, statusLine, timeSpent, type Table,
 } from './tables.js';
@@ -69,6 +70,8 @@ p, li { max-width: 78ch; }
 .status.incomplete { background: #fff8e1; border-color: #ffcc80; }
 nav { margin: 14px 0 0; font-size: 14px; }
 nav a { margin-right: 14px; color: #1565c0; text-decoration: none; }
+nav select { font: inherit; }
+table.glossary td { max-width: 60ch; }
 code, pre { font: 13px/1.45 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
 pre { background: var(--bg-alt); padding: 12px; border-radius: 6px; overflow: auto; white-space: pre-wrap; }
 .table-wrap { overflow-x: auto; margin: 8px 0 14px; }
@@ -104,9 +107,44 @@ dl.env dd { margin: 0; }
 @media print { h2 { break-before: auto; } figure.chart, .flow-card { break-inside: avoid; } }
 `;
 
+// The page's language: ?lang=, else the one remembered, else the one the report was written in (zcl report --lang);
+// the page translated from the embedded catalogue (dashboard/lib/translate.js, inlined), a switch in its nav.
+const I18N = `
+(function () {
+  var doc = JSON.parse(document.getElementById('zcl-messages').textContent);
+  var root = document.documentElement;
+  var want = null;
+  try { want = new URLSearchParams(location.search).get('lang'); } catch (e) {}
+  if (want !== 'en' && want !== 'zh') { try { want = localStorage.getItem('zcl-lang'); } catch (e) {} }
+  if (want !== 'en' && want !== 'zh') want = root.getAttribute('data-default-lang') || 'en';
+  var tr = makeTranslator(doc.messages, want, doc.names);
+  window.zclTr = tr;
+  root.lang = want === 'zh' ? 'zh-CN' : 'en';
+  document.title = tr.tx(document.title);
+  var sel = document.getElementById('lang-select');
+  if (sel) {
+    sel.value = want;
+    sel.addEventListener('change', function () {
+      try { localStorage.setItem('zcl-lang', sel.value); } catch (e) {}
+      location.replace(location.pathname + '?lang=' + sel.value + location.hash);
+    });
+  }
+  translateTree(document.body, tr);
+})();
+`;
+
 const RENDER = `
 (function () {
   var specs = JSON.parse(document.getElementById('zcl-chart-data').textContent);
+  // The charts' words in the page's language (their names and numbers stay as they are).
+  var tr = window.zclTr;
+  var tx = function (v) {
+    if (typeof v === 'string') return tr ? tr.tx(v) : v;
+    if (Array.isArray(v)) return v.map(tx);
+    if (v && typeof v === 'object') { var o = {}; for (var k in v) o[k] = k === 'data' && Array.isArray(v[k]) ? v[k] : tx(v[k]); return o; }
+    return v;
+  };
+  specs.forEach(function (s) { s.config = tx(s.config); });
   var done = 0;
   if (typeof Chart === 'undefined') { document.body.setAttribute('data-charts-error', 'Chart.js did not load'); return; }
   Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif';
@@ -121,7 +159,25 @@ const RENDER = `
 })();
 `;
 
-export function reportHtml(m: ReportModel, outDir: string): string {
+let translator: string | undefined;
+
+/** dashboard/lib/translate.js, the one translator, as a classic script (its exports are plain functions here). */
+function translatorSource(): string {
+  translator ??= readFileSync(join(ROOT, 'dashboard', 'lib', 'translate.js'), 'utf8').replace(/^export /gm, '');
+  return translator;
+}
+
+/** Each term once, in both languages (left alone by the translation). */
+function glossaryHtml(): string {
+  const rows = GLOSSARY.map((g) => `<tr><th scope="row"><span lang="zh-CN">${esc(g.zhTerm)}</span><br><span lang="en">${esc(g.term)}</span></th><td lang="zh-CN">${esc(g.zh)}</td><td lang="en">${esc(g.en)}</td></tr>`).join('\n');
+  return `<div class="table-wrap" translate="no"><table class="glossary"><thead><tr><th>术语 / term</th><th>中文</th><th>English</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+/**
+ * report.html. It holds both languages (the catalogue and the translator, inlined): `lang` is the one it opens in,
+ * the switch in its nav the other (remembered where the browser allows it).
+ */
+export function reportHtml(m: ReportModel, outDir: string, lang: Lang = 'en'): string {
   const charts = buildCharts(m);
   const d = divergences(m);
   const hint = resumeHint(m, outDir);
@@ -139,10 +195,11 @@ export function reportHtml(m: ReportModel, outDir: string): string {
     ['bytes', 'Where the bytes went'], ...(f ? [['failures', 'Failures']] : []), ['environment', 'Environment'], ['matrix', 'Matrix'],
   ]
     .map(([id, t]) => `<a href="#${id}">${esc(t)}</a>`)
-    .join('');
+    .join('') + `<a href="#glossary">Glossary</a><select id="lang-select" aria-label="Language / 语言" translate="no"><option value="en" lang="en">English</option><option value="zh" lang="zh-CN">简体中文</option></select>`;
+  const messages = JSON.stringify({ messages: MESSAGES, names: NAMES }).replace(/</g, '\\u003c');
 
   return `<!doctype html>
-<html lang="en">
+<html lang="${lang === 'zh' ? 'zh-CN' : 'en'}" data-default-lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -195,11 +252,18 @@ ${environmentList(m).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).joi
 </dl>
 ${src ? `<details><summary>Where each counter comes from</summary>${htmlTable(src)}</details>` : ''}
 
+<h2 id="glossary">Glossary</h2>
+<p>Each term once, in both languages: the words the seed articles use, and what the lab measures for them.</p>
+${glossaryHtml()}
+
 <h2 id="matrix">The matrix</h2>
 <p>${m.matrix.source ? `From <code>${esc(m.matrix.source)}</code>. ` : ''}Repetitions ran interleaved: one run of every cell, then the next round.</p>
 <pre>${esc(matrixText(m))}</pre>
 </main>
 <script type="application/json" id="zcl-chart-data">${data}</script>
+<script type="application/json" id="zcl-messages">${messages}</script>
+<script>${translatorSource()}
+${I18N}</script>
 <script>${chartJsSource()}</script>
 <script>${RENDER}</script>
 </body>

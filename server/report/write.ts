@@ -7,6 +7,7 @@ import { buildModel, type ReportInput, type ReportModel } from './model.js';
 import { resultsCsv, resultsFile } from './write-data.js';
 import { reportHtml } from './write-html.js';
 import { reportMarkdown } from './write-markdown.js';
+import type { Lang } from '../view/messages.js';
 
 export interface ReportFiles { markdown: string; html: string; json: string; csv: string }
 
@@ -18,7 +19,8 @@ function writeAtomic(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-export function writeReports(outDir: string, input: ReportInput): ReportFiles & { model: ReportModel } {
+/** `lang`: the language report.html opens in (it holds both; report.md is English). */
+export function writeReports(outDir: string, input: ReportInput, lang: Lang = 'en'): ReportFiles & { model: ReportModel } {
   const model = buildModel(input);
   const files: ReportFiles = {
     markdown: join(outDir, REPORT_FILES.markdown),
@@ -29,6 +31,6 @@ export function writeReports(outDir: string, input: ReportInput): ReportFiles & 
   writeAtomic(files.json, JSON.stringify(resultsFile(model), null, 2) + '\n');
   writeAtomic(files.csv, resultsCsv(model));
   writeAtomic(files.markdown, reportMarkdown(model, outDir));
-  writeAtomic(files.html, reportHtml(model, outDir));
+  writeAtomic(files.html, reportHtml(model, outDir, lang));
   return { ...files, model };
 }

@@ -44,6 +44,8 @@ export interface RunMatrixOptions {
   probes?: ProbeSetup | ((spec: RunSpec) => ProbeSetup);
   /** Each run's session as it starts, with the task's place in the matrix (the live hub subscribes here). */
   onSession?(session: RunHandle, task: { cell: MatrixCell; label: string; rep: number; warmup: boolean }): void;
+  /** The language report.html opens in (it holds both). */
+  lang?: 'en' | 'zh';
   /** Stands in for startRun (tests). */
   startRun?: (spec: RunSpec, opts: SessionOptions) => RunHandle;
 }
@@ -155,7 +157,7 @@ export async function runMatrix(matrix: Matrix, opts: RunMatrixOptions): Promise
       return true;
     });
     const status: MatrixOutcome['status'] = interrupted ? 'interrupted' : complete ? 'complete' : 'failed';
-    const { model: _model, ...files } = writeReports(opts.outDir, { matrix, environment, records, status });
+    const { model: _model, ...files } = writeReports(opts.outDir, { matrix, environment, records, status }, opts.lang);
     progress({ event: 'end' });
     return {
       status,
