@@ -106,8 +106,10 @@ describe('dashboard', () => {
     expect(Number(mid.bytes)).toBeGreaterThan(0);
     expect(await points(page, 'throughput')).toBeGreaterThan(0);
     expect(await points(page, 'syscalls')).toBeGreaterThan(0);
-    // The x axis fits the run: 0 to its duration; progress is t / duration.
-    expect(await xMax(page, 'throughput')).toBe(3);
+    // The x axis fits the run: 0 to its duration (or the latest sample, when a loaded machine lets a
+    // sample land past it before the page reads the axis); progress is t / duration.
+    expect(await xMax(page, 'throughput')).toBeGreaterThanOrEqual(3);
+    expect(await xMax(page, 'throughput')).toBeLessThan(4.5);
     const frac = Number(await page.getAttribute('#progress', 'data-fraction'));
     expect(frac).toBeGreaterThan(0);
     expect(frac).toBeLessThan(1);
