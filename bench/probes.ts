@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   if (!skip.has('bystander')) parts.push(bystander());
   if (!skip.has('memcpy')) {
     const m = memcpyMiBps();
-    const t = new Table({ head: ['mode', 'CPU copies per byte', 'ceiling MiB/s', 'best MiB/s (off)', 'of the ceiling'], style: { head: [], border: [] } });
+    const t = new Table({ head: ['mode', 'sender CPU copies per byte (textbook)', 'ceiling MiB/s', 'best MiB/s (off)', 'of the ceiling'], style: { head: [], border: [] } });
     for (const mode of modes) {
       const c = cells.filter((x) => x.mode === mode);
       const copies = c.flatMap((x) => [...x.on.values()].flat()).find((r) => r.textbook)?.textbook?.expected.cpuCopies;

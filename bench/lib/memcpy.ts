@@ -52,6 +52,6 @@ export function copyCeiling(memcpy: number, copies: number): number | null {
 }
 
 export const MEMCPY_NOTE =
-  'ceiling = one thread\'s memcpy bandwidth / CPU copies per byte (the textbook count, sender and receiver together): ' +
-  'the rate if one CPU made every copy at memcpy speed; the sender\'s and receiver\'s copies run on different CPUs, ' +
-  'so a mode can pass it, and the kernel\'s per-packet work (headers, ACKs, wakeups) is not in it.';
+  'ceiling = one thread\'s memcpy bandwidth / the sender\'s CPU copies per byte (the textbook count): the rate if the ' +
+  'sender did nothing but its copies at memcpy speed; the receiver\'s copy runs on another CPU in parallel (a bound of ' +
+  'memcpy / 1 of its own), and the kernel\'s per-packet work (headers, ACKs, wakeups) is in neither.';
