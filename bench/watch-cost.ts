@@ -142,7 +142,8 @@ if (dir) {
   execFileSync('cc', ['-O2', '-o', loopBin, `${loopBin}.c`]);
   writeFileSync(join(dir, 'floor.bpf.c'), FLOOR_BPF_C);
   writeFileSync(join(dir, 'floor.c'), FLOOR_C);
-  execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-c', join(dir, 'floor.bpf.c'), '-o', join(dir, 'floor.bpf.o')]);
+  const multiarch = execFileSync('cc', ['-dumpmachine'], { encoding: 'utf8' }).trim();
+  execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${multiarch}`, '-c', join(dir, 'floor.bpf.c'), '-o', join(dir, 'floor.bpf.o')]);
   execFileSync('cc', ['-O2', '-o', join(dir, 'floor'), join(dir, 'floor.c'), '-lbpf']);
 }
 
