@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     [
       'what differs from iperf3\'s work:',
       `- receiver: the lab's ${sink} sink${sink === 'copy' ? ' (recv() into a 128 KiB buffer, nothing else), as iperf3 -s' : sink === 'read' ? ' checksums every byte (XXH3-64); iperf3 -s does not' : ' makes no receive copy (MSG_TRUNC); iperf3 -s copies'}; iperf3 -s also reports per interval (a timer, a few syscalls a second)`,
-      '- sendfile vs iperf3 -Z: the lab sends the whole file (page-cache pages of a ${(size / 2 ** 30).toFixed(2)} GiB file); iperf3 -Z sendfile()s one buffer-sized temporary file again and again (always the same few cached pages)',
+      `- sendfile vs iperf3 -Z: the lab sends the whole file (page-cache pages of a ${(size / 2 ** 30).toFixed(2)} GiB file); iperf3 -Z sendfile()s one buffer-sized temporary file again and again (always the same few cached pages)`,
       '- read-write vs iperf3: iperf3 writes one buffer from memory (no file read: one copy less); vs iperf3 -F: both read() the same warm file and write() it (the same copies)',
       '- CPU: the lab counts its sender thread (RUSAGE_THREAD, the loop); iperf3 its whole client process (getrusage), which is one thread doing the loop',
       `memcpy, one thread: ${m.median.toFixed(0)} MiB/s (${m.min.toFixed(0)}-${m.max.toFixed(0)}); read-write makes 2 sender CPU copies per byte (ceiling ${(m.median / 2).toFixed(0)} MiB/s) plus the receiver's 1, sendfile 0 on the sender (the receive copy bounds it: ${m.median.toFixed(0)} MiB/s)`,
