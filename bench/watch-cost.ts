@@ -138,13 +138,18 @@ int main(int argc, char **argv) {
 const dir = o.hold ? undefined : mkdtempSync(join(tmpdir(), 'zcl-watch-cost-'));
 const loopBin = join(dir ?? '', 'getppid-loop');
 if (dir) {
-  writeFileSync(`${loopBin}.c`, LOOP_C);
-  execFileSync('cc', ['-O2', '-o', loopBin, `${loopBin}.c`]);
-  writeFileSync(join(dir, 'floor.bpf.c'), FLOOR_BPF_C);
-  writeFileSync(join(dir, 'floor.c'), FLOOR_C);
-  const multiarch = execFileSync('cc', ['-dumpmachine'], { encoding: 'utf8' }).trim();
-  execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${multiarch}`, '-c', join(dir, 'floor.bpf.c'), '-o', join(dir, 'floor.bpf.o')]);
-  execFileSync('cc', ['-O2', '-o', join(dir, 'floor'), join(dir, 'floor.c'), '-lbpf']);
+  try {
+    writeFileSync(`${loopBin}.c`, LOOP_C);
+    execFileSync('cc', ['-O2', '-o', loopBin, `${loopBin}.c`]);
+    writeFileSync(join(dir, 'floor.bpf.c'), FLOOR_BPF_C);
+    writeFileSync(join(dir, 'floor.c'), FLOOR_C);
+    const multiarch = execFileSync('cc', ['-dumpmachine'], { encoding: 'utf8' }).trim();
+    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${multiarch}`, '-c', join(dir, 'floor.bpf.c'), '-o', join(dir, 'floor.bpf.o')]);
+    execFileSync('cc', ['-O2', '-o', join(dir, 'floor'), join(dir, 'floor.c'), '-lbpf']);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true }); // a failed compile leaves nothing behind
+    throw e;
+  }
 }
 
 /** Starts the loop, lets `before(pid)` run (e.g. watch it), then times it. */
