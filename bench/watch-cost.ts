@@ -1,10 +1,14 @@
-// node dist/bench/watch-cost.js [--calls 2000000] [--reps 7] [--cpu 0] [--transfer-mib 64]
-// What watching costs everyone else: a process that is NOT watched, calling
+// node dist/bench/watch-cost.js [--calls 2000000] [--reps 7] [--cpu 0] [--transfer-mib 64] [--json]
+// What the probes cost everyone else: a process that is NOT watched, calling
 // getppid() in a loop (one syscall: sys_enter + sys_exit fire, nothing else),
-// ns per call with the probes not attached, attached but idle (a lab run's
-// config, no run), and attached in watch mode (watching another process, with
-// follow); plus the loop itself watched (what a watched process pays per
-// syscall). The probes load once per process, so each attached measurement
+// ns per call with the probes not attached; with two empty programs on the
+// same tracepoints (the floor: what attaching anything to raw_syscalls costs
+// every syscall, whatever the program does); loaded but idle (no run: the
+// syscall tracepoints are detached between runs); during a lab run of other
+// processes (the loop is a bystander); and attached in watch mode (watching
+// another process, with follow); plus the loop itself watched (what a watched
+// process pays per syscall). --json prints the figures as one JSON line
+// (bench:probes reads them). The probes load once per process, so each attached measurement
 // gets a fresh holder process (this script with --hold) that loads them, sets
 // the condition and keeps them until the loop is done; every rep runs all four
 // conditions in rotating order, so the machine's drift spreads over all of them.
@@ -26,6 +30,8 @@ const o = new Command('bench:watch-cost')
   .option('--reps <n>', 'measurements per condition', '7')
   .option('--cpu <n>', 'pin the loop to this CPU (taskset); -1: no pinning', '0')
   .option('--transfer-mib <n>', 'the watched transfer: file size in MiB (sent 4 times per measurement); 0 skips it', '64')
+  .option('--json', 'print the results as JSON (one line) instead of tables')
+  .option('--no-stats-pass', 'skip the bpf_stats pass')
   .option('--hold <condition>', '(internal) load the probes, set the condition, hold them until stdin ends')
   .option('--watch <pids>', '(internal) with --hold: the tgids to watch')
   .option('--stats', '(internal) with --hold: enable kernel.bpf_stats, print the syscall programs\' ns per event at the end')
@@ -102,12 +108,48 @@ int main(int argc, char **argv) {
   return 0;
 }`;
 
+// The floor: two empty programs on the syscall tracepoints, loaded by a small
+// libbpf loader that says `attached` and holds them until stdin ends.
+const FLOOR_BPF_C = `
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+char LICENSE[] SEC("license") = "GPL";
+SEC("tp_btf/sys_enter") int floor_enter(void *ctx) { return 0; }
+SEC("tp_btf/sys_exit") int floor_exit(void *ctx) { return 0; }
+`;
+const FLOOR_C = `
+#include <stdio.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+int main(int argc, char **argv) {
+  struct bpf_object *o = bpf_object__open_file(argv[1], 0);
+  if (!o || bpf_object__load(o)) return 1;
+  struct bpf_program *p;
+  bpf_object__for_each_program(p, o) if (!bpf_program__attach(p)) return 1;
+  printf("attached\\n");
+  fflush(stdout);
+  char b[64];
+  while (read(0, b, sizeof b) > 0) {}
+  bpf_object__close(o);
+  return 0;
+}`;
+
 // The loop's binary, compiled here (not in a holder process).
 const dir = o.hold ? undefined : mkdtempSync(join(tmpdir(), 'zcl-watch-cost-'));
 const loopBin = join(dir ?? '', 'getppid-loop');
 if (dir) {
-  writeFileSync(`${loopBin}.c`, LOOP_C);
-  execFileSync('cc', ['-O2', '-o', loopBin, `${loopBin}.c`]);
+  try {
+    writeFileSync(`${loopBin}.c`, LOOP_C);
+    execFileSync('cc', ['-O2', '-o', loopBin, `${loopBin}.c`]);
+    writeFileSync(join(dir, 'floor.bpf.c'), FLOOR_BPF_C);
+    writeFileSync(join(dir, 'floor.c'), FLOOR_C);
+    const multiarch = execFileSync('cc', ['-dumpmachine'], { encoding: 'utf8' }).trim();
+    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${multiarch}`, '-c', join(dir, 'floor.bpf.c'), '-o', join(dir, 'floor.bpf.o')]);
+    execFileSync('cc', ['-O2', '-o', join(dir, 'floor'), join(dir, 'floor.c'), '-lbpf']);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true }); // a failed compile leaves nothing behind
+    throw e;
+  }
 }
 
 /** Starts the loop, lets `before(pid)` run (e.g. watch it), then times it. */
@@ -129,7 +171,10 @@ async function hold(): Promise<void> {
   const engine = libbpfEngine();
   if (o.stats && !addon().probes.enableStats()) throw new Error('cannot enable kernel.bpf_stats');
   const before = addon().probes.stats();
-  if (o.hold !== 'idle') await engine.watch!({ tgids: String(o.watch).split(',').map(Number), follow: true });
+  const pids = String(o.watch).split(',').map(Number);
+  // A lab run's config whose roles are other processes (the loop is a bystander).
+  if (o.hold === 'run') await engine.begin({ senderPid: pids[0], sinkPid: pids[1] ?? pids[0], ifindex: 1, netnsInode: 0, sinkPort: 9, file: '' });
+  else if (o.hold !== 'idle') await engine.watch!({ tgids: pids, follow: true });
   process.stdout.write('attached\n');
   process.stdin.resume();
   await new Promise((r) => process.stdin.on('end', r));
@@ -150,7 +195,10 @@ async function hold(): Promise<void> {
 /** A holder process for one measurement (see hold()). */
 async function holder(condition: string, watch: number[], stats = false): Promise<() => Promise<string>> {
   const args = [process.argv[1], '--hold', condition, '--watch', watch.join(',') || '0', ...(stats ? ['--stats'] : [])];
-  const p = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const p =
+    condition === 'floor'
+      ? spawn(join(dir!, 'floor'), [join(dir!, 'floor.bpf.o')], { stdio: ['pipe', 'pipe', 'inherit'] })
+      : spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise((r) => p.on('exit', r));
   let out = '';
   await new Promise<void>((resolve, reject) => {
@@ -214,9 +262,12 @@ async function main(): Promise<void> {
   const reps = Number(o.reps);
   // Someone to watch who is not the loop: a sleeping process.
   const other = spawn('sleep', ['3600'], { stdio: 'ignore' });
+  const other2 = spawn('sleep', ['3600'], { stdio: 'ignore' });
   const conditions: Condition[] = [
     { name: 'not attached' },
-    { name: 'attached, idle (lab-run config, no run)', hold: 'idle' },
+    { name: 'floor: 2 empty programs on sys_enter/sys_exit', hold: 'floor' },
+    { name: 'loaded, idle (no run: syscall tracepoints detached)', hold: 'idle' },
+    { name: 'lab run of other processes (loop not a role)', hold: 'run', watch: () => [other.pid!, other2.pid!] },
     { name: 'attached, watch mode, loop not watched', hold: 'watch', watch: () => [other.pid!] },
     { name: 'attached, watch mode, the loop watched', hold: 'watch', watch: (pid) => [other.pid!, pid] },
   ];
@@ -237,37 +288,51 @@ async function main(): Promise<void> {
     }
   } finally {
     other.kill('SIGKILL');
+    other2.kill('SIGKILL');
   }
 
   const base = median(results.get('not attached')!);
-  const t = new Table({ head: ['condition', 'ns/call median', 'min', 'max', '+ns (median)', 'ratio (median)'], style: { head: [], border: [] } });
-  for (const [name, xs] of results) {
-    const m = median(xs);
-    t.push([name, m.toFixed(1), min(xs).toFixed(1), max(xs).toFixed(1), (m - base).toFixed(1), (m / base).toFixed(3)]);
+  const rows = conditions.map((c) => {
+    const xs = results.get(c.name)!;
+    return { name: c.name, hold: c.hold ?? 'off', median: median(xs), min: min(xs), max: max(xs), plusNs: median(xs) - base };
+  });
+  if (!o.json) {
+    const t = new Table({ head: ['condition', 'ns/call median', 'min', 'max', '+ns (median)', 'ratio (median)'], style: { head: [], border: [] } });
+    for (const r of rows) t.push([r.name, r.median.toFixed(1), r.min.toFixed(1), r.max.toFixed(1), r.plusNs.toFixed(1), (r.median / base).toFixed(3)]);
+    process.stdout.write(`\ngetppid() loop, ${o.calls} calls x ${reps} reps per condition, rotating order\n${t.toString()}\n`);
+    process.stdout.write('anchors (ebpf_exporter): tracepoint +15-35 ns, fentry +24-42 ns per event; a syscall fires two (sys_enter, sys_exit)\n');
   }
-  process.stdout.write(`\ngetppid() loop, ${o.calls} calls x ${reps} reps per condition, rotating order\n${t.toString()}\n`);
-  process.stdout.write('anchors (ebpf_exporter): tracepoint +15-35 ns, fentry +24-42 ns per event; a syscall fires two (sys_enter, sys_exit)\n');
 
   // The programs' own run time per event (kernel.bpf_stats, one loop per attached
   // condition): the part of the cost the BPF code decides, without the attach
   // trampoline and with less of the machine's drift. Stats add their own clock reads.
-  const other2 = spawn('sleep', ['3600'], { stdio: 'ignore' });
-  const st = new Table({ head: ['condition (bpf_stats pass)', 'program', 'events', 'ns per event'], style: { head: [], border: [] } });
-  try {
-    for (const c of conditions.filter((x) => x.hold)) {
-      let release: (() => Promise<string>) | undefined;
-      await measure(async (pid) => {
-        release = await holder(c.hold!, c.watch ? c.watch(pid).map((t) => (t === other.pid ? other2.pid! : t)) : [], true);
-      });
-      const out = await release!();
-      const per = JSON.parse(/^stats (.*)$/m.exec(out)![1]) as { name: string; events: number; ns: number }[];
-      for (const x of per) st.push([c.name, x.name, x.events, x.ns.toFixed(1)]);
+  const stats: { condition: string; program: string; events: number; ns: number }[] = [];
+  if (o.statsPass) {
+    const other3 = spawn('sleep', ['3600'], { stdio: 'ignore' });
+    const other4 = spawn('sleep', ['3600'], { stdio: 'ignore' });
+    const alive = (t: number) => (t === other.pid ? other3.pid! : t === other2.pid ? other4.pid! : t);
+    try {
+      for (const c of conditions.filter((x) => x.hold && x.hold !== 'floor')) {
+        let release: (() => Promise<string>) | undefined;
+        await measure(async (pid) => {
+          release = await holder(c.hold!, c.watch ? c.watch(pid).map(alive) : [], true);
+        });
+        const out = await release!();
+        const per = JSON.parse(/^stats (.*)$/m.exec(out)![1]) as { name: string; events: number; ns: number }[];
+        for (const x of per) stats.push({ condition: c.name, program: x.name, events: x.events, ns: x.ns });
+      }
+    } finally {
+      other3.kill('SIGKILL');
+      other4.kill('SIGKILL');
     }
-  } finally {
-    other2.kill('SIGKILL');
+    if (!o.json) {
+      const st = new Table({ head: ['condition (bpf_stats pass)', 'program', 'events', 'ns per event'], style: { head: [], border: [] } });
+      for (const x of stats) st.push([x.condition, x.program, x.events, x.ns.toFixed(1)]);
+      process.stdout.write(`\nthe syscall programs' own cost per event, one ${o.calls}-call loop per condition (events: every process's)\n${st.toString()}\n`);
+    }
   }
-  process.stdout.write(`\nthe syscall programs' own cost per event, one ${o.calls}-call loop per condition (events: every process's)\n${st.toString()}\n`);
-  await transfers(reps);
+  if (o.json) process.stdout.write(`${JSON.stringify({ calls: Number(o.calls), reps, conditions: rows, stats })}\n`);
+  else await transfers(reps);
 }
 
 main()

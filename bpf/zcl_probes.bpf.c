@@ -405,9 +405,12 @@ static __always_inline void on_zerocopy_notification(struct sys_state *st, struc
   if (w.p) __sync_fetch_and_add(&w.p->c[ZCL_C_zerocopy_copied_bytes], upto - before);
 }
 
-static __always_inline int on_sys_exit(long ret) {
+static __always_inline int on_sys_exit(const bool D, struct pt_regs *regs, long ret) {
   struct who w = current_who();
   if (w.role < 0) return 0;
+  /* only a syscall counted by name has state to close: the others (futex,
+   * epoll_wait, ...) leave before the task-storage lookup */
+  if (syscall_index(RD(D, regs->orig_ax, regs, orig_ax)) < 0) return 0;
   struct sys_state *st = state_get(false);
   if (!st || !st->active) return 0;
   if (ret > 0 && st->cls == FD_FILE &&
@@ -742,7 +745,7 @@ static __always_inline int on_process_exit(const bool D, struct task_struct *p) 
   SEC("raw_tp/" #tp) int BPF_PROG(raw_##tp, __VA_ARGS__) { const bool D = false; return call; }
 
 ZCL_TRACE(sys_enter, on_sys_enter(D, regs, id), struct pt_regs *regs, long id)
-ZCL_TRACE(sys_exit, on_sys_exit(ret), struct pt_regs *regs, long ret)
+ZCL_TRACE(sys_exit, on_sys_exit(D, regs, ret), struct pt_regs *regs, long ret)
 ZCL_TRACE(sched_switch, on_sched_switch(D, preempt, prev), bool preempt, struct task_struct *prev, struct task_struct *next)
 ZCL_TRACE(tcp_sendmsg_locked, on_tcp_sendmsg(D, sk, msg), struct sock *sk, struct msghdr *msg)
 ZCL_TRACE(sock_send_length, on_sock_send_length(D, sk, ret), struct sock *sk, int ret)

@@ -281,7 +281,7 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// startSink({fd, mode: 'read'|'discard', buffer}, (err, result) => ...) -> handle
+// startSink({fd, mode: 'read'|'discard'|'copy', buffer}, (err, result) => ...) -> handle
 Napi::Value StartSink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
@@ -291,7 +291,8 @@ Napi::Value StartSink(const Napi::CallbackInfo& info) {
   SinkSpec spec;
   if (mode == "read") spec.mode = SinkMode::Read;
   else if (mode == "discard") spec.mode = SinkMode::Discard;
-  else throw Napi::TypeError::New(env, "sink mode '" + mode + "' is not one of: read, discard");
+  else if (mode == "copy") spec.mode = SinkMode::Copy;
+  else throw Napi::TypeError::New(env, "sink mode '" + mode + "' is not one of: read, discard, copy");
   // Client mode: {connect: {host, port}, request?, http?} instead of fd.
   Napi::Value cv = o.Get("connect");
   if (cv.IsObject()) {

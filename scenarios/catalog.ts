@@ -193,6 +193,7 @@ export const PATHS = {
 export const SINKS = {
   read: { summary: 'recv() into a user buffer (one receive copy) and verify a checksum (XXH3-64) of every byte' },
   discard: { summary: 'recv(MSG_TRUNC): TCP drops the bytes in the kernel, no receive copy; byte count verified' },
+  copy: { summary: "recv() into a user buffer (one receive copy), no checksum: iperf3's receiver's work (bench:transfer); byte count verified" },
 } as const;
 
 export const CACHES = {

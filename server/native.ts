@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ROOT } from './project.js';
+import type { SinkName } from '../scenarios/catalog.js';
 
 export interface SyscallCounts { [name: string]: number }
 
@@ -79,7 +80,7 @@ export interface Addon {
   listen(host: string, port: number): { fd: number; port: number };
   /** Listening sink ({fd}: accepts one connection), or client sink ({connect}: connects, sends request, with http reads the response header apart). */
   startSink(
-    spec: { fd: number; mode: 'read' | 'discard'; buffer: number; passBytes?: number; expect?: string } | { connect: { host: string; port: number }; request?: string; http?: boolean; mode: 'read' | 'discard'; buffer: number },
+    spec: { fd: number; mode: SinkName; buffer: number; passBytes?: number; expect?: string } | { connect: { host: string; port: number }; request?: string; http?: boolean; mode: SinkName; buffer: number },
     cb: Callback<NativeSinkResult>,
   ): LoopHandle;
   probes: {

@@ -58,6 +58,13 @@ describe('probes, tracepoint tier', () => {
     expect(r.receiver.bytes).toBe(ODD_SIZE);
   });
 
+  it('the copy sink makes the receive copy of every byte and checks only the count', async () => {
+    const r = await run({ mode: 'sendfile', sink: 'copy' });
+    expect(r.probes!.sink!.counters.copy_socket_to_user_bytes).toBe(ODD_SIZE);
+    expect(r.receiver.bytes).toBe(ODD_SIZE);
+    expect(r.receiver.checksumOk).toBeNull();
+  });
+
   it('a cold file is read from the disk: block_read_bytes covers every page', async () => {
     const r = await run({ mode: 'read-write', cache: 'cold', sizeBytes: coldSize(2) });
     expect(r.file.pagesCachedBefore).toBe(0);

@@ -5,6 +5,8 @@
 //  read:    recv() into a user buffer (the receive-side copy) and a running checksum;
 //  discard: recv(MSG_TRUNC): TCP drops the bytes in the kernel without copying
 //           them to user space (tcp_recvmsg skips skb_copy_datagram_msg).
+//  copy:    recv() into a user buffer, nothing else (no checksum): what
+//           iperf3's receiver does, for benchmarks against it.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -15,7 +17,7 @@
 
 namespace zcl {
 
-enum class SinkMode { Read, Discard };
+enum class SinkMode { Read, Discard, Copy };
 
 struct SinkSpec {
   SinkMode mode;

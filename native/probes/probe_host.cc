@@ -288,6 +288,13 @@ struct Host::Impl {
   zcl_probes* skel = nullptr;
   WatchStore store;
   std::vector<bpf_link*> links;
+  // The syscall tracepoints (raw_syscalls sys_enter, sys_exit): attached only
+  // while a run or a watch is on (arm/disarm). An attached syscall tracepoint
+  // sends every syscall of every process on the machine through the kernel's
+  // slow syscall path and the BPF dispatch, so between runs nobody pays for it.
+  std::map<bpf_program*, bpf_link*> syscall_links;
+  void arm();
+  void disarm();
   std::map<std::string, std::string> source_of;  // probe point -> "tp_btf/x" etc (or "a + b"), if attached
   int ncpus = 0;
   int stats_fd = -1;
@@ -352,6 +359,7 @@ void Host::Impl::set_autoload(const Sources& src) const {
 // what the programs report.
 std::vector<ProgramStatus> Host::Impl::attach(Sources& src) {
   std::vector<ProgramStatus> programs;
+  std::map<bpf_program*, bpf_link*> link_of;
   // Attaches one program; returns its section name, or null (and records why) if it did not attach.
   auto attach_one = [&](bpf_program* prog, std::string* why) -> const char* {
     const char* sec = bpf_program__section_name(prog);
@@ -363,6 +371,7 @@ std::vector<ProgramStatus> Host::Impl::attach(Sources& src) {
       return nullptr;
     }
     links.push_back(link);
+    link_of[prog] = link;
     programs.push_back({sec, true, ""});
     return sec;
   };
@@ -387,6 +396,16 @@ std::vector<ProgramStatus> Host::Impl::attach(Sources& src) {
       if (const char* sec = attach_one(prog, &send_why)) send_source += std::string(send_source.empty() ? "" : " + ") + sec;
       else send_ok = false;
     }
+  }
+  // The syscall programs attached above (so their status is real) wait detached
+  // until a run or a watch arms them.
+  for (const char* tp : {"sys_enter", "sys_exit"}) {
+    auto it = src.tracepoints.find(tp);
+    if (it == src.tracepoints.end() || !link_of.count(it->second)) continue;
+    bpf_link* l = link_of[it->second];
+    links.erase(std::find(links.begin(), links.end(), l));
+    bpf_link__destroy(l);
+    syscall_links[it->second] = nullptr;
   }
   if (send_ok) {
     source_of["send"] = send_source;
@@ -469,6 +488,24 @@ Host::Host() : impl_(new Impl) {
   counters_ = impl_->counter_status(src);
 }
 
+void Host::Impl::arm() {
+  for (auto& [prog, link] : syscall_links) {
+    if (link) continue;
+    link = bpf_program__attach(prog);
+    if (!link) {
+      int err = errno;
+      throw ProbeUnavailable(std::string(bpf_program__section_name(prog)) + " did not attach: " + strerror(err));
+    }
+  }
+}
+
+void Host::Impl::disarm() {
+  for (auto& [prog, link] : syscall_links) {
+    if (link) bpf_link__destroy(link);
+    link = nullptr;
+  }
+}
+
 void Host::begin(const RunTarget& t) {
   if (!impl_->skel) throw ProbeUnavailable("the probes were closed");
   auto* bss = impl_->skel->bss;
@@ -490,6 +527,7 @@ void Host::begin(const RunTarget& t) {
     cfg.file_ino = st.st_ino;
   }
   misses_at_begin_ = total_misses();
+  impl_->arm();
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
   for (int r = 0; r < ZCL_NR_ROLES; r++) __atomic_store_n(&cfg.tgid[r], t.tgid[r], __ATOMIC_SEQ_CST);
 }
@@ -499,6 +537,7 @@ void Host::end() {
   zcl_config& cfg = impl_->skel->bss->zcl_config;
   __atomic_store_n(&cfg.watch, 0u, __ATOMIC_SEQ_CST);
   for (int r = 0; r < ZCL_NR_ROLES; r++) __atomic_store_n(&cfg.tgid[r], 0u, __ATOMIC_SEQ_CST);
+  impl_->disarm();
 }
 
 namespace {
@@ -736,6 +775,7 @@ std::vector<uint32_t> Host::watch(const WatchTarget& t) {
   };
   for (uint32_t tgid : tgids) add(tgid);
   misses_at_begin_ = total_misses();
+  impl_->arm();
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
   // The sink of an app-mode lab run: its own role, by its tgid, as in a lab run.
   if (t.sink_tgid) __atomic_store_n(&cfg.tgid[ZCL_ROLE_sink], t.sink_tgid, __ATOMIC_SEQ_CST);
@@ -981,6 +1021,8 @@ uint64_t Host::total_misses() const {
 uint64_t Host::missed_since_begin() const { return total_misses() - misses_at_begin_; }
 
 void Host::close() {
+  impl_->disarm();
+  impl_->syscall_links.clear();
   for (bpf_link* l : impl_->links) bpf_link__destroy(l);
   impl_->links.clear();
   if (impl_->skel) zcl_probes__destroy(impl_->skel);

@@ -46,7 +46,7 @@ export function runTable(r: RunResult): string {
   t.push(
     { run: `${r.mode} over ${r.path} (device ${r.device.name}, scatter-gather ${r.device.scatterGather ? 'on' : 'off'}), sink ${r.sink}, cache ${r.cache}` },
     { moved: movedText(r) },
-    { integrity: r.receiver.checksumOk === null ? `byte count ok (${r.receiver.bytes} B); the discard sink has no checksum` : `byte count and checksum ok (XXH3-64 ${r.file.checksum})` },
+    { integrity: r.receiver.checksumOk === null ? `byte count ok (${r.receiver.bytes} B); the ${r.sink} sink has no checksum` : `byte count and checksum ok (XXH3-64 ${r.file.checksum})` },
     { throughput: `${fmt(r.throughputMiBps, 1)} MiB/s  (${fmt((r.bytes * 8) / r.wallSeconds / 1e9, 2)} Gbit/s) over ${fmt(r.wallSeconds, 3)} s${r.rate !== undefined ? `; paced at ${formatRate(r.rate)} (the sender waited ${fmt(r.pacedSeconds ?? 0, 2)} s for it)` : ''}` },
     { 'sender CPU': `${fmt(r.sender.cpuUserSeconds, 3)} s user + ${fmt(r.sender.cpuSysSeconds, 3)} s sys = ${fmt(r.sender.cpuSecondsPerGiB, 3)} s/GiB (${r.sender.cpuScope})` },
     { 'engine syscalls': syscallsText(r.sender.syscalls) },

@@ -1,6 +1,7 @@
 // Messages between the orchestrator and its two children (sender, sink), over
 // Node's IPC channel. The children never write to stdout.
 import { addon, type NativeSinkResult, type NativeTransferResult } from '../native.js';
+import type { SinkName } from '../../scenarios/catalog.js';
 
 export interface SenderArgs {
   mode: string; file: string; sizeBytes: number; chunkBytes: number; host: string; port: number; parentPid: number;
@@ -10,7 +11,7 @@ export interface SenderArgs {
   rate?: number;
 }
 export interface SinkArgs {
-  mode: 'read' | 'discard';
+  mode: SinkName;
   host: string;
   bufferBytes: number;
   parentPid: number;

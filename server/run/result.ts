@@ -37,7 +37,7 @@ export interface RunResult extends RunSpec {
   receiver: {
     pid: number;
     bytes: number;
-    /** read sink: the checksum (XXH3-64) of what arrived equals the file's; discard: null (nothing to check). */
+    /** read sink: the checksum (XXH3-64) of what arrived equals the file's; discard, copy: null (nothing checked but the byte count). */
     checksumOk: boolean | null;
     cpuUserSeconds: number;
     cpuSysSeconds: number;
