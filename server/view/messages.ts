@@ -115,6 +115,7 @@ const PATH_ZH: Record<PathName, string> = {
 const SINK_ZH: Record<SinkName, string> = {
   read: 'recv() 读进用户缓冲区（一次接收拷贝），并校验每个字节的校验和（XXH3-64）',
   discard: 'recv(MSG_TRUNC)：TCP 在内核里丢弃这些字节，没有接收拷贝；只校验字节数',
+  copy: 'recv() 读进用户缓冲区（一次接收拷贝），不算校验和，只校验字节数：与 iperf3 接收端做的事相同（用于基准测试）',
 };
 const CACHE_ZH: Record<CacheName, string> = {
   warm: '运行前文件已在页缓存中（用 mincore 检查）',
@@ -125,7 +126,7 @@ const ENGINE_ZH: Record<EngineName, string> = {
   bpftrace: '可读的脚本 bpf/zcl.bt，每次运行由 bpftrace 执行（启动要几秒；可以读，也可以改）',
 };
 const CACHE_SUB_ZH: Record<keyof typeof CACHE_SUBTITLES, string> = { warm: '热：已缓存', cold: '冷：先逐出' };
-const SINK_SUB_ZH: Record<keyof typeof SINK_SUBTITLES, string> = { read: 'recv() 读进缓冲区', discard: 'recv(MSG_TRUNC)' };
+const SINK_SUB_ZH: Record<keyof typeof SINK_SUBTITLES, string> = { read: 'recv() 读进缓冲区', discard: 'recv(MSG_TRUNC)', copy: 'recv() 读进缓冲区，不算校验和' };
 const TRANSMIT_ZH: Record<keyof typeof TRANSMIT, { label: string; detail: string }> = {
   loopback: {
     label: '交给 lo，内存中传递',
