@@ -420,7 +420,7 @@ const UI: Record<string, Message> = {
   'flow.arrow.inclRetx': { en: '{detail}; it includes what TCP retransmitted', zh: '{detail}；其中包括 TCP 重传的部分' },
   'flow.arrow.linearize': { en: 'CPU copy (linearize)', zh: 'CPU 拷贝（线性化）' },
   'flow.arrow.linearizeDetail': { en: 'CPU copy: payload copied into linear packets for a device without scatter-gather', zh: 'CPU 拷贝：为没有分散/聚集的设备，把载荷拷贝进线性数据包' },
-  'flow.arrow.receiveDetail': { en: "CPU copy: the receiver's socket buffer -> its user buffer (read sink; discard sink: none)", zh: 'CPU 拷贝：接收方的套接字缓冲区 -> 它的用户缓冲区（read 接收端；discard 接收端没有这一步）' },
+  'flow.arrow.receiveDetail': { en: "CPU copy: the receiver's socket buffer -> its user buffer (read and copy sinks; discard sink: none)", zh: 'CPU 拷贝：接收方的套接字缓冲区 -> 它的用户缓冲区（read 和 copy 接收端；discard 接收端没有这一步）' },
   'flow.counterLine': { en: '{detail}\ncounter: {c}', zh: '{detail}\n计数器：{c}' },
   'flow.aria': { en: 'where the bytes went in {mode}: the measured flow diagram', zh: '{mode} 中字节的去向：实测数据流图' },
   'flow.ariaWatch': { en: "where the watched processes' bytes went: the measured flow diagram", zh: '被观察进程的字节去向：实测数据流图' },
