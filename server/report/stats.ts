@@ -33,3 +33,17 @@ export function nearestMedian<T>(items: T[], figure: (t: T) => number | null | u
   }
   return best ?? items[0];
 }
+
+/**
+ * A cell's spread is wide when its highest run is more than SPREAD_LIMIT times its
+ * lowest, on sender CPU per GiB or on throughput: the median alone then says
+ * little. With 3-5 repetitions, max/min is the spread that can be read off the
+ * tables ("1.41 (0.22–2.07)") and needs no distribution.
+ */
+export const SPREAD_LIMIT = 1.5;
+
+/** max/min of a figure (null: fewer than 2 runs, or a zero minimum). */
+export function spreadRatio(s: Stat | null | undefined): number | null {
+  if (!s || s.n < 2 || !(s.min > 0)) return null;
+  return s.max / s.min;
+}
