@@ -113,7 +113,7 @@ describe('zcl for a new user (issue 14, item 8)', () => {
     for (const d of ['(default: "sendfile")', '(default: loopback; veth-nosg for sendfile-nogather)', '(default: "read")', '(default: "256MiB")', '(default: 128KiB, or the size if smaller', '(default: "warm")', '(default: "libbpf")', '(default: 0, one pass of the file)', '(default: 0, unlimited)'])
       expect(opts).toContain(d);
     const c = run(['compare', '--help']).out.replace(/\s+/g, ' ');
-    for (const d of ['(default: "loopback")', '(default: "256MiB")', '(default: "128KiB")', '(default: 0, one pass)', '(default: 0, unlimited)']) expect(c).toContain(d);
+    for (const d of ['(default: "loopback")', '(default: "256MiB")', '(default: "128KiB")', '0: one pass of the file', '(default: "2s")', '(default: "1")', '(default: 0, unlimited)']) expect(c).toContain(d);
   });
 
   it('errors name the option (--size), not the API field (sizeBytes)', () => {

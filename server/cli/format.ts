@@ -1,5 +1,6 @@
 // Human-readable output of runs for the terminal.
 import Table from 'cli-table3';
+import { PATHS } from '../../scenarios/catalog.js';
 import { COUNTERS } from '../probes/schema.generated.js';
 import { formatDuration, formatRate, formatSize } from '../schema/units.js';
 import type { RunResult } from '../run/result.js';
@@ -131,6 +132,7 @@ export function compareTable(results: RunResult[]): string {
       }
   }
   const notes = [...groups.values()].map((runs) => nearestMedian(runs, (x) => x.sender.cpuSecondsPerGiB)!).filter((r) => r.textbook?.reason).map((r) => `- ${r.mode} over ${r.path}: ${r.textbook!.reason}`);
+  if (results.some((r) => r.path === 'veth-nosg')) notes.push(`- ${PATHS['veth-nosg'].cpuNote}`);
   const probes = [...new Set(results.map((r) => (r.probes ? probesLine(r.probes) : 'probes: none')))];
   const short = results.filter((r) => r.duration === undefined && r.wallSeconds < 1 && r.sender.engine !== 'app').length;
   return (

@@ -29,13 +29,14 @@ export function perByteText(v: number): string {
  * send copied. So each byte transmitted is copied at most once at transmit, by one
  * or the other, and the marked bytes count only up to what the device transmitted
  * beyond the linearized bytes: min(zerocopy_copied, dev_xmit - copy_linearize).
- * Without a transmit count (no source) the mark counts in full.
+ * Without linearized bytes, or without a transmit count (no source), the mark counts in full.
  */
 export function zerocopyCopiedExtra(c: { zerocopy_copied_bytes?: number | null; copy_linearize_bytes?: number | null; dev_xmit_bytes?: number | null }): number | null {
   const zcc = c.zerocopy_copied_bytes;
   if (zcc === null || zcc === undefined) return zcc ?? null;
-  if (!zcc || c.dev_xmit_bytes === null || c.dev_xmit_bytes === undefined) return zcc;
-  return Math.min(zcc, Math.max(0, c.dev_xmit_bytes - (c.copy_linearize_bytes ?? 0)));
+  const lin = c.copy_linearize_bytes ?? 0;
+  if (!zcc || !lin || c.dev_xmit_bytes === null || c.dev_xmit_bytes === undefined) return zcc;
+  return Math.min(zcc, Math.max(0, c.dev_xmit_bytes - lin));
 }
 
 export function derive(role: RoleCounts, bytes: number, chunks: number): Derived {

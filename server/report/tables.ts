@@ -1,5 +1,5 @@
 // The report's tables and texts, once, for both the Markdown and the HTML.
-import { MODES, type ModeName } from '../../scenarios/catalog.js';
+import { MODES, PATHS, type ModeName } from '../../scenarios/catalog.js';
 import { counterInfo, COUNTERS, type CounterName, type CounterOfKind, type Role } from '../probes/schema.generated.js';
 import { formatSize } from '../schema/units.js';
 import { duration, fieldShort, fieldTitle, num, statText } from './format.js';
@@ -94,6 +94,7 @@ export function divergences(m: ReportModel): { cells: { label: string; verdict: 
       `"socket → device" includes what TCP retransmitted (the same payload sent again), so it can exceed 1 per byte: ${retransmits.length === m.cells.length ? 'every cell' : `${retransmits.length} of ${m.cells.length} cells`} retransmitted some, at most ${num((worst.summary.perMiB.sender.retransmit_bytes!.median / 2 ** 20) * 100, 2)}% of the bytes moved (median, ${worst.label}); the copies table shows it per cell ("of which retransmitted").`,
     );
   }
+  if (m.cells.some((c) => c.cell.spec.path === 'veth-nosg' && c.summary.n)) notes.push(PATHS['veth-nosg'].cpuNote);
   if (m.cells.some((c) => c.cell.spec.path === 'loopback'))
     notes.push('Over loopback there is no NIC: "socket → device" is the TCP payload handed to lo, which passes it to the receiver in memory.');
   if (m.cells.some((c) => c.summary.verdict?.verdict === 'unmeasured'))
