@@ -2,6 +2,9 @@
 // pure, so each rule is checked on the numbers that must trigger it and on the
 // nearest that must not. test/watch-cli.test.ts checks them on real programs.
 import { describe, expect, it } from 'vitest';
+import { libbpfEngine } from '../server/probes/select.js';
+import { parseRunSpec } from '../server/schema/run-spec.js';
+import { runTransfer } from '../server/session/session.js';
 import { COUNTER_NAMES } from '../server/probes/schema.generated.js';
 import type { Counters } from '../server/probes/types.js';
 import { connectionVerdict, copiesPerByte, mapsTlsLibrary, sendPaths, verdict } from '../server/probes/verdict.js';
@@ -130,3 +133,25 @@ describe('verdicts', () => {
     expect(mapsTlsLibrary('7f00-7f01 r-xp 0 08:01 1 /usr/lib/x86_64-linux-gnu/libc.so.6\n')).toBe(false);
   });
 });
+
+describe('MSG_ZEROCOPY over veth-nosg, a real run', () => {
+  it('counts the linearization once whatever share of sends the kernel marks copied, and says both figures without contradiction', async () => {
+    const SIZE = 8 * MiB;
+    const r = await runTransfer(parseRunSpec({ mode: 'msg-zerocopy', path: 'veth-nosg', sizeBytes: SIZE, chunkBytes: 128 * 1024 }), { probes: { engine: libbpfEngine() } });
+    const c = r.probes!.sender!.counters;
+    // The engine's completions and the probe's agree on what the kernel marked copied.
+    expect(c.zerocopy_copied_bytes).toBe(r.zerocopy!.copiedBytes);
+    expect(c.copy_linearize_bytes!).toBeGreaterThanOrEqual(SIZE * 0.99);
+    const extra = zerocopyCopiedExtra(c)!;
+    // At most what the device sent beyond the linearized bytes (retransmits): no second copy of the same bytes.
+    expect(extra).toBeLessThanOrEqual(Math.max(0, c.dev_xmit_bytes! - c.copy_linearize_bytes!));
+    expect(r.probes!.sender!.derived.cpu_copy_bytes).toBe(c.copy_linearize_bytes! + extra);
+    expect(r.textbook!.measured.cpuCopies!).toBeLessThan(1 + (c.retransmit_bytes! + 0.01 * SIZE) / SIZE);
+    const reason = r.textbook!.reason!;
+    expect(reason).toMatch(/copy_linearize_bytes = 1\.00 per byte/);
+    expect(reason).not.toMatch(/ 0\.00 per byte/);
+    if (c.zerocopy_copied_bytes! > extra) expect(reason).toContain(`(SO_EE_CODE_ZEROCOPY_COPIED (${r.zerocopy!.copiedCompletions} of ${r.zerocopy!.completions} completions))`);
+    else expect(reason).not.toMatch(/marked .* per byte of the sends copied/);
+  }, 60_000);
+});
+

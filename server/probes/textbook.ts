@@ -18,7 +18,7 @@ export function zerocopyOverlapText(bytes: number, run: Pick<RunResult, 'bytes' 
   return (
     `the kernel marked ${perByteText(bytes / run.bytes)} per byte of the sends copied (SO_EE_CODE_ZEROCOPY_COPIED${sends}) although those bytes had been copied linear at transmit already: ` +
     `a packet of the send that went whole (not segmented) kept its zerocopy mark through the linearization, and the veth's hand-over to the receiver (skb_copy_ubufs) then marked the whole send copied without copying a byte more; ` +
-    `counted once, as linearization. How many sends get the mark depends on how TCP happened to cut its packets (0-60% of sends between runs)`
+    `counted once, as linearization. How many sends get the mark depends on how TCP happened to cut its packets (0-63% of sends between runs here)`
   );
 }
 
