@@ -144,7 +144,7 @@ describe('zcl report: a small matrix end to end', () => {
       }
       expect(c.summary.steal!.n).toBe(2);
       expect(c.summary.otherCpus!.n).toBe(2);
-      const ratio = (s: { min: number; max: number } | null) => (s ? s.max / s.min : 1);
+      const ratio = (s: { min: number; max: number } | null) => (!s || !(s.max > 0) ? 1 : s.min > 0 ? s.max / s.min : Infinity);
       const wide = ratio(c.summary.cpuSecondsPerGiB) > SPREAD_LIMIT || ratio(c.summary.throughputMiBps) > SPREAD_LIMIT;
       expect(c.summary.spread !== null, c.label).toBe(wide);
       if (wide) {
@@ -157,11 +157,14 @@ describe('zcl report: a small matrix end to end', () => {
     expect(html).toContain('machine: steal %');
     // The same rule on these real runs with one made slow and busy: flagged, saying how wide and why.
     const cell = results.filter((r) => r.mode === results[0].mode && r.chunkBytes === results[0].chunkBytes);
-    const busy = { ...cell[1], sender: { ...cell[1].sender, cpuSecondsPerGiB: cell[0].sender.cpuSecondsPerGiB * 3 }, machine: { ...cell[1].machine!, steal: 0.38 } };
-    const runs = [{ rep: 1, result: { ...cell[0], machine: { ...cell[0].machine!, steal: 0, otherCpus: 0 } } }, { rep: 2, result: busy }];
+    // (2 MiB runs can take less CPU than the clock resolves: the figures are set, the rest is the runs'.)
+    const busy = { ...cell[1], sender: { ...cell[1].sender, cpuSecondsPerGiB: 1.5 }, machine: { ...cell[1].machine!, steal: 0.38 } };
+    const runs = [{ rep: 1, result: { ...cell[0], sender: { ...cell[0].sender, cpuSecondsPerGiB: 0.5 }, machine: { ...cell[0].machine!, steal: 0, otherCpus: 0 } } }, { rep: 2, result: busy }];
     const s = spreadOf(runs, { cpuSecondsPerGiB: stat(runs.map((r) => r.result.sender.cpuSecondsPerGiB)), throughputMiBps: stat(runs.map((r) => r.result.throughputMiBps)) });
     expect(s!.reason).toMatch(/^wide spread: sender CPU \d+\.\d\d–\d+\.\d\d s\/GiB \(3\.0×\).* the busiest run 2: 38% steal/);
     expect(spreadOf(runs.map((r) => ({ ...r, result: { ...r.result, sender: cell[0].sender, throughputMiBps: cell[0].throughputMiBps } })), { cpuSecondsPerGiB: stat([1, 1.4]), throughputMiBps: stat([100, 120]) })).toBeNull();
+    // A run whose CPU the clock did not resolve (0) beside one it did: wide, said as such.
+    expect(spreadOf(runs, { cpuSecondsPerGiB: stat([0, 0.3]), throughputMiBps: stat([100, 120]) })!.reason).toMatch(/^wide spread: sender CPU 0\.00–0\.30 s\/GiB \(from 0\)/);
   });
 
   it('results.csv has one row per run and a column per counter per role, plus the spec fields', () => {

@@ -10,7 +10,7 @@ import type { RunSpec } from '../schema/run-spec.js';
 import type { Environment } from './environment.js';
 import { fieldValue } from './format.js';
 import { machineNoise } from '../core/machine.js';
-import { nearestMedian, SPREAD_LIMIT, spreadRatio, stat, type Stat } from './stats.js';
+import { nearestMedian, ratioText, SPREAD_LIMIT, spreadRatio, stat, type Stat } from './stats.js';
 import type { RunRecord } from './store.js';
 
 export type RunEntry =
@@ -118,9 +118,9 @@ export function spreadOf(runs: { rep: number; result: RunResult }[], s: Pick<Cel
   const wide: string[] = [];
   const cpu = spreadRatio(s.cpuSecondsPerGiB);
   if (cpu !== null && cpu > SPREAD_LIMIT)
-    wide.push(`sender CPU ${s.cpuSecondsPerGiB!.min.toFixed(2)}–${s.cpuSecondsPerGiB!.max.toFixed(2)} s/GiB (${cpu.toFixed(1)}×)`);
+    wide.push(`sender CPU ${s.cpuSecondsPerGiB!.min.toFixed(2)}–${s.cpuSecondsPerGiB!.max.toFixed(2)} s/GiB (${ratioText(cpu)})`);
   const tp = spreadRatio(s.throughputMiBps);
-  if (tp !== null && tp > SPREAD_LIMIT) wide.push(`throughput ${s.throughputMiBps!.min.toFixed(0)}–${s.throughputMiBps!.max.toFixed(0)} MiB/s (${tp.toFixed(1)}×)`);
+  if (tp !== null && tp > SPREAD_LIMIT) wide.push(`throughput ${s.throughputMiBps!.min.toFixed(0)}–${s.throughputMiBps!.max.toFixed(0)} MiB/s (${ratioText(tp)})`);
   if (!wide.length) return null;
   const noisy = runs
     .map((r) => ({ rep: r.rep, m: r.result.machine, why: machineNoise(r.result.machine) }))

@@ -42,8 +42,11 @@ export function nearestMedian<T>(items: T[], figure: (t: T) => number | null | u
  */
 export const SPREAD_LIMIT = 1.5;
 
-/** max/min of a figure (null: fewer than 2 runs, or a zero minimum). */
+/** max/min of a figure (null: fewer than 2 runs, or all 0; Infinity: some runs measured 0 and others more, e.g. CPU below the clock's resolution). */
 export function spreadRatio(s: Stat | null | undefined): number | null {
-  if (!s || s.n < 2 || !(s.min > 0)) return null;
-  return s.max / s.min;
+  if (!s || s.n < 2 || !(s.max > 0)) return null;
+  return s.min > 0 ? s.max / s.min : Infinity;
 }
+
+/** A spread ratio as text: "3.0×", or "from 0". */
+export const ratioText = (r: number): string => (Number.isFinite(r) ? `${r.toFixed(1)}×` : 'from 0');
