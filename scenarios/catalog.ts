@@ -187,7 +187,17 @@ export const MODES = {
 export const PATHS = {
   loopback: { summary: 'TCP over 127.0.0.1 (the loopback device does scatter-gather)' },
   veth: { summary: 'a veth pair between two network namespaces the lab creates, scatter-gather on' },
-  'veth-nosg': { summary: 'the same veth pair with scatter-gather off (ethtool -K sg off): packets are copied linear at transmit' },
+  'veth-nosg': {
+    summary: 'the same veth pair with scatter-gather off (ethtool -K sg off): packets are copied linear at transmit',
+    /** Why its sender CPU per GiB is high and moves between runs: measured (README, "Figures that move with noise"). */
+    cpuNote:
+      'Why veth-nosg costs so much CPU: with scatter-gather off the kernel turns segmentation offload off too (ethtool -k in the lab\'s namespace: ' +
+      'tx-tcp-segmentation off [requested on], generic-segmentation-offload off [requested on]), so TCP\'s large packets are cut into MSS-sized ones in software and each is copied linear: ' +
+      'sendfile for 2 s put 1511 bytes per packet on the device over veth-nosg against 62417 over veth (tx_packets, tx_bytes), 41 times the packets per byte. ' +
+      'Each packet pays the per-packet work on both ends (segmenting, the linear copy, the veth hand-over, the receiver\'s IP and TCP, its ACK), and on a veth most of it runs as softirq on whatever task is on the CPU: ' +
+      'the sender\'s thread (its system time), the sink, or ksoftirqd (the "other work" column). So its CPU per GiB is higher, and moves more between runs, than over veth: ' +
+      'in the same two runs the sink used 2.16 s/GiB over veth-nosg against 0.93 over veth.',
+  },
 } as const;
 
 export const SINKS = {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIST } from '../server/project.js';
 import { AS_NOBODY } from './helpers.js';
-import { runTable } from '../server/cli/format.js';
+import { compareTable, runTable } from '../server/cli/format.js';
 import type { RunResult } from '../server/run/result.js';
 
 const zcl = join(DIST, 'server', 'cli', 'zcl.js');
@@ -107,13 +107,37 @@ describe('zcl for a new user (issue 14, item 8)', () => {
     expect(r.out).toMatch(/--path <path> +loopback \| veth \| veth-nosg/);
   });
 
+  it('compare repeats every mode interleaved, and prints each with the machine during it and its spread', () => {
+    const r = run(['compare', '--modes', 'read-write,sendfile', '--size', '1MiB', '--duration', '0.3s', '--repeat', '2', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const results = JSON.parse(r.out) as RunResult[];
+    expect(results.map((x) => x.mode)).toEqual(['read-write', 'sendfile', 'read-write', 'sendfile']);
+    for (const x of results) {
+      expect(x.duration).toBe(0.3);
+      expect(x.machine!.otherCpus).toBeLessThanOrEqual(x.machine!.cpus);
+    }
+    const t = compareTable(results);
+    for (const mode of ['read-write', 'sendfile']) {
+      const mine = results.filter((x) => x.mode === mode);
+      const cpu = mine.map((x) => x.sender.cpuSecondsPerGiB);
+      const tp = mine.map((x) => x.throughputMiBps);
+      const wide = Math.max(...cpu) / Math.min(...cpu) > 1.5 || Math.max(...tp) / Math.min(...tp) > 1.5;
+      expect(t).toMatch(new RegExp(`│ ${mode} +│ loopback │ 2 +│ [^│]+│ [\\d.]+( \\([\\d.]+–[\\d.]+\\))? +│[^\\n]*│ ${wide ? 'wide' : 'ok'} +│`));
+      if (wide) expect(t).toContain(`- ${mode} over loopback: wide spread: `);
+    }
+    expect(t).toMatch(/machine: steal %/);
+    const r0 = run(['compare', '--repeat', '0']);
+    expect(r0.code).toBe(2);
+    expect(r0.err).toMatch(/--repeat: '0' is not allowed; allowed: a whole number from 1 to 20/);
+  }, 60_000);
+
   it('--help shows the defaults', () => {
     const r = run(['run', '--help']);
     const opts = r.out.split('Modes (--mode)')[0].replace(/\s+/g, ' ');
     for (const d of ['(default: "sendfile")', '(default: loopback; veth-nosg for sendfile-nogather)', '(default: "read")', '(default: "256MiB")', '(default: 128KiB, or the size if smaller', '(default: "warm")', '(default: "libbpf")', '(default: 0, one pass of the file)', '(default: 0, unlimited)'])
       expect(opts).toContain(d);
     const c = run(['compare', '--help']).out.replace(/\s+/g, ' ');
-    for (const d of ['(default: "loopback")', '(default: "256MiB")', '(default: "128KiB")', '(default: 0, one pass)', '(default: 0, unlimited)']) expect(c).toContain(d);
+    for (const d of ['(default: "loopback")', '(default: "256MiB")', '(default: "128KiB")', '0: one pass of the file', '(default: "2s")', '(default: "1")', '(default: 0, unlimited)']) expect(c).toContain(d);
   });
 
   it('errors name the option (--size), not the API field (sizeBytes)', () => {

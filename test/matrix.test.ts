@@ -227,6 +227,9 @@ describe('matrix schema', () => {
       expect.arrayContaining(['read-write/veth', 'read-write/veth-nosg', 'sendfile-nogather/veth-nosg', 'sendfile/veth', 'sendfile/veth-nosg', 'mmap-write/veth-nosg', 'splice/veth']),
     );
     expect(seeds.cells.some((c) => c.spec.mode === 'sendfile-nogather' && c.spec.path === 'veth')).toBe(false);
+    // Long enough for steady CPU figures: timed runs of 2 s (issue 14); a cold cache and a size sweep stay one pass, app modes cannot be timed.
+    for (const f of ['seed-comparison.json', 'chunk-sweep.json', 'node-vs-native.json']) expect(loadMatrixFile(join(dir, f)).cells.every((c) => c.spec.duration === 2), f).toBe(true);
+    for (const f of ['cold-vs-warm.json', 'zerocopy.json', 'seed-apps.json', 'test-small.json']) expect(loadMatrixFile(join(dir, f)).cells.every((c) => c.spec.duration === undefined), f).toBe(true);
   });
 });
 

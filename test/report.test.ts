@@ -12,6 +12,11 @@ import { DIST, ROOT } from '../server/project.js';
 import { runMatrix } from '../server/session/matrix.js';
 import { ResultsFileSchema, type ResultsFile } from '../server/report/schema.js';
 import { readRuns } from '../server/report/store.js';
+import { availableParallelism } from 'node:os';
+import { spreadOf } from '../server/report/model.js';
+import { SPREAD_LIMIT, stat } from '../server/report/stats.js';
+import { SPREAD_RULE } from '../server/report/tables.js';
+import type { RunResult } from '../server/run/result.js';
 import { csvColumns } from '../server/report/write-data.js';
 import { runTransfer, startRun } from '../server/session/session.js';
 import { loadMatrixFile, parseMatrix, RUN_SPEC_FIELDS } from '../server/schema/matrix.js';
@@ -113,6 +118,53 @@ describe('zcl report: a small matrix end to end', () => {
     expect(e.versions.libbpf).toMatch(/^\d+\.\d+/);
     expect(e.versions.clang).toMatch(/^\d+\./);
     expect(e.versions).toHaveProperty('bpftrace');
+  });
+
+  it('every run records the machine during it; each cell its steal and other work, and a spread flag exactly where max/min passes the limit', () => {
+    const json = ResultsFileSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))) as ResultsFile;
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const results: RunResult[] = [];
+    for (const c of json.cells) {
+      for (const r of c.runs) {
+        if (!r.ok) continue;
+        results.push(r.result as RunResult);
+        const m = r.result.machine!;
+        expect(m.cpus).toBe(availableParallelism());
+        expect(m.steal).toBeGreaterThanOrEqual(0);
+        expect(m.steal).toBeLessThanOrEqual(1);
+        expect(m.otherCpus).toBeGreaterThanOrEqual(0);
+        expect(m.otherCpus).toBeLessThanOrEqual(m.cpus);
+        // The window is the transfer: within the run's own start and end.
+        expect(m.seconds).toBeGreaterThanOrEqual(r.result.wallSeconds * 0.9);
+        expect(m.seconds).toBeLessThanOrEqual((Date.parse(r.result.finishedAt) - Date.parse(r.result.startedAt)) / 1000 + 0.05);
+        // Busy time covers the run's own sender and sink CPU (ticks: 2 of 100 Hz per CPU of slack).
+        const own = r.result.sender.cpuUserSeconds + r.result.sender.cpuSysSeconds + r.result.receiver.cpuUserSeconds + r.result.receiver.cpuSysSeconds;
+        expect(m.busy * m.cpus * m.seconds + 0.02 * m.cpus).toBeGreaterThanOrEqual(own);
+      }
+      expect(c.summary.steal!.n).toBe(2);
+      expect(c.summary.otherCpus!.n).toBe(2);
+      const ratio = (s: { min: number; max: number } | null) => (!s || !(s.max > 0) ? 1 : s.min > 0 ? s.max / s.min : Infinity);
+      const wide = ratio(c.summary.cpuSecondsPerGiB) > SPREAD_LIMIT || ratio(c.summary.throughputMiBps) > SPREAD_LIMIT;
+      expect(c.summary.spread !== null, c.label).toBe(wide);
+      if (wide) {
+        expect(c.summary.spread!.reason).toMatch(/^wide spread: (sender CPU|throughput) /);
+        expect(md).toContain(`- **${c.label}**: ${c.summary.spread!.reason}.`);
+      }
+    }
+    expect(md).toMatch(/\| machine: steal % \| machine: other work, CPUs \| spread \|$/m);
+    expect(md).toContain(SPREAD_RULE);
+    expect(html).toContain('machine: steal %');
+    // The same rule on these real runs with one made slow and busy: flagged, saying how wide and why.
+    const cell = results.filter((r) => r.mode === results[0].mode && r.chunkBytes === results[0].chunkBytes);
+    // (2 MiB runs can take less CPU than the clock resolves: the figures are set, the rest is the runs'.)
+    const busy = { ...cell[1], sender: { ...cell[1].sender, cpuSecondsPerGiB: 1.5 }, machine: { ...cell[1].machine!, steal: 0.38 } };
+    const runs = [{ rep: 1, result: { ...cell[0], sender: { ...cell[0].sender, cpuSecondsPerGiB: 0.5 }, machine: { ...cell[0].machine!, steal: 0, otherCpus: 0 } } }, { rep: 2, result: busy }];
+    const s = spreadOf(runs, { cpuSecondsPerGiB: stat(runs.map((r) => r.result.sender.cpuSecondsPerGiB)), throughputMiBps: stat(runs.map((r) => r.result.throughputMiBps)) });
+    expect(s!.reason).toMatch(/^wide spread: sender CPU \d+\.\d\d–\d+\.\d\d s\/GiB \(3\.0×\).* the busiest run 2: 38% steal/);
+    expect(spreadOf(runs.map((r) => ({ ...r, result: { ...r.result, sender: cell[0].sender, throughputMiBps: cell[0].throughputMiBps } })), { cpuSecondsPerGiB: stat([1, 1.4]), throughputMiBps: stat([100, 120]) })).toBeNull();
+    // A run whose CPU the clock did not resolve (0) beside one it did: wide, said as such.
+    expect(spreadOf(runs, { cpuSecondsPerGiB: stat([0, 0.3]), throughputMiBps: stat([100, 120]) })!.reason).toMatch(/^wide spread: sender CPU 0\.00–0\.30 s\/GiB \(from 0\)/);
   });
 
   it('results.csv has one row per run and a column per counter per role, plus the spec fields', () => {

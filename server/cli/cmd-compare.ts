@@ -2,13 +2,16 @@
 import { Option, type Command } from 'commander';
 import { APP_MODE_NAMES, LAB_MODE_NAMES, MODE_NAMES, MODES, modeInfo, PATH_NAMES } from '../../scenarios/catalog.js';
 import { probeSetup } from '../probes/select.js';
-import { CancelledError } from '../core/errors.js';
+import { CancelledError, InputError } from '../core/errors.js';
 import type { RunResult } from '../run/result.js';
 import { parseRunSpec, type RunSpec } from '../schema/run-spec.js';
 import { Session } from '../session/session.js';
 import { compareTable } from './format.js';
 import { abortOnSigint, transferBar } from './progress.js';
 import { engineOption, OPTION_OF_FIELD, withOptionNames } from './run-options.js';
+
+/** zcl compare's default duration per lab mode: long enough for steady sender CPU figures (README, "Figures that move with noise"). */
+export const COMPARE_DURATION = '2s';
 
 export function registerCompare(program: Command): void {
   program
@@ -17,7 +20,8 @@ export function registerCompare(program: Command): void {
     .option('--path <path>', `${PATH_NAMES.join(' | ')} (sendfile-nogather always runs over veth-nosg)`, 'loopback')
     .option('--size <size>', 'bytes per run', '256MiB')
     .option('--chunk <size>', 'bytes per syscall (app modes: their program\'s own)', '128KiB')
-    .addOption(new Option('--duration <time>', 'each lab mode sends the file pass after pass for this long (app modes: one pass): e.g. 10s (default: 0, one pass)'))
+    .addOption(new Option('--duration <time>', 'each lab mode sends the file pass after pass for this long (app modes: one pass): e.g. 10s; 0: one pass of the file. Timed by default: a one-pass run lasts 0.1-0.4 s, too short for steady CPU figures on a shared machine').default(COMPARE_DURATION))
+    .addOption(new Option('--repeat <n>', 'run every mode this many times, interleaved (one run of each mode, then the next round): medians, lowest-highest, and a flag where they spread wide').default('1'))
     .addOption(new Option('--rate <rate>', 'cap each lab mode at this many bytes per second (app modes: unpaced): e.g. 50MiB/s (default: 0, unlimited)'))
     .option('--modes <list>', `comma-separated modes, or \`lab\` (the lab's own sender: ${LAB_MODE_NAMES.join(', ')}) or \`apps\` (the real programs: ${APP_MODE_NAMES.join(', ')}) (default: all)`)
     .addOption(engineOption())
@@ -25,7 +29,9 @@ export function registerCompare(program: Command): void {
     .action(async (o: Record<string, string>) => {
       const groups: Record<string, readonly string[]> = { lab: LAB_MODE_NAMES, apps: APP_MODE_NAMES };
       const modes = o.modes ? o.modes.split(',').flatMap((m) => groups[m.trim()] ?? [m.trim()]) : MODE_NAMES;
-      const specs: RunSpec[] = withOptionNames(() =>
+      const repeat = Number(o.repeat);
+      if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) throw new InputError([{ field: '--repeat', message: `'${o.repeat}' is not allowed; allowed: a whole number from 1 to 20` }], 'options');
+      const once: RunSpec[] = withOptionNames(() =>
         modes.map((mode) =>
           parseRunSpec(
             {
@@ -38,6 +44,7 @@ export function registerCompare(program: Command): void {
         ),
         { ...OPTION_OF_FIELD, mode: '--modes' },
       );
+      const specs = Array.from({ length: repeat }, () => once).flat();
       const probes = probeSetup(true, specs[0].engine);
       const sessions = withOptionNames(() => specs.map((spec) => new Session(spec, { probes })));
       const ac = abortOnSigint();

@@ -79,8 +79,12 @@ the first; \`zcl diff\` compares any two). Ctrl-C kills qemu and stops there (ex
         );
 
       const runs = plannedRuns(matrix);
-      const bytes = matrix.cells.reduce((a, c) => a + c.spec.sizeBytes, 0) * (matrix.repetitions + matrix.warmup);
-      const plan = `${matrix.name}: ${matrix.cells.length} cell${matrix.cells.length === 1 ? '' : 's'} × ${matrix.repetitions} repetition${matrix.repetitions === 1 ? '' : 's'}${matrix.warmup ? ` (+${matrix.warmup} warmup)` : ''} = ${runs} runs, ${formatSize(bytes)} to move`;
+      const per = matrix.repetitions + matrix.warmup;
+      // One-pass cells move their file; timed cells last their duration (what they move depends on the machine).
+      const bytes = matrix.cells.filter((c) => c.spec.duration === undefined).reduce((a, c) => a + c.spec.sizeBytes, 0) * per;
+      const timed = matrix.cells.reduce((a, c) => a + (c.spec.duration ?? 0), 0) * per;
+      const work = [...(bytes || !timed ? [`${formatSize(bytes)} to move`] : []), ...(timed ? [`${Math.round(timed)} s of timed runs`] : [])].join(' and ');
+      const plan = `${matrix.name}: ${matrix.cells.length} cell${matrix.cells.length === 1 ? '' : 's'} × ${matrix.repetitions} repetition${matrix.repetitions === 1 ? '' : 's'}${matrix.warmup ? ` (+${matrix.warmup} warmup)` : ''} = ${runs} runs, ${work}`;
       if (o.dryRun) {
         process.stdout.write(`${plan}\n${listCells(matrix, labels)}\nreport would go to ${outDir}\n`);
         return;

@@ -1,8 +1,13 @@
 // Human-readable output of runs for the terminal.
 import Table from 'cli-table3';
+import { PATHS } from '../../scenarios/catalog.js';
 import { COUNTERS } from '../probes/schema.generated.js';
 import { formatDuration, formatRate, formatSize } from '../schema/units.js';
 import type { RunResult } from '../run/result.js';
+import { machineNoise, NOISY_OTHER_CPUS, NOISY_STEAL } from '../core/machine.js';
+import { spreadOf } from '../report/model.js';
+import { nearestMedian, SPREAD_LIMIT, stat, type Stat } from '../report/stats.js';
+import { statText } from '../report/format.js';
 
 const fmt = (n: number | null | undefined, digits = 2) => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 const plain = { style: { head: [], border: [] } };
@@ -82,23 +87,59 @@ export function runTable(r: RunResult): string {
   return out;
 }
 
+/** The machine during a run, short: "steal 3%, other work 0.4 CPUs, load 2.1 -> 2.5". */
+export function machineText(m: RunResult['machine']): string {
+  if (!m) return '-';
+  return `steal ${(100 * m.steal).toFixed(0)}%, other work ${m.otherCpus.toFixed(2)} of ${m.cpus} CPUs, load ${m.load1.start.toFixed(1)} -> ${m.load1.end.toFixed(1)}`;
+}
+
+/**
+ * Every mode side by side: one row per mode and path; with repetitions (zcl compare
+ * --repeat), medians with the lowest and highest run, and the report's wide-spread
+ * flag (server/report/model.ts spreadOf). Each row says the machine's condition, and
+ * the rows measured on a busy machine or spread wide are flagged below, with why.
+ */
 export function compareTable(results: RunResult[]): string {
   const t = new Table({
-    head: ['mode', 'path', 'MiB/s', 'sender CPU s/GiB', 'CPU copies/B (textbook)', 'mode switches/chunk (textbook)', 'verdict'],
+    head: ['mode', 'path', 'runs', 'MiB/s', 'sender CPU s/GiB', 'CPU copies/B (textbook)', 'mode switches/chunk (textbook)', 'verdict', 'machine: steal %', 'other work, CPUs', 'spread'],
     ...plain,
   });
-  for (const r of results) {
+  const groups = new Map<string, RunResult[]>();
+  for (const r of results) groups.set(`${r.mode} ${r.path}`, [...(groups.get(`${r.mode} ${r.path}`) ?? []), r]);
+  const flags: string[] = [];
+  const range = (s: Stat | null, digits: number, scale = 1) => statText(s && { ...s, median: s.median * scale, min: s.min * scale, max: s.max * scale }, digits);
+  for (const runs of groups.values()) {
+    const r = nearestMedian(runs, (x) => x.sender.cpuSecondsPerGiB)!;
     const tb = r.textbook;
+    const cpu = stat(runs.map((x) => x.sender.cpuSecondsPerGiB));
+    const tp = stat(runs.map((x) => x.throughputMiBps));
+    const spread = spreadOf(runs.map((result, i) => ({ rep: i + 1, result })), { cpuSecondsPerGiB: cpu, throughputMiBps: tp });
+    const copies = stat(runs.map((x) => x.textbook?.measured.cpuCopies));
     t.push([
-      r.mode, r.path, fmt(r.throughputMiBps, 0), fmt(r.sender.cpuSecondsPerGiB, 3),
-      tb ? `${fmt(tb.measured.cpuCopies)} (${tb.expected.cpuCopies})` : '-',
+      r.mode, r.path, String(runs.length), range(tp, 0), range(cpu, 3),
+      tb ? `${range(copies, 2)} (${tb.expected.cpuCopies})` : '-',
       tb ? `${fmt(tb.measured.modeSwitchesPerChunk)} (${tb.expected.modeSwitchesPerChunk})` : '-',
       tb?.verdict ?? '-',
+      range(stat(runs.map((x) => x.machine?.steal)), 0, 100),
+      range(stat(runs.map((x) => x.machine?.otherCpus)), 2),
+      spread ? 'wide' : runs.length > 1 ? 'ok' : '-',
     ]);
+    if (spread) flags.push(`- ${r.mode} over ${r.path}: ${spread.reason}`);
+    else
+      for (const [i, x] of runs.entries()) {
+        const why = machineNoise(x.machine);
+        if (why) flags.push(`- ${r.mode} over ${r.path}${runs.length > 1 ? ` (run ${i + 1})` : ''}: measured on a busy machine (${why}): its CPU figure may be off; repeat it (--repeat 3)`);
+      }
   }
-  const notes = results.filter((r) => r.textbook?.reason).map((r) => `- ${r.mode} over ${r.path}: ${r.textbook!.reason}`);
+  const notes = [...groups.values()].map((runs) => nearestMedian(runs, (x) => x.sender.cpuSecondsPerGiB)!).filter((r) => r.textbook?.reason).map((r) => `- ${r.mode} over ${r.path}: ${r.textbook!.reason}`);
+  if (results.some((r) => r.path === 'veth-nosg')) notes.push(`- ${PATHS['veth-nosg'].cpuNote}`);
   const probes = [...new Set(results.map((r) => (r.probes ? probesLine(r.probes) : 'probes: none')))];
-  return t.toString() + '\n' + probes.join('\n') + (notes.length ? '\n' + notes.join('\n') : '');
+  const short = results.filter((r) => r.duration === undefined && r.wallSeconds < 1 && r.sender.engine !== 'app').length;
+  return (
+    t.toString() + '\n' + probes.join('\n') + (notes.length ? '\n' + notes.join('\n') : '') +
+    (flags.length ? `\nfigures to read with care (spread: max/min over ${SPREAD_LIMIT}; busy: ${100 * NOISY_STEAL}% steal or ${NOISY_OTHER_CPUS} CPU of other work):\n` + flags.join('\n') : '') +
+    (short ? `\n${short} of ${results.length} runs lasted under 1 s: their CPU figures are coarse; time them (--duration 2s, the default)` : '')
+  );
 }
 
 /** Which probes measured a run: the engine beside the tier, or why there were none. */

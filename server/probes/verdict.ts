@@ -10,6 +10,7 @@
 //
 // Nothing here reads /proc or the clock: what only the session can know (does
 // the process map a TLS library?) comes in as a flag.
+import { zerocopyCopiedExtra } from './derive.js';
 import type { ConnectionCounters, Counters, WatchConnection, WatchFile } from './types.js';
 
 export const KiB = 1024;
@@ -96,7 +97,7 @@ export function bytesSent(c: Partial<Counters>): number {
  * null when one of them has no source on this kernel.
  */
 export function sendCopyBytes(c: Partial<Counters>): number | null {
-  const parts = [c.copy_file_to_user_bytes, c.copy_user_to_socket_bytes, c.copy_linearize_bytes, c.zerocopy_copied_bytes];
+  const parts = [c.copy_file_to_user_bytes, c.copy_user_to_socket_bytes, c.copy_linearize_bytes, zerocopyCopiedExtra(c)];
   if (parts.some((v) => v === null)) return null;
   return parts.reduce<number>((a, v) => a + n(v), 0);
 }
@@ -179,13 +180,15 @@ export function findings(c: Partial<Counters>, syscalls: Record<string, number>,
 
   // MSG_ZEROCOPY the kernel copied after all.
   const zcc = n(c.zerocopy_copied_bytes);
-  if (zcc > 0)
+  const extra = n(zerocopyCopiedExtra(c));
+  if (extra > 0)
     out.push({
       code: 'zerocopy-copied',
       message:
-        `MSG_ZEROCOPY completions marked copied: ${size(zcc)} of ${size(n(c.zerocopy_bytes))} sent with MSG_ZEROCOPY were copied by the kernel anyway ` +
-        `(a receiver on this host, or a device without scatter-gather); MSG_ZEROCOPY pays only for large sends to another host over a NIC that gathers: use plain send here`,
-      evidence: { zerocopy_copied_bytes: zcc, zerocopy_bytes: n(c.zerocopy_bytes) },
+        `MSG_ZEROCOPY completions marked copied: ${size(extra)} of ${size(n(c.zerocopy_bytes))} sent with MSG_ZEROCOPY were copied by the kernel anyway ` +
+        `(a receiver on this host copies the pinned pages on delivery)${zcc > extra ? `; ${size(zcc - extra)} more were marked copied but had been copied linear at transmit already (counted once, under no-gather)` : ''}; ` +
+        `MSG_ZEROCOPY pays only for large sends to another host over a NIC that gathers: use plain send here`,
+      evidence: { zerocopy_copied_bytes: zcc, zerocopy_copied_extra_bytes: extra, zerocopy_bytes: n(c.zerocopy_bytes) },
     });
 
   // Many small sends: a syscall (two mode switches) per few KiB.

@@ -9,7 +9,8 @@ import { RUN_SPEC_FIELDS, type Matrix, type MatrixCell } from '../schema/matrix.
 import type { RunSpec } from '../schema/run-spec.js';
 import type { Environment } from './environment.js';
 import { fieldValue } from './format.js';
-import { nearestMedian, stat, type Stat } from './stats.js';
+import { machineNoise } from '../core/machine.js';
+import { nearestMedian, ratioText, SPREAD_LIMIT, spreadRatio, stat, type Stat } from './stats.js';
 import type { RunRecord } from './store.js';
 
 export type RunEntry =
@@ -44,6 +45,11 @@ export interface CellSummary {
   /** Every counter per MiB moved, per role (plus cpu_copy_bytes). */
   perMiB: { sender: Record<string, Stat | null>; sink: Record<string, Stat | null> };
   verdict: CellVerdict | null;
+  /** The machine during the runs (RunResult.machine): steal share (0-1) and CPUs used by other work. */
+  steal: Stat | null;
+  otherCpus: Stat | null;
+  /** Set when the cell's spread is wide (stats.ts SPREAD_LIMIT), saying why: the figures and the noisiest run's machine. */
+  spread: { reason: string } | null;
   device: RunResult['device'] | null;
   probes: { status: string; engine: string; tier?: string; reason?: string } | null;
 }
@@ -103,7 +109,34 @@ export function cellLabels(cells: MatrixCell[]): Map<string, string> {
 
 const perByteOf = (v: number | null | undefined) => (typeof v === 'number' ? v / 2 ** 20 : null);
 
-function summarize(ok: RunResult[]): CellSummary {
+/**
+ * Why a cell's figures spread wide, or null: sender CPU per GiB or throughput
+ * with max/min over SPREAD_LIMIT, and what the machine was doing in the run
+ * that was noisiest ("run 3: 38% steal"), or that it was quiet.
+ */
+export function spreadOf(runs: { rep: number; result: RunResult }[], s: Pick<CellSummary, 'cpuSecondsPerGiB' | 'throughputMiBps'>): CellSummary['spread'] {
+  const wide: string[] = [];
+  const cpu = spreadRatio(s.cpuSecondsPerGiB);
+  if (cpu !== null && cpu > SPREAD_LIMIT)
+    wide.push(`sender CPU ${s.cpuSecondsPerGiB!.min.toFixed(2)}–${s.cpuSecondsPerGiB!.max.toFixed(2)} s/GiB (${ratioText(cpu)})`);
+  const tp = spreadRatio(s.throughputMiBps);
+  if (tp !== null && tp > SPREAD_LIMIT) wide.push(`throughput ${s.throughputMiBps!.min.toFixed(0)}–${s.throughputMiBps!.max.toFixed(0)} MiB/s (${ratioText(tp)})`);
+  if (!wide.length) return null;
+  const noisy = runs
+    .map((r) => ({ rep: r.rep, m: r.result.machine, why: machineNoise(r.result.machine) }))
+    .filter((x) => x.why)
+    .sort((a, b) => b.m!.steal + b.m!.otherCpus / b.m!.cpus - (a.m!.steal + a.m!.otherCpus / a.m!.cpus));
+  const measured = runs.filter((r) => r.result.machine).length;
+  const machine = noisy.length
+    ? `${noisy.length} of ${measured} runs on a busy machine, the busiest run ${noisy[0].rep}: ${noisy[0].why}`
+    : measured
+      ? 'the machine was quiet in every run (steal and other work under the flags\' limits): the spread is the runs\' own'
+      : 'the machine\'s load was not recorded';
+  const short = runs.every((r) => r.result.duration === undefined && r.result.wallSeconds < 1) ? '; runs under 1 s: time them (duration) for steadier CPU figures' : '';
+  return { reason: `wide spread: ${wide.join('; ')}; ${machine}${short}` };
+}
+
+function summarize(ok: RunResult[], reps: number[] = ok.map((_, i) => i + 1)): CellSummary {
   const sender = (r: RunResult) => (r.probes?.status === 'ok' ? r.probes.sender : undefined);
   const sink = (r: RunResult) => (r.probes?.status === 'ok' ? r.probes.sink : undefined);
   const keys = [...COUNTER_NAMES, 'cpu_copy_bytes'];
@@ -121,12 +154,14 @@ function summarize(ok: RunResult[]): CellSummary {
     verdict = { verdict: top, counts, expected: rep.textbook!.expected, ...(rep.textbook!.reason ? { reason: rep.textbook!.reason } : {}) };
   }
   const first = ok[0];
+  const cpuSecondsPerGiB = stat(ok.map((r) => r.sender.cpuSecondsPerGiB));
+  const throughputMiBps = stat(ok.map((r) => r.throughputMiBps));
   return {
     n: ok.length,
-    throughputMiBps: stat(ok.map((r) => r.throughputMiBps)),
+    throughputMiBps,
     gbitps: stat(ok.map((r) => (r.bytes * 8) / r.wallSeconds / 1e9)),
     wallSeconds: stat(ok.map((r) => r.wallSeconds)),
-    cpuSecondsPerGiB: stat(ok.map((r) => r.sender.cpuSecondsPerGiB)),
+    cpuSecondsPerGiB,
     sinkCpuSecondsPerGiB: stat(ok.map((r) => (r.receiver.cpuUserSeconds + r.receiver.cpuSysSeconds) / (r.bytes / 2 ** 30))),
     copiesPerByte: stat(ok.map((r) => sender(r)?.derived.cpu_copies_per_byte)),
     modeSwitchesPerChunk: stat(ok.map((r) => sender(r)?.derived.mode_switches_per_chunk)),
@@ -136,6 +171,9 @@ function summarize(ok: RunResult[]): CellSummary {
     devicePerByte: stat(ok.map((r) => perByteOf(sender(r)?.derived.per_mib.dev_xmit_bytes))),
     perMiB,
     verdict,
+    steal: stat(ok.map((r) => r.machine?.steal)),
+    otherCpus: stat(ok.map((r) => r.machine?.otherCpus)),
+    spread: spreadOf(ok.map((result, i) => ({ rep: reps[i], result })), { cpuSecondsPerGiB, throughputMiBps }),
     device: first?.device ?? null,
     probes: first?.probes ? { status: first.probes.status, engine: first.probes.engine, ...(first.probes.tier ? { tier: first.probes.tier } : {}), ...(first.probes.reason ? { reason: first.probes.reason } : {}) } : null,
   };
@@ -158,11 +196,12 @@ export function buildModel(input: ReportInput): ReportModel {
       .filter((r) => !r.warmup || !r.ok)
       .map((r): RunEntry => (r.ok ? { rep: r.rep, ok: true, at: r.at, result: r.result } : { rep: r.rep, ok: false, at: r.at, warmup: r.warmup, error: r.error }))
       .sort((a, b) => Number(isWarmup(b)) - Number(isWarmup(a)) || a.rep - b.rep);
-    const ok = runs.filter((r): r is Extract<RunEntry, { ok: true }> => r.ok).map((r) => r.result);
+    const okRuns = runs.filter((r): r is Extract<RunEntry, { ok: true }> => r.ok);
+    const ok = okRuns.map((r) => r.result);
     // A warmup failure that a later run of the same cell got past does not fail the cell.
     const failures = runs.filter((r) => !r.ok && !(r.warmup && ok.length >= matrix.repetitions));
     const status: CellReport['status'] = failures.length ? 'failed' : ok.length >= matrix.repetitions ? 'done' : ok.length ? 'partial' : 'pending';
-    return { cell, label: labels.get(cell.id)!, status, runs: runs.filter((r) => r.ok || failures.includes(r)), summary: summarize(ok) };
+    return { cell, label: labels.get(cell.id)!, status, runs: runs.filter((r) => r.ok || failures.includes(r)), summary: summarize(ok, okRuns.map((r) => r.rep)) };
   });
 
   const varying = varyingFields(matrix.cells);

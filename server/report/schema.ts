@@ -106,6 +106,17 @@ export const RunResultSchema = z
     zerocopy: z.object({ sends: count, completions: count, copiedCompletions: count, copiedBytes: count }).strict().optional(),
     file: z.object({ path: z.string(), checksum: z.string(), pagesCachedBefore: count, pages: count }).strict(),
     device: z.object({ name: z.string(), netns: z.string().optional(), scatterGather: z.boolean() }).strict(),
+    machine: z
+      .object({
+        cpus: z.number().int().positive(),
+        seconds: count,
+        steal: count.max(1),
+        busy: count.max(1),
+        otherCpus: count,
+        load1: z.object({ start: count, end: count }).strict(),
+      })
+      .strict()
+      .optional(),
     probes: ProbeResultSchema.optional(),
     textbook: TextbookRowSchema.optional(),
   })
@@ -156,6 +167,9 @@ const CellSummarySchema = z
       })
       .strict()
       .nullable(),
+    steal: StatSchema,
+    otherCpus: StatSchema,
+    spread: z.object({ reason: z.string() }).strict().nullable(),
     device: z.object({ name: z.string(), netns: z.string().optional(), scatterGather: z.boolean() }).strict().nullable(),
     probes: z.object({ status: z.string(), engine: z.string(), tier: z.string().optional(), reason: z.string().optional() }).strict().nullable(),
   })

@@ -1,10 +1,11 @@
 // The report's tables and texts, once, for both the Markdown and the HTML.
-import { MODES, type ModeName } from '../../scenarios/catalog.js';
+import { MODES, PATHS, type ModeName } from '../../scenarios/catalog.js';
 import { counterInfo, COUNTERS, type CounterName, type CounterOfKind, type Role } from '../probes/schema.generated.js';
 import { formatSize } from '../schema/units.js';
 import { duration, fieldShort, fieldTitle, num, statText } from './format.js';
 import type { CellReport, ReportModel } from './model.js';
-import type { Stat } from './stats.js';
+import { NOISY_OTHER_CPUS, NOISY_STEAL } from '../core/machine.js';
+import { SPREAD_LIMIT, type Stat } from './stats.js';
 
 export interface Table {
   headers: string[];
@@ -93,6 +94,7 @@ export function divergences(m: ReportModel): { cells: { label: string; verdict: 
       `"socket → device" includes what TCP retransmitted (the same payload sent again), so it can exceed 1 per byte: ${retransmits.length === m.cells.length ? 'every cell' : `${retransmits.length} of ${m.cells.length} cells`} retransmitted some, at most ${num((worst.summary.perMiB.sender.retransmit_bytes!.median / 2 ** 20) * 100, 2)}% of the bytes moved (median, ${worst.label}); the copies table shows it per cell ("of which retransmitted").`,
     );
   }
+  if (m.cells.some((c) => c.cell.spec.path === 'veth-nosg' && c.summary.n)) notes.push(PATHS['veth-nosg'].cpuNote);
   if (m.cells.some((c) => c.cell.spec.path === 'loopback'))
     notes.push('Over loopback there is no NIC: "socket → device" is the TCP payload handed to lo, which passes it to the receiver in memory.');
   if (m.cells.some((c) => c.summary.verdict?.verdict === 'unmeasured'))
@@ -111,8 +113,11 @@ export function allMatch(m: ReportModel): string {
 export function resultsTable(m: ReportModel): Table {
   const ids = idFields(m);
   return {
-    headers: [...ids.map(fieldTitle), 'runs ok', 'throughput MiB/s', 'sender CPU s/GiB', 'receiver CPU s/GiB', 'CPU copies per byte', 'syscalls per chunk', 'context switches per MiB', 'page faults per MiB'],
-    numeric: [...ids.map(() => false), true, true, true, true, true, true, true, true],
+    headers: [
+      ...ids.map(fieldTitle), 'runs ok', 'throughput MiB/s', 'sender CPU s/GiB', 'receiver CPU s/GiB', 'CPU copies per byte', 'syscalls per chunk', 'context switches per MiB', 'page faults per MiB',
+      'machine: steal %', 'machine: other work, CPUs', 'spread',
+    ],
+    numeric: [...ids.map(() => false), true, true, true, true, true, true, true, true, true, true, false],
     idColumns: ids.length,
     rows: m.cells.map((c) => {
       const s = c.summary;
@@ -126,9 +131,24 @@ export function resultsTable(m: ReportModel): Table {
         statText(s.syscallsPerChunk, 2),
         statText(s.perMiB.sender.ctx_switches),
         statText(s.perMiB.sender.page_faults),
+        statText(s.steal && { ...s.steal, median: 100 * s.steal.median, min: 100 * s.steal.min, max: 100 * s.steal.max }, 0),
+        statText(s.otherCpus, 2),
+        s.spread ? 'wide ⚠' : s.n > 1 ? 'ok' : '–',
       ];
     }),
+    verdicts: m.cells.map((c) => (c.summary.spread ? 'differs' : null)),
   };
+}
+
+/** The rule behind the results table's "spread" column, said once. */
+export const SPREAD_RULE =
+  `A cell's spread is wide when its highest run is more than ${SPREAD_LIMIT}× its lowest in sender CPU per GiB or in throughput; its median then says little. ` +
+  `"machine" is the whole machine while each run ran (/proc/stat at the go and at the end): steal is the share of CPU time the hypervisor gave to other guests, ` +
+  `other work the CPUs' worth of busy time not charged to the run's sender and sink (other processes, interrupts, the lab itself). A run is called busy at ${100 * NOISY_STEAL}% steal or ${NOISY_OTHER_CPUS} CPU of other work.`;
+
+/** The cells whose spread is wide, each with why. */
+export function spreadFlags(m: ReportModel): { label: string; text: string }[] {
+  return m.cells.filter((c) => c.summary.spread).map((c) => ({ label: c.label, text: c.summary.spread!.reason }));
 }
 
 /**

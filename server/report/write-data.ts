@@ -44,6 +44,7 @@ export function csvColumns(): string[] {
     'sink_cpu_user_s', 'sink_cpu_sys_s', 'sink_wall_seconds', 'sink_checksum_ok',
     'device', 'device_scatter_gather', 'file_pages_cached_before', 'file_pages',
     'zerocopy_sends', 'zerocopy_completions', 'zerocopy_copied_completions', 'zerocopy_copied_bytes_reported',
+    'machine_steal', 'machine_busy', 'machine_other_cpus', 'machine_load1_start', 'machine_load1_end',
     'probe_status', 'probe_engine', 'probe_tier',
     ...ROLES.flatMap((role) => [
       ...COUNTER_NAMES.map((c) => `${role}_${c}`),
@@ -66,6 +67,8 @@ function runRow(r: RunResult): Row {
     file_pages_cached_before: r.file.pagesCachedBefore, file_pages: r.file.pages,
     zerocopy_sends: r.zerocopy?.sends, zerocopy_completions: r.zerocopy?.completions,
     zerocopy_copied_completions: r.zerocopy?.copiedCompletions, zerocopy_copied_bytes_reported: r.zerocopy?.copiedBytes,
+    machine_steal: r.machine?.steal, machine_busy: r.machine?.busy, machine_other_cpus: r.machine?.otherCpus,
+    machine_load1_start: r.machine?.load1.start, machine_load1_end: r.machine?.load1.end,
     probe_status: r.probes?.status, probe_engine: r.probes?.engine, probe_tier: r.probes?.tier,
   };
   for (const f of RUN_SPEC_FIELDS) row[f] = (r as unknown as Record<string, string | number>)[f];

@@ -11,7 +11,7 @@ import { flowLegend, flowSvg } from './flow-svg.js';
 import type { ReportModel } from './model.js';
 import { GLOSSARY, MESSAGES, NAMES, type Lang } from '../view/messages.js';
 import {
-  allMatch, probesText, copiesTable, divergences, environmentList, failuresTable, matrixText, resultsTable, resumeHint, seedsTable, sourcesTable, statusLine, timeSpent, type Table,
+  allMatch, SPREAD_RULE, spreadFlags, probesText, copiesTable, divergences, environmentList, failuresTable, matrixText, resultsTable, resumeHint, seedsTable, sourcesTable, statusLine, timeSpent, type Table,
 } from './tables.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -239,6 +239,8 @@ ${flows}
 <h2 id="cells">Results per cell</h2>
 <p>Sender CPU is the sender's transfer thread (node-stream: its whole process), user plus system, per GiB moved. Context switches are the scheduler taking the sender's thread off a CPU.</p>
 ${htmlTable(resultsTable(m))}
+<p>${esc(SPREAD_RULE)}</p>
+${spreadFlags(m).length ? `<h3 id="spread">Figures to read with care</h3><ul class="spread">${spreadFlags(m).map((f) => `<li><strong>${esc(f.label)}</strong>: ${esc(f.text)}.</li>`).join('\n')}</ul>` : ''}
 
 <h2 id="bytes">Where the bytes went, per byte moved</h2>
 <p>What the probes counted crossing each step, divided by the bytes moved. "By reference" and "pinned" bytes were passed without a copy.</p>

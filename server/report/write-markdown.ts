@@ -2,7 +2,7 @@
 // where the bytes went, failures, the environment, and the matrix itself.
 import type { ReportModel } from './model.js';
 import {
-  allMatch, copiesTable, divergences, environmentList, failuresTable, matrixText, resultsTable, resumeHint, seedsTable, sourcesTable, statusLine, timeSpent, type Table,
+  allMatch, copiesTable, divergences, SPREAD_RULE, spreadFlags, environmentList, failuresTable, matrixText, resultsTable, resumeHint, seedsTable, sourcesTable, statusLine, timeSpent, type Table,
 } from './tables.js';
 
 const cell = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -64,6 +64,15 @@ export function reportMarkdown(m: ReportModel, outDir: string): string {
   p();
   p(mdTable(resultsTable(m)));
   p();
+  p(SPREAD_RULE);
+  p();
+  const flags = spreadFlags(m);
+  if (flags.length) {
+    p('### Figures to read with care');
+    p();
+    for (const f of flags) p(`- **${f.label}**: ${f.text}.`);
+    p();
+  }
   p('## Where the bytes went, per byte moved');
   p();
   p('What the probes counted crossing each step of the seeds\' diagram (disk → page cache → user buffer → socket buffer → device → receiver), divided by the bytes moved. CPU columns are copies; "by reference" and "pinned" are bytes the kernel passed without copying them.');

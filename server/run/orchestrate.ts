@@ -21,6 +21,7 @@ import { AppProcess } from './app.js';
 import { modeInfo, type AppInfo } from '../../scenarios/catalog.js';
 import type { RunResult } from './result.js';
 import { CancelledError, IntegrityError, StallError } from '../core/errors.js';
+import { cpuTimes, machineDuring } from '../core/machine.js';
 
 export { CancelledError, IntegrityError, StallError };
 
@@ -199,7 +200,7 @@ export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Prom
         spec,
         targets: { pids: { sender: a.pid, sink: client.pid }, path: netPath, sinkPort: appPort, file: file.path, app: { name: appInfo.name, pid: a.pid } },
         guard: (p) => g.guard(p),
-        go: (onProgress) => transferApp(spec, g, { app: a, info: appInfo, sink: client, file, cacheState: cacheState, path: netPath, startedAt }, onProgress),
+        go: (onProgress) => withMachine(() => transferApp(spec, g, { app: a, info: appInfo, sink: client, file, cacheState: cacheState, path: netPath, startedAt }, onProgress)),
         close,
       };
     }
@@ -226,13 +227,23 @@ export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Prom
       spec,
       targets: { pids: { sender: sender.pid, sink: sink.pid }, path: netPath, sinkPort: port, file: file.path },
       guard: (p) => g.guard(p),
-      go: (onProgress) => transfer(spec, g, { sender, sink, file, cacheState, path: netPath, startedAt }, onProgress),
+      go: (onProgress) => withMachine(() => transfer(spec, g, { sender, sink, file, cacheState, path: netPath, startedAt }, onProgress)),
       close,
     };
   } catch (e) {
     await close();
     throw e;
   }
+}
+
+/** A transfer with the machine's condition during it (/proc/stat at the go and at the end): RunResult.machine. */
+async function withMachine(go: () => Promise<BaseResult>): Promise<BaseResult> {
+  const before = cpuTimes();
+  const r = await go();
+  const after = cpuTimes();
+  const own = r.sender.cpuUserSeconds + r.sender.cpuSysSeconds + r.receiver.cpuUserSeconds + r.receiver.cpuSysSeconds;
+  const machine = before && after ? machineDuring(before, after, own) : null;
+  return machine ? { ...r, machine } : r;
 }
 
 async function transfer(

@@ -2,6 +2,7 @@
 import type { RunSpec } from '../schema/run-spec.js';
 import type { SyscallCounts } from '../native.js';
 import type { ProbeResult, TextbookRow } from '../probes/types.js';
+import type { MachineLoad } from '../core/machine.js';
 
 export interface RunResult extends RunSpec {
   id: string;
@@ -49,6 +50,8 @@ export interface RunResult extends RunSpec {
   zerocopy?: { sends: number; completions: number; copiedCompletions: number; copiedBytes: number };
   file: { path: string; checksum: string; pagesCachedBefore: number; pages: number };
   device: { name: string; netns?: string; scatterGather: boolean };
+  /** The machine while the run ran (steal, CPU used by other work, load average), from /proc/stat and /proc/loadavg at the go and at the end; absent where /proc cannot be read. */
+  machine?: MachineLoad;
   /** What the eBPF probes counted (status 'unavailable' or 'off' with the reason otherwise). */
   probes?: ProbeResult;
   /** The seeds' expectation for this mode beside the measurement. */
