@@ -112,6 +112,14 @@ const PATH_ZH: Record<PathName, string> = {
   veth: '实验室创建的两个网络命名空间之间的一对 veth，分散/聚集开启',
   'veth-nosg': '同一对 veth，但关闭分散/聚集（ethtool -K sg off）：发送时数据包被拷贝成线性的',
 };
+/** PATHS['veth-nosg'].cpuNote: why that path costs so much CPU (measured; catalog.ts). */
+const VETH_NOSG_CPU_NOTE_ZH =
+  'veth-nosg 为什么这么耗 CPU：关闭分散/聚集后，内核把分段卸载也一起关掉了（在实验室的命名空间里 ethtool -k：' +
+  'tx-tcp-segmentation off [requested on]，generic-segmentation-offload off [requested on]），所以 TCP 的大包要在软件里切成 MSS 大小的小包，每个再拷贝成线性的：' +
+  'sendfile 跑 2 秒，经 veth-nosg 每个包交给设备 1511 字节，经 veth 是 62417 字节（tx_packets、tx_bytes），每字节的包数是 41 倍。' +
+  '每个包在两端都要付出按包计的开销（分段、线性化拷贝、veth 交接、接收方的 IP 和 TCP 处理、它的 ACK），而在 veth 上这些大多作为软中断，算在当时正在 CPU 上的任务头上：' +
+  '发送线程（它的系统态时间）、接收端，或 ksoftirqd（“其他负载”一列）。所以它每 GiB 的 CPU 比经 veth 更高，运行之间也波动更大：' +
+  '同样的两次运行里，接收端经 veth-nosg 用了 2.16 s/GiB，经 veth 是 0.93。';
 const SINK_ZH: Record<SinkName, string> = {
   read: 'recv() 读进用户缓冲区（一次接收拷贝），并校验每个字节的校验和（XXH3-64）',
   discard: 'recv(MSG_TRUNC)：TCP 在内核里丢弃这些字节，没有接收拷贝；只校验字节数',
@@ -203,6 +211,7 @@ function derived(): Record<string, Message> {
     put(`mode.${m}.switchesNote`, (info as { switchesNote?: string }).switchesNote, z.switchesNote);
   }
   for (const [p, v] of Object.entries(PATHS) as [PathName, { summary: string }][]) put(`path.${p}`, v.summary, PATH_ZH[p]);
+  put('path.veth-nosg.cpuNote', PATHS['veth-nosg'].cpuNote, VETH_NOSG_CPU_NOTE_ZH);
   for (const [p, v] of Object.entries(SINKS) as [SinkName, { summary: string }][]) put(`sink.${p}`, v.summary, SINK_ZH[p]);
   for (const [p, v] of Object.entries(CACHES) as [CacheName, { summary: string }][]) put(`cache.${p}`, v.summary, CACHE_ZH[p]);
   for (const [p, v] of Object.entries(ENGINES) as [EngineName, { summary: string }][]) put(`engine.${p}`, v.summary, ENGINE_ZH[p]);
@@ -935,7 +944,7 @@ export const SCENARIOS: Record<string, Message> = {
   "cold-vs-warm": { en: "The seeds' first DMA copy, disk to page cache, happens only when the file is not cached. Each mode with the file in the page cache (warm) and dropped from it first (cold: posix_fadvise DONTNEED, checked with mincore), over loopback.", zh: "文章里的第一次 DMA 拷贝（磁盘到页缓存）只在文件没有被缓存时才发生。每个模式分别在文件已在页缓存中（热）和先被逐出（冷：posix_fadvise DONTNEED，用 mincore 检查）时运行，经回环。" },
   "node-vs-native": { en: "What Node apps do today, fs.createReadStream(file).pipe(socket), against sendfile, and against the same read + write loop in native code, at three chunk sizes (Node's stream default is 64 KiB), over loopback.", zh: "如今 Node 应用的做法 fs.createReadStream(file).pipe(socket)，对比 sendfile，以及用原生代码写的同样的 read + write 循环，三种块大小（Node 流的默认值是 64 KiB），经回环。" },
   "seed-apps": { en: "The seeds' table with the systems the articles name, run as real programs and watched: sendfile beside Java's FileChannel.transferTo, Netty's FileRegion, nginx (sendfile on) and Python's socket.sendfile; read + write beside Java streams, nginx (sendfile off) and Node's http server. Over a veth pair with scatter-gather on and off. App modes take their program's own chunk (the lab's modes: 128 KiB).", zh: "用文章里点名的系统，以真实程序运行并观察，来填文章里的表：sendfile 旁边是 Java 的 FileChannel.transferTo、Netty 的 FileRegion、nginx（sendfile on）和 Python 的 socket.sendfile；read + write 旁边是 Java 流、nginx（sendfile off）和 Node 的 http 服务器。经一对 veth，分散/聚集分别开启和关闭。应用模式使用程序自己的块大小（实验室自己的模式：128 KiB）。" },
-  "seed-comparison": { en: "The seed articles' table, measured. Their three ways of sending a file: read + write, sendfile as in Linux 2.1 (one CPU copy: here over a device without scatter-gather, sendfile-nogather) and sendfile with DMA gather (Linux 2.4 and later); plus mmap + write and splice. Each over a veth pair with scatter-gather on (veth) and off (veth-nosg), where the kernel must copy every packet linear at transmit.", zh: "文章里的表，实测版。文章里发送文件的三种方式：read + write、Linux 2.1 的 sendfile（一次 CPU 拷贝：这里在不能分散/聚集的设备上运行，即 sendfile-nogather）和带 DMA gather 的 sendfile（Linux 2.4 起）；外加 mmap + write 和 splice。每种都在一对 veth 上运行，分散/聚集分别开启（veth）和关闭（veth-nosg）——关闭时内核必须在发送时把每个数据包拷贝成线性的。" },
+  "seed-comparison": { en: "The seed articles' table, measured. Their three ways of sending a file: read + write, sendfile as in Linux 2.1 (one CPU copy: here over a device without scatter-gather, sendfile-nogather) and sendfile with DMA gather (Linux 2.4 and later); plus mmap + write and splice. Each over a veth pair with scatter-gather on (veth) and off (veth-nosg), where the kernel must copy every packet linear at transmit. Each run lasts 2 s (the file sent pass after pass): one pass takes 0.1-0.4 s, too short for steady CPU figures.", zh: "文章里的表，实测版。文章里发送文件的三种方式：read + write、Linux 2.1 的 sendfile（一次 CPU 拷贝：这里在不能分散/聚集的设备上运行，即 sendfile-nogather）和带 DMA gather 的 sendfile（Linux 2.4 起）；外加 mmap + write 和 splice。每种都在一对 veth 上运行，分散/聚集分别开启（veth）和关闭（veth-nosg）——关闭时内核必须在发送时把每个数据包拷贝成线性的。每次运行持续 2 秒（文件一遍接一遍地发送）：发一遍只要 0.1-0.4 秒，太短，得不出稳定的 CPU 数字。" },
   "test-small": { en: "A tiny matrix for the test suite and a quick look: read/write against sendfile with two chunk sizes, 2 MiB over loopback.", zh: "给测试套件和快速查看用的小矩阵：read/write 对比 sendfile，两种块大小，经回环传送 2 MiB。" },
   "zerocopy": { en: "MSG_ZEROCOPY (send from pinned user pages, completions from the error queue) against sendfile and read + write, over file sizes from 4 MiB to 512 MiB, on a veth pair. The receiver is on the same host, so the kernel copies the pinned pages on delivery and says so in the completions: the report shows where.", zh: "MSG_ZEROCOPY（从锁定的用户页发送，从错误队列读取完成通知）对比 sendfile 和 read + write，文件大小从 4 MiB 到 512 MiB，在一对 veth 上。接收方在同一主机上，所以内核在投递时会拷贝锁定的页，并在完成通知里说明：报告会显示在哪里。" },
 };
