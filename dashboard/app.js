@@ -24,6 +24,7 @@ const state = {
   /** @type {string | undefined} */ selected: undefined,
   throughput: 0,
   /** @type {ReportRecord | null} the report the server is running */ report: null,
+  /** the form was filled from the shown run (on the first hello) */ filled: false,
 };
 
 /** @param {Capabilities} c */
@@ -215,6 +216,11 @@ async function main() {
         else if (state.report?.progress?.spec) showReportFlowTitle(state.report);
         else if (last) showFinal(last, 'latest run, final counts');
         else flow.show(null);
+        // A (re)loaded page: the form says the run the diagram shows (once: a reconnect keeps what the user typed).
+        const shownSpec = f.current?.spec ?? state.report?.progress?.spec ?? last?.spec;
+        if (!state.filled && shownSpec) panel.fill(/** @type {Record<string, unknown>} */ (/** @type {unknown} */ (shownSpec)));
+        state.filled = true;
+        void overlay.restore(f.recent);
         refreshTables();
       } else if (f.type === 'run') {
         state.queued = f.queued;

@@ -13,7 +13,8 @@ import type { RunSpec } from '../schema/run-spec.js';
 import { ownerMark } from '../core/owner.js';
 import { SAMPLE_HZ, Session, type SessionEvent, type SessionOptions } from '../session/session.js';
 import { endTime, type ResultStore } from './store.js';
-import { runProgress, sampleFrame, type RunEvent, type RunFrame, type RunRecord } from './frames.js';
+import { runProgress, sampleFrame, type RunEvent, type RunFrame, type RunRecord, type SeriesPoint } from './frames.js';
+import { COPY_COUNTERS } from '../probes/derive.js';
 import { MODE_NAMES } from '../../scenarios/catalog.js';
 
 /** Runs that may wait by default: every mode of the catalog ("Run every mode" queues one each), and 2 more. */
@@ -50,7 +51,12 @@ interface Queued {
 interface Active extends Queued {
   done: Promise<void>;
   seq: number;
+  /** The run's samples, thinned: kept with its record when it ends (the dashboard's overlay after a reload). */
+  series: SeriesPoint[];
 }
+
+/** Points kept per run: past it, every other one is dropped. */
+export const SERIES_MAX = 300;
 
 export class Runner {
   private history: RunRecord[] = [];
@@ -184,7 +190,7 @@ export class Runner {
     if (this.active || this.closed) return;
     const q = this.queue.shift();
     if (!q) return;
-    const a: Active = { ...q, seq: 0, done: Promise.resolve() };
+    const a: Active = { ...q, seq: 0, series: [], done: Promise.resolve() };
     this.active = a;
     a.done = this.execute(a).finally(() => {
       this.active = undefined;
@@ -211,6 +217,7 @@ export class Runner {
       const result = await session.start();
       result.id = record.id;
       record.result = result;
+      if (a.series.length) record.series = a.series;
       // the end: a timed run's whole duration, or its one pass
       record.progress = runProgress(result.bytes, record.spec.sizeBytes, record.spec.duration ?? 0, record.spec.duration);
       this.finish(record, 'finished');
@@ -232,7 +239,16 @@ export class Runner {
       a.record.phase = e.phase;
       this.emit('progress', a.record);
     } else if (e.type === 'progress') a.record.progress = runProgress(e.bytes, e.total, e.t, e.duration);
-    else if (e.type === 'sample') this.o.broadcast(JSON.stringify(sampleFrame(a.record.id, a.seq++, e)), 'sample');
+    else if (e.type === 'sample') {
+      const f = sampleFrame(a.record.id, a.seq++, e);
+      this.o.broadcast(JSON.stringify(f), 'sample');
+      const c = f.counters?.sender;
+      const copies = c ? COPY_COUNTERS.map((n) => c[n]) : [];
+      const copied = c && copies.every((v) => typeof v === 'number') ? (copies as number[]).reduce((x, y) => x + y, 0) : null;
+      const calls = typeof c?.syscalls === 'number' ? c.syscalls : null;
+      a.series.push({ t: f.t, pt: f.progress.t, bytes: f.progress.bytes, copied, calls });
+      if (a.series.length > SERIES_MAX) a.series = a.series.filter((_, i) => i % 2 === 0);
+    }
   }
 
   private finish(record: RunRecord, state: 'finished' | 'failed' | 'cancelled'): void {

@@ -69,6 +69,8 @@ export interface FlowGroup {
   device: RunResult['device'] | null;
   textbook: { cpuCopies: number; modeSwitchesPerChunk: number; note: string };
   measuredCopies: number | null;
+  /** The sender's syscalls by name and the chunks they moved, of the run nearest the group's median syscalls per chunk. */
+  syscalls: { calls: Record<string, number>; chunks: number } | null;
 }
 
 export interface ReportModel {
@@ -191,6 +193,9 @@ export function buildModel(input: ReportInput): ReportModel {
       device: ok[0]?.device ?? g.cells.find((c) => c.summary.device)?.summary.device ?? null,
       textbook: MODES[spec.mode as ModeName].textbook,
       measuredCopies: stat(ok.map((r) => r.probes!.sender!.derived.cpu_copies_per_byte))?.median ?? null,
+      syscalls: ((rep) => (rep ? { calls: rep.probes!.sender!.syscalls, chunks: rep.chunks } : null))(
+        nearestMedian(ok.filter((r) => r.probes!.sender!.syscalls), (r) => r.probes!.sender!.derived.syscalls_per_chunk),
+      ),
     };
   });
 
