@@ -221,6 +221,12 @@ async function main() {
         if (!state.filled && shownSpec) panel.fill(/** @type {Record<string, unknown>} */ (/** @type {unknown} */ (shownSpec)));
         state.filled = true;
         void overlay.restore(f.recent);
+        if (!f.current && !state.report && charts.samples === 0 && f.recent.length) {
+          // A (re)loaded page between runs: say why the live charts are empty, and where the latest runs are.
+          const note = $('charts-note');
+          note.textContent = 'The live charts draw a run while it runs (and keep it until the next starts); this page opened after the latest run ended. Its final counts are in the diagram; the chart below redraws the latest runs from their kept samples.';
+          note.hidden = false;
+        }
         refreshTables();
       } else if (f.type === 'run') {
         state.queued = f.queued;
