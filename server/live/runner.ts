@@ -15,6 +15,7 @@ import { SAMPLE_HZ, Session, type SessionEvent, type SessionOptions } from '../s
 import { endTime, type ResultStore } from './store.js';
 import { runProgress, sampleFrame, type RunEvent, type RunFrame, type RunRecord, type SeriesPoint } from './frames.js';
 import { COPY_COUNTERS } from '../probes/derive.js';
+import { formatDuration, formatSize } from '../schema/units.js';
 import { MODE_NAMES } from '../../scenarios/catalog.js';
 
 /** Runs that may wait by default: every mode of the catalog ("Run every mode" queues one each), and 2 more. */
@@ -211,6 +212,7 @@ export class Runner {
     } catch (e) {
       this.o.log?.(`cannot save run ${record.id}: ${(e as Error).message}`);
     }
+    this.o.log?.(`run ${record.id} started: ${describeSpec(record.spec)}`);
     this.emit('started', record);
     const off = session.on((e) => this.onSessionEvent(a, e));
     try {
@@ -261,6 +263,7 @@ export class Runner {
     } catch (e) {
       this.o.log?.(`cannot save run ${record.id}: ${(e as Error).message}`);
     }
+    if (record.startedAt) this.o.log?.(`run ${record.id} ${runOutcome(record)}`);
     this.history.unshift(record);
     this.history.sort((x, y) => endTime(y) - endTime(x));
     this.emit(state, record);
@@ -273,4 +276,19 @@ export class Runner {
     const frame: RunFrame = { type: 'run', event, run, queued: this.queue.length };
     this.o.broadcast(JSON.stringify(frame), 'run');
   }
+}
+
+/** "read-write over veth-nosg, 4 MiB in 64 KiB chunks, for 10 s at 1 MiB/s, engine libbpf" */
+export function describeSpec(spec: RunSpec): string {
+  const timed = [spec.duration ? `for ${formatDuration(spec.duration)}` : '', spec.rate ? `at ${formatSize(spec.rate)}/s` : ''].filter(Boolean).join(' ');
+  return `${spec.mode} over ${spec.path}, ${formatSize(spec.sizeBytes)} in ${formatSize(spec.chunkBytes)} chunks${timed ? `, ${timed}` : ''}, engine ${spec.engine}`;
+}
+
+/** A server log line's end of a run: its outcome, bytes and seconds (or why it failed). */
+export function runOutcome(r: RunRecord): string {
+  const secs = r.startedAt && r.endedAt ? ` after ${((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1e3).toFixed(1)} s` : '';
+  if (r.state === 'finished' && r.result)
+    return `finished: ${describeSpec(r.spec)}: ${r.result.bytes} bytes (${formatSize(r.result.bytes)}) in ${r.result.wallSeconds.toFixed(2)} s, ${r.result.throughputMiBps.toFixed(1)} MiB/s; probes ${r.result.probes?.status ?? 'absent'}${secs}`;
+  if (r.state === 'failed') return `failed: ${describeSpec(r.spec)}: ${r.error?.message ?? 'unknown error'}${secs}`;
+  return `${r.state}: ${describeSpec(r.spec)}${r.progress ? `, ${r.progress.bytes} bytes moved` : ''}${secs}`;
 }
