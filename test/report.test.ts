@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTER_NAMES, ROLES } from '../server/probes/schema.generated.js';
 import { probeSetup } from '../server/probes/select.js';
@@ -178,6 +179,41 @@ describe('zcl report: a small matrix end to end', () => {
     expect(r.status, r.stderr).toBe(0);
     const body = /<body[^>]*>/.exec(r.stdout)?.[0];
     expect(body).toBe(`<body data-charts-rendered="${canvases}">`);
+  });
+
+  it('report.html at 1180 px: every table fits or scrolls inside the page, its right edge reachable (issue 14, item 8)', async () => {
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
+      await page.goto(`file://${join(out, 'report.html')}`);
+      const tables = await page.$$eval('table', (ts) =>
+        ts.map((t) => {
+          const wrap = t.parentElement!;
+          const r = wrap.getBoundingClientRect();
+          const before = wrap.scrollLeft;
+          wrap.scrollLeft = wrap.scrollWidth;
+          const reached = wrap.scrollLeft + wrap.clientWidth >= wrap.scrollWidth - 1;
+          wrap.scrollLeft = before;
+          return { wrap: wrap.className, right: r.right, fits: t.scrollWidth <= wrap.clientWidth + 1, scrolls: getComputedStyle(wrap).overflowX === 'auto', reached };
+        }),
+      );
+      expect(tables.length).toBeGreaterThan(3);
+      for (const t of tables) {
+        expect(t.wrap).toBe('table-wrap');
+        expect(t.right).toBeLessThanOrEqual(1180);
+        expect(t.fits || (t.scrolls && t.reached), JSON.stringify(t)).toBe(true);
+      }
+      // and the page itself does not overflow sideways
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1180);
+      // the per-mode diagrams as the dashboard's: the syscalls line under the boxes (item 9)
+      expect(await page.$$eval('svg.flow [data-line=syscalls]', (ls) => ls.map((l) => l.textContent))).toEqual([
+        expect.stringMatching(/^read\(\) × [\d,]+ \+ write\(\) × [\d,]+ = 4 mode switches per chunk \([\d,]+ chunks; 2 per syscall; textbook 4\), the run nearest the median$/),
+        expect.stringMatching(/^sendfile\(\) × [\d,]+ = 2 mode switches per chunk \([\d,]+ chunks; 2 per syscall; textbook 2\), the run nearest the median$/),
+      ]);
+      if (process.env.ZCL_SCREENSHOTS) await page.screenshot({ path: join(process.env.ZCL_SCREENSHOTS, 'report-1180.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 
   it('--resume with every run done runs nothing and rewrites the report; without it the directory is refused', () => {
