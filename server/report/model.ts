@@ -10,7 +10,7 @@ import type { RunSpec } from '../schema/run-spec.js';
 import type { Environment } from './environment.js';
 import { fieldValue } from './format.js';
 import { nearestMedian, stat, type Stat } from './stats.js';
-import type { RunRecord } from './store.js';
+import { latestRecords, type RunRecord } from './store.js';
 
 export type RunEntry =
   | { rep: number; ok: true; at: string; result: RunResult }
@@ -82,7 +82,8 @@ export interface ReportModel {
   varying: string[];
   cells: CellReport[];
   flows: FlowGroup[];
-  totals: { cells: number; runsPlanned: number; runsOk: number; runsFailed: number; cellsDone: number; cellsFailed: number; cellsPending: number };
+  /** runs and runsDone: the plan's runs, warmups included, and those that ended (ok or failed): the count `zcl report` prints too. */
+  totals: { cells: number; runs: number; runsDone: number; runsPlanned: number; runsOk: number; runsFailed: number; cellsDone: number; cellsFailed: number; cellsPending: number };
 }
 
 export interface ReportInput {
@@ -211,6 +212,8 @@ export function buildModel(input: ReportInput): ReportModel {
     flows,
     totals: {
       cells: cells.length,
+      runs: cells.length * (matrix.repetitions + matrix.warmup),
+      runsDone: latestRecords(input.records).filter((r) => matrix.cells.some((c) => c.id === r.cellId)).length,
       runsPlanned: cells.length * matrix.repetitions,
       runsOk,
       runsFailed,
