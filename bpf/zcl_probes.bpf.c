@@ -296,6 +296,13 @@ static __always_inline bool sock_is_tcp(struct sock *sk) {
   return (family == AF_INET || family == AF_INET6) && proto == IPPROTO_TCP;
 }
 
+/* procfs, sysfs, cgroup v1 and v2, debugfs, tracefs, securityfs, bpffs, configfs: regular files
+ * whose contents the kernel makes up on read. */
+static __always_inline bool pseudo_fs(unsigned long magic) {
+  return magic == 0x9fa0 || magic == 0x62656572 || magic == 0x27e0eb || magic == 0x63677270 || magic == 0x64626720 ||
+         magic == 0x74726163 || magic == 0x73636673 || magic == 0xcafe4a11 || magic == 0x62656570;
+}
+
 /* What an fd of the current task is: looked up in task->files, as the kernel does.
  * A TCP socket's struct sock goes to *skp when skp is not null, a regular
  * file's struct file to *fp when fp is not null. */
@@ -310,6 +317,9 @@ static __always_inline int fd_class_of(long fd, struct sock **skp, struct file *
   umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
   switch (mode & S_IFMT) {
     case S_IFREG:
+      /* a file of a pseudo filesystem (the runtime reading /proc/sys/vm/overcommit_memory, a cgroup limit):
+       * generated text, no page cache, not the data the run moves */
+      if (pseudo_fs(BPF_CORE_READ(f, f_inode, i_sb, s_magic))) return FD_OTHER;
       if (fp) *fp = f;
       return FD_FILE;
     case S_IFIFO: return FD_PIPE;

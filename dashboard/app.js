@@ -25,6 +25,7 @@ const state = {
   /** @type {string | undefined} */ selected: undefined,
   throughput: 0,
   /** @type {ReportRecord | null} the report the server is running */ report: null,
+  /** the form was filled from the shown run (on the first hello) */ filled: false,
 };
 
 /** @param {Capabilities} c */
@@ -217,6 +218,17 @@ async function main() {
         else if (state.report?.progress?.spec) showReportFlowTitle(state.report);
         else if (last) showFinal(last, 'latest run, final counts');
         else flow.show(null);
+        // A (re)loaded page: the form says the run the diagram shows (once: a reconnect keeps what the user typed).
+        const shownSpec = f.current?.spec ?? state.report?.progress?.spec ?? last?.spec;
+        if (!state.filled && shownSpec) panel.fill(/** @type {Record<string, unknown>} */ (/** @type {unknown} */ (shownSpec)));
+        state.filled = true;
+        void overlay.restore(f.recent);
+        if (!f.current && !state.report && charts.samples === 0 && f.recent.length) {
+          // A (re)loaded page between runs: say why the live charts are empty, and where the latest runs are.
+          const note = $('charts-note');
+          note.textContent = 'The live charts draw a run while it runs (and keep it until the next starts); this page opened after the latest run ended. Its final counts are in the diagram; the chart below redraws the latest runs from their kept samples.';
+          note.hidden = false;
+        }
         refreshTables();
       } else if (f.type === 'run') {
         state.queued = f.queued;

@@ -1,7 +1,9 @@
 // The CLI refuses bad input with exit code 2, names the option and the allowed
 // values, and starts nothing.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIST } from '../server/project.js';
@@ -161,6 +163,31 @@ describe('zcl for a new user (issue 14, item 8)', () => {
     const r = run(['run', ...args]);
     expect(r.code).toBe(2);
     expect(r.err).toContain(`${option}: '${args[1]}' is not allowed (did you mean ${guess}?)`);
+  });
+
+  it('zcl serve --every-mode says when it skips every mode (the history is not empty); one log line per run at its start and its end', async () => {
+    const results = mkdtempSync(join(tmpdir(), 'zcl-serve-log-'));
+    writeFileSync(join(results, 'old1.json'), JSON.stringify({ id: 'old1', state: 'finished', spec: { mode: 'sendfile', path: 'loopback', sizeBytes: 1024, chunkBytes: 1024 }, queuedAt: '2026-01-01T00:00:00Z' }));
+    const p = spawn(process.execPath, [zcl, 'serve', '--port', '0', '--no-probes', '--every-mode', '--results', results], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    p.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+    try {
+      await expect.poll(() => out, { timeout: 30_000 }).toMatch(/not queuing every mode/);
+      expect(out).toContain(`not queuing every mode: ${results} has runs already (1), shown on the page; to run every mode again press "Run every mode" there, or start with an empty results directory (--results DIR)`);
+      const url = /zerocopy-lab is live: (\S+)/.exec(out)![1];
+      const res = await fetch(new URL('/api/runs', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'read-write', sizeBytes: '1MiB', chunkBytes: '64KiB' }) });
+      expect(res.status).toBe(202);
+      const { run } = (await res.json()) as { run: { id: string } };
+      await expect.poll(() => err, { timeout: 60_000 }).toMatch(/finished/);
+      expect(err).toContain(`zcl serve: run ${run.id} started: read-write over loopback, 1 MiB in 64 KiB chunks, engine libbpf\n`);
+      expect(err).toMatch(new RegExp(`zcl serve: run ${run.id} finished: read-write over loopback, 1 MiB in 64 KiB chunks, engine libbpf: 1048576 bytes \\(1 MiB\\) in [\\d.]+ s, [\\d.]+ MiB/s; probes off after [\\d.]+ s\n`));
+    } finally {
+      p.kill('SIGINT');
+      await new Promise((r) => p.on('exit', r));
+      rmSync(results, { recursive: true, force: true });
+    }
   });
 
   it('a busy port for zcl serve says which port and how to choose another', async () => {

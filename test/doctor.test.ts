@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIST } from '../server/project.js';
 import { AS_NOBODY } from './helpers.js';
+import { tracefsState } from '../server/session/doctor.js';
 
 const zcl = join(DIST, 'server', 'cli', 'zcl.js');
 const asNobody = (args: string[], env: Record<string, string> = {}) =>
@@ -29,6 +30,35 @@ describe('zcl doctor', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/privileges .*FAIL/s);
     expect(r.stdout).toMatch(/run as root/);
+  });
+});
+
+describe('tracefs (issue 14, item 8)', () => {
+  const MOUNTED = '21 41 0:13 / /sys/kernel/tracing rw,relatime - tracefs nodev rw\n22 41 0:7 / /sys/kernel/debug rw - debugfs nodev rw\n';
+  const fail = (code: string) => () => {
+    throw Object.assign(new Error(`${code}: some message`), { code });
+  };
+  it('tells mounted and readable, mounted but unreadable (path and errno), and not mounted apart', () => {
+    expect(tracefsState(MOUNTED, () => undefined)).toEqual({ state: 'ok', path: '/sys/kernel/tracing', detail: 'mounted at /sys/kernel/tracing' });
+    expect(tracefsState(MOUNTED, fail('EACCES'))).toEqual({
+      state: 'unreadable',
+      path: '/sys/kernel/tracing',
+      detail: 'mounted at /sys/kernel/tracing, but /sys/kernel/tracing/events cannot be read: EACCES (permission denied)',
+    });
+    expect(tracefsState('22 41 0:7 / /sys/kernel/debug rw - debugfs nodev rw\n', () => undefined)).toEqual({
+      state: 'not mounted',
+      detail: 'not mounted (/sys/kernel/tracing or /sys/kernel/debug/tracing)',
+    });
+    // the older place, when the newer is not mounted
+    expect(tracefsState('30 22 0:13 / /sys/kernel/debug/tracing rw - tracefs nodev rw\n', () => undefined).path).toBe('/sys/kernel/debug/tracing');
+  });
+
+  it('zcl doctor says it: as root mounted at its path; as nobody (no capabilities) mounted but unreadable, EACCES', () => {
+    const r = spawnSync(process.execPath, [zcl, 'doctor', '--json'], { encoding: 'utf8' });
+    const check = (out: string) => JSON.parse(out).checks.find((c: { check: string }) => c.check === 'tracefs');
+    expect(check(r.stdout)).toMatchObject({ ok: true, detail: 'mounted at /sys/kernel/tracing' });
+    const n = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, zcl, 'doctor', '--json'], { encoding: 'utf8' });
+    expect(check(n.stdout)).toMatchObject({ ok: false, detail: 'mounted at /sys/kernel/tracing, but /sys/kernel/tracing/events cannot be read: EACCES (permission denied)' });
   });
 });
 

@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { MODE_NAMES, modeInfo, PATH_NAMES, type ModeName } from '../scenarios/catalog.js';
 import { COUNTER_NAMES } from '../server/probes/schema.generated.js';
-import { flowLayout, GATHER_NOTE, LINE, TRANSMIT, type FlowLayout } from '../server/view/flow.js';
+import { flowLayout, GATHER_NOTE, LINE, syscallsLine, TRANSMIT, type FlowLayout } from '../server/view/flow.js';
+// @ts-expect-error the dashboard's plain JS module (JSDoc-typed, checked by tsc -p dashboard)
+import { syscallsLine as dashboardSyscallsLine } from '../dashboard/lib/flow.js';
 import { counterInfo } from '../server/probes/schema.generated.js';
 import { FLOW_LINES, flowDocument, renderFlowSvg } from '../server/view/flow-svg.js';
 import { formFields } from '../server/api/modes.js';
@@ -204,5 +206,35 @@ describe('flow renderer', () => {
     expect(svg).toContain('warm: cached');
     expect(svg).toContain('a caption');
     expect(svg).not.toContain('data-amount');
+  });
+});
+
+describe("the report's diagrams as the dashboard's (issue 14, item 9)", () => {
+  it('the syscalls line: the same text from the report (server/view) and the dashboard (dashboard/lib/flow.js)', () => {
+    const cases: [Record<string, number> | null, number, number | undefined, boolean][] = [
+      [{ read: 2048, write: 2048 }, 2048, 4, false],
+      [{ sendfile: 1 }, 1, 2, false],
+      [{ mmap: 1, write: 300 }, 300, 2, true],
+      [{ splice: 4000, read: 0 }, 1999, undefined, false],
+      [{ write: 1_234_567 }, 1_234_567, 4, false],
+      [null, 10, 4, false],
+      [{}, 10, 4, false],
+    ];
+    for (const [calls, chunks, tb, live] of cases)
+      expect(syscallsLine(calls, chunks, tb, live)).toBe(dashboardSyscallsLine(calls, chunks, tb === undefined ? undefined : { modeSwitchesPerChunk: tb }, live));
+    expect(syscallsLine({ read: 2048, write: 2048 }, 2048, 4)).toBe('read() × 2,048 + write() × 2,048 = 4 mode switches per chunk (2,048 chunks; 2 per syscall; textbook 4)');
+  });
+
+  it('with values: the transmit says its retransmits, and the lines are drawn in place under the boxes', () => {
+    const l = flowLayout({ mode: 'read-write', path: 'loopback' });
+    const svg = renderFlowSvg(l, {
+      id: 't',
+      values: { get: () => 1, format: (v) => String(v), extra: (m) => (m.counter === 'dev_xmit_bytes' ? ' incl. 0.003 retx.' : '') },
+      lines: ['summary', 'syscalls'],
+      lineText: { summary: 'copies <3>', syscalls: 'read() × 2 + write() × 2' },
+    });
+    expect(svg).toMatch(/data-arrow="dev-xmit"[^]*?class="arrow-amount">1 incl\. 0\.003 retx\.<\/text>/);
+    expect(svg).toContain('data-line="summary">copies &lt;3&gt;</text>');
+    expect(svg).toContain('data-line="syscalls">read() × 2 + write() × 2</text>');
   });
 });

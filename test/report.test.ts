@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTER_NAMES, ROLES } from '../server/probes/schema.generated.js';
 import { probeSetup } from '../server/probes/select.js';
@@ -85,7 +86,7 @@ describe('zcl report: a small matrix end to end', () => {
     // Round by round: all warmups, then rep 1 of every cell, then rep 2.
     const order = lines.map((l) => / (warmup \d|rep \d):/.exec(l)![1]);
     expect(order).toEqual([...Array(4).fill('warmup 1'), ...Array(4).fill('rep 1'), ...Array(4).fill('rep 2')]);
-    expect(first.out).toMatch(/^done: 12 runs/m);
+    expect(first.out).toMatch(/^done: 12 of 12 runs/m);
     const recorded = readRuns(out);
     expect(recorded).toHaveLength(total);
     expect(recorded.filter((r) => r.warmup)).toHaveLength(matrix.cells.length);
@@ -232,11 +233,47 @@ describe('zcl report: a small matrix end to end', () => {
     expect(body).toBe(`<body data-charts-rendered="${canvases}">`);
   });
 
+  it('report.html at 1180 px: every table fits or scrolls inside the page, its right edge reachable (issue 14, item 8)', async () => {
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
+      await page.goto(`file://${join(out, 'report.html')}`);
+      const tables = await page.$$eval('table', (ts) =>
+        ts.map((t) => {
+          const wrap = t.parentElement!;
+          const r = wrap.getBoundingClientRect();
+          const before = wrap.scrollLeft;
+          wrap.scrollLeft = wrap.scrollWidth;
+          const reached = wrap.scrollLeft + wrap.clientWidth >= wrap.scrollWidth - 1;
+          wrap.scrollLeft = before;
+          return { wrap: wrap.className, right: r.right, fits: t.scrollWidth <= wrap.clientWidth + 1, scrolls: getComputedStyle(wrap).overflowX === 'auto', reached };
+        }),
+      );
+      expect(tables.length).toBeGreaterThan(3);
+      for (const t of tables) {
+        expect(t.wrap).toBe('table-wrap');
+        expect(t.right).toBeLessThanOrEqual(1180);
+        expect(t.fits || (t.scrolls && t.reached), JSON.stringify(t)).toBe(true);
+      }
+      // and the page itself does not overflow sideways
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1180);
+      // the per-mode diagrams as the dashboard's: the syscalls line under the boxes (item 9)
+      expect(await page.$$eval('svg.flow [data-line=syscalls]', (ls) => ls.map((l) => l.textContent))).toEqual([
+        expect.stringMatching(/^read\(\) × [\d,]+ \+ write\(\) × [\d,]+ = 4 mode switches per chunk \([\d,]+ chunks; 2 per syscall; textbook 4\), the run nearest the median$/),
+        expect.stringMatching(/^sendfile\(\) × [\d,]+ = 2 mode switches per chunk \([\d,]+ chunks; 2 per syscall; textbook 2\), the run nearest the median$/),
+      ]);
+      if (process.env.ZCL_SCREENSHOTS) await page.screenshot({ path: join(process.env.ZCL_SCREENSHOTS, 'report-1180.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('--resume with every run done runs nothing and rewrites the report; without it the directory is refused', () => {
     const before = readRuns(out).length;
     const again = zcl(['report', SMALL, '--out', out, '--resume']);
     expect(again.code, again.err).toBe(0);
-    expect(again.out).toMatch(/^done: 0 runs \(8 kept from before\)/m);
+    // one count of runs (the plan's, warmups included): 4 cells x (2 + 1 warmup), all kept
+    expect(again.out).toMatch(/^done: 12 of 12 runs \(12 kept from before\)/m);
     expect(readRuns(out)).toHaveLength(before);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/Complete: 8 runs/);
     const refused = zcl(['report', SMALL, '--out', out]);
@@ -275,12 +312,17 @@ describe('zcl report: Ctrl-C keeps what is done, --resume finishes it', () => {
     const partial = ResultsFileSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
     expect(partial.status).toBe('interrupted');
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/Incomplete \(interrupted\).*\n\nTo finish it: `zcl report .* --resume`/);
+    // One count, one definition (issue 14, item 8): the progress line's last, the summary and the report say the same runs done of 16.
+    const n = Number(/interrupted after (\d+) of 16 runs/.exec(stdout)![1]);
+    expect(n).toBe(done.length);
+    expect([...err.matchAll(/^\[\s*(\d+)\/16\]/gm)].map((x) => Number(x[1])).pop()).toBe(n);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain(`Incomplete (interrupted): ${n} of 16 runs done (4 cells × 3 repetitions + 1 warmup; measured: ${done.filter((r) => !r.warmup).length} of 12 repetitions ok)`);
     expect(existsSync(join(out, '.lock'))).toBe(false);
 
     const resumed = zcl(['report', file, '--out', out, '--resume']);
     expect(resumed.code, resumed.err).toBe(0);
-    const measuredBefore = done.filter((r) => !r.warmup).length;
-    expect(resumed.out).toMatch(new RegExp(`\\(${measuredBefore} kept from before\\)`));
+    // kept: the repetitions done before (the warmups of cells with runs to do are run again)
+    expect(resumed.out).toMatch(new RegExp(`^done: 16 of 16 runs \\(${done.filter((r) => !r.warmup).length} kept from before\\)`, 'm'));
     const json = ResultsFileSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
     expect(json.status).toBe('complete');
     expect(json.totals.runsOk).toBe(12);
@@ -304,7 +346,8 @@ describe('runMatrix: a failed cell is recorded and the rest go on', () => {
       startRun: (spec, o) => (spec.mode === 'splice' ? { result: Promise.reject(new Error('the splice engine broke')), on: () => () => true } : startRun(spec, o)),
     });
     expect(outcome.status).toBe('failed');
-    expect(events).toEqual(['read-write w1 ok 1/6', 'splice w1 failed 2/4', 'read-write r1 ok 3/4', 'read-write r2 ok 4/4']);
+    // runs of the plan done, of all its runs: the failed cell's two runs are skipped, never done (the report says 4 of 6 too)
+    expect(events).toEqual(['read-write w1 ok 1/6', 'splice w1 failed 2/6', 'read-write r1 ok 3/6', 'read-write r2 ok 4/6']);
     expect(outcome.failedCells).toEqual([{ id: matrix.cells[1].id, label: 'splice', error: 'warmup run 1: Error: the splice engine broke' }]);
 
     const json = ResultsFileSchema.parse(JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')));
@@ -324,7 +367,8 @@ describe('runMatrix: a failed cell is recorded and the rest go on', () => {
 
     const retried = await runMatrix(matrix, { outDir, probes, resume: true });
     expect(retried.status).toBe('complete');
-    expect(retried.runs).toMatchObject({ planned: 3, done: 3, failed: 0, resumed: 2 });
+    // the plan's 6 runs all done; 3 kept (read-write's), the splice cell's 3 run now
+    expect(retried.runs).toMatchObject({ planned: 6, done: 6, failed: 0, resumed: 3 });
     const after = ResultsFileSchema.parse(JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')));
     expect(after.cells.map((c) => [c.status, c.runs.length])).toEqual([['done', 2], ['done', 2]]);
   });

@@ -6,6 +6,7 @@
 // chart.js with animation and parsing off; all charts redraw at most once per
 // animation frame, with update('none').
 import { Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Title, Tooltip } from 'chart.js';
+import { api } from './api.js';
 import { fmtNum } from './format.js';
 import { tx } from './i18n.js';
 
@@ -158,6 +159,8 @@ export class LiveCharts {
         x.min = 0;
         x.max = max;
         canvas.dataset.xMax = String(max);
+        // the latest sample's time (s): a test sees the curves move along the axis
+        canvas.dataset.tLast = String(this.tMax);
         chart.update('none');
         canvas.dataset.points = String(chart.data.datasets.reduce((n, d) => n + d.data.length, 0));
       }
@@ -216,7 +219,12 @@ export class RunOverlay {
     this.canvas.setAttribute('aria-label', tx('the latest runs of different modes, one line per run'));
     this.canvas.dataset.lines = '0';
     wrap.append(this.canvas);
-    card.append(label, select, wrap);
+    /** Why the overlay is empty, when it is. */
+    this.note = document.createElement('p');
+    this.note.className = 'hint';
+    this.note.id = 'overlay-note';
+    this.note.textContent = 'No run yet: each run drawn here, live or after it ends (its samples are kept with it).';
+    card.append(label, select, wrap, this.note);
     host.replaceChildren(card);
     /** @type {Chart<'line', {x:number,y:number}[]>} */
     this.chart = new Chart(this.canvas, {
@@ -250,10 +258,57 @@ export class RunOverlay {
    */
   begin(id, spec) {
     if (this.runs.some((r) => r.id === id)) return;
-    const key = `${spec.mode}|${spec.path}`;
-    const label = `${spec.mode} over ${spec.path}${spec.rate ? `, at ${fmtNum(spec.rate / 2 ** 20)} MiB/s` : ''}`;
+    const { key, label } = this.name(spec);
+    this.note.textContent = '';
     this.runs = [{ id, key, label, duration: spec.duration, samples: [] }, ...this.runs.filter((r) => r.key !== key)].slice(0, this.keep);
     this.rebuild();
+  }
+
+  /**
+   * A (re)loaded page: the latest finished runs of distinct mode and path, from their kept samples
+   * (GET /api/runs/:id has them; runs saved by `zcl run`, by reports or by older servers have none).
+   * @param {import('./types.js').RunRecord[]} recent newest first
+   */
+  async restore(recent) {
+    /** @type {Map<string, import('./types.js').RunRecord>} */
+    const latest = new Map();
+    for (const r of recent) {
+      if (r.state !== 'finished') continue;
+      const key = `${r.spec.mode}|${r.spec.path}`;
+      if (!latest.has(key) && latest.size < this.keep) latest.set(key, r);
+    }
+    let without = 0;
+    /** @type {typeof this.runs} */
+    const runs = [];
+    for (const r of latest.values()) {
+      if (this.runs.some((x) => x.id === r.id)) continue;
+      /** @type {import('./types.js').RunRecord | undefined} */
+      let full;
+      try {
+        full = await api('GET', `/api/runs/${encodeURIComponent(r.id)}`);
+      } catch {
+        full = undefined;
+      }
+      const series = /** @type {{series?: {t: number, pt: number, bytes: number, copied: number | null, calls: number | null}[]}} */ (full ?? {}).series;
+      if (!series?.length) {
+        without++;
+        continue;
+      }
+      const { key, label } = this.name(r.spec);
+      runs.push({ id: r.id, key, label, duration: r.spec.duration, samples: series });
+    }
+    // Runs begun meanwhile (live) stay first.
+    const keys = new Set(this.runs.map((r) => r.key));
+    this.runs = [...this.runs, ...runs.filter((r) => !keys.has(r.key))].slice(0, this.keep);
+    this.note.textContent = this.runs.length
+      ? without ? `${without} of the latest runs kept no samples (run by zcl run, by a report, or by an older server): not drawn.` : ''
+      : latest.size ? 'The latest runs kept no samples (run by zcl run, by a report, or by an older server): the next run is drawn here.' : 'No run yet: each run drawn here, live or after it ends (its samples are kept with it).';
+    this.rebuild();
+  }
+
+  /** @param {{mode: string, path: string, rate?: number}} spec */
+  name(spec) {
+    return { key: `${spec.mode}|${spec.path}`, label: `${spec.mode} over ${spec.path}${spec.rate ? `, at ${fmtNum(spec.rate / 2 ** 20)} MiB/s` : ''}` };
   }
 
   /** @param {SampleFrame} f */

@@ -2,7 +2,7 @@
 // (choices as selects with the catalog's summary under them, sizes as text
 // with the size syntax), start/cancel, a progress bar. A 400's issues are
 // shown under the field they name.
-import { el, fmtBytes, fmtNum } from './format.js';
+import { el, fmtBytes, fmtNum, sizeText } from './format.js';
 
 /** @typedef {import('./types.js').ModesDoc} ModesDoc */
 
@@ -142,6 +142,39 @@ export class RunPanel {
       else if (input.value.trim() !== '') v[name] = input.value.trim();
     }
     return v;
+  }
+
+  /**
+   * Puts a run's spec back in the form (a reloaded page shows the form of the run its diagram shows):
+   * the mode first (its change handlers pick a path and enable the timed fields), then every other field.
+   * Fields the spec leaves out are emptied (the server's defaults apply).
+   * @param {Record<string, unknown>} spec
+   */
+  fill(spec) {
+    /** @param {string} name @param {unknown} v */
+    const text = (name, v) => {
+      const kind = this.doc.fields.find((f) => f.name === name)?.kind;
+      if (v === undefined || v === null || v === 0 && (kind === 'duration' || kind === 'rate')) return '';
+      if (typeof v !== 'number') return String(v);
+      // sizes and rates as people write them when exact ("4MiB", "1MiB/s"), else in bytes
+      const exact = (/** @type {number} */ n) => (/^\d+(B|KiB|MiB|GiB|TiB)$/.test(sizeText(n)) ? sizeText(n).replace(/^(\d+)B$/, '$1') : String(n));
+      if (kind === 'size') return exact(v);
+      if (kind === 'rate') return `${exact(v)}${/B$/.test(exact(v)) ? '/s' : ''}`;
+      if (kind === 'duration') return `${v}s`;
+      return String(v);
+    };
+    const order = ['mode', ...[...this.controls.keys()].filter((n) => n !== 'mode')];
+    for (const name of order) {
+      const c = this.controls.get(name);
+      if (!c) continue;
+      const v = spec[name];
+      if (c.input instanceof HTMLInputElement && c.input.type === 'checkbox') c.input.checked = v === true;
+      else if (c.input instanceof HTMLSelectElement) {
+        if (v === undefined || ![...c.input.options].some((o) => o.value === String(v))) continue;
+        c.input.value = String(v);
+      } else c.input.value = text(name, v);
+      c.input.dispatchEvent(new Event('change'));
+    }
   }
 
   /** @param {string} name @param {string} value */

@@ -173,7 +173,8 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     current: runner.current ?? null,
     report: reports.current ?? null,
     queue: runner.queued,
-    recent: runner.recent(20),
+    // without their samples (the overlay fetches the few it draws)
+    recent: runner.recent(20).map(({ series: _series, ...r }) => r),
     sampleHz: SAMPLE_HZ,
     watches: watches.inProgress(),
   });

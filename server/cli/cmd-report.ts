@@ -108,9 +108,9 @@ the first; \`zcl diff\` compares any two). Ctrl-C kills qemu and stops there (ex
       const rel = (p: string) => displayPath(p);
       const summary = [
         outcome.status === 'complete'
-          ? `done: ${outcome.runs.done} run${outcome.runs.done === 1 ? '' : 's'}${outcome.runs.resumed ? ` (${outcome.runs.resumed} kept from before)` : ''}`
+          ? `done: ${outcome.runs.done} of ${outcome.runs.planned} runs${outcome.runs.resumed ? ` (${outcome.runs.resumed} kept from before)` : ''}`
           : outcome.status === 'interrupted'
-            ? `interrupted after ${outcome.runs.done} of ${outcome.runs.planned} runs; the report shows what is done; continue with: zcl report ${file} --out ${rel(outDir)} --resume`
+            ? `interrupted after ${outcome.runs.done} of ${outcome.runs.planned} runs${outcome.runs.resumed ? ` (${outcome.runs.resumed} kept from before)` : ''}; the report shows what is done; continue with: zcl report ${file} --out ${rel(outDir)} --resume`
             : `finished with ${outcome.failedCells.length} failed cell${outcome.failedCells.length === 1 ? '' : 's'} (the others ran):`,
         ...outcome.failedCells.map((c) => `  ${c.label}: ${c.error}`),
         `report: ${rel(outcome.files.markdown)}`,

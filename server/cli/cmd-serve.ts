@@ -64,7 +64,11 @@ export function registerServe(program: Command): void {
         for (const mode of MODE_NAMES)
           server.runner.submit(parseRunSpec({ mode, path: (MODES[mode] as { path?: string }).path ?? 'loopback' }));
         process.stdout.write(`queued every mode once (${MODE_NAMES.length} runs of 256 MiB): the compare view and the seeds' table fill in as they finish\n`);
-      }
+      } else if (o.everyMode)
+        // Not silently: what was skipped, and how to have it anyway.
+        process.stdout.write(
+          `not queuing every mode: ${server.runner.resultsDir} has runs already (${server.runner.recent(1000).length}), shown on the page; to run every mode again press "Run every mode" there, or start with an empty results directory (--results DIR)\n`,
+        );
       await new Promise<void>((resolve) =>
         onInterrupt(() => {
           process.stderr.write('zcl serve: stopping (Ctrl-C again: stop without waiting; the cleanup still runs)\n');

@@ -42,7 +42,15 @@ export interface RunRecord {
    * server that finds the record after a crash knows its owner is gone.
    */
   owner?: string;
+  /**
+   * A finished run's samples, thinned to at most a few hundred (t and pt: the sample's and the progress
+   * report's seconds; bytes moved; the sender's CPU-copied bytes and syscalls, cumulative, null without
+   * a source): what the dashboard's overlay draws after a reload. Not in the hello frame's list (GET /api/runs/:id has it).
+   */
+  series?: SeriesPoint[];
 }
+
+export interface SeriesPoint { t: number; pt: number; bytes: number; copied: number | null; calls: number | null }
 
 export interface RunProgress { bytes: number; total: number; fraction: number; t?: number; duration?: number }
 

@@ -13,7 +13,9 @@ import type { RunSpec } from '../schema/run-spec.js';
 import { ownerMark } from '../core/owner.js';
 import { SAMPLE_HZ, Session, type SessionEvent, type SessionOptions } from '../session/session.js';
 import { endTime, type ResultStore } from './store.js';
-import { runProgress, sampleFrame, type RunEvent, type RunFrame, type RunRecord } from './frames.js';
+import { runProgress, sampleFrame, type RunEvent, type RunFrame, type RunRecord, type SeriesPoint } from './frames.js';
+import { COPY_COUNTERS } from '../probes/derive.js';
+import { formatDuration, formatSize } from '../schema/units.js';
 import { MODE_NAMES } from '../../scenarios/catalog.js';
 
 /** Runs that may wait by default: every mode of the catalog ("Run every mode" queues one each), and 2 more. */
@@ -50,7 +52,12 @@ interface Queued {
 interface Active extends Queued {
   done: Promise<void>;
   seq: number;
+  /** The run's samples, thinned: kept with its record when it ends (the dashboard's overlay after a reload). */
+  series: SeriesPoint[];
 }
+
+/** Points kept per run: past it, every other one is dropped. */
+export const SERIES_MAX = 300;
 
 export class Runner {
   private history: RunRecord[] = [];
@@ -184,7 +191,7 @@ export class Runner {
     if (this.active || this.closed) return;
     const q = this.queue.shift();
     if (!q) return;
-    const a: Active = { ...q, seq: 0, done: Promise.resolve() };
+    const a: Active = { ...q, seq: 0, series: [], done: Promise.resolve() };
     this.active = a;
     a.done = this.execute(a).finally(() => {
       this.active = undefined;
@@ -205,12 +212,14 @@ export class Runner {
     } catch (e) {
       this.o.log?.(`cannot save run ${record.id}: ${(e as Error).message}`);
     }
+    this.o.log?.(`run ${record.id} started: ${describeSpec(record.spec)}`);
     this.emit('started', record);
     const off = session.on((e) => this.onSessionEvent(a, e));
     try {
       const result = await session.start();
       result.id = record.id;
       record.result = result;
+      if (a.series.length) record.series = a.series;
       // the end: a timed run's whole duration, or its one pass
       record.progress = runProgress(result.bytes, record.spec.sizeBytes, record.spec.duration ?? 0, record.spec.duration);
       this.finish(record, 'finished');
@@ -232,7 +241,16 @@ export class Runner {
       a.record.phase = e.phase;
       this.emit('progress', a.record);
     } else if (e.type === 'progress') a.record.progress = runProgress(e.bytes, e.total, e.t, e.duration);
-    else if (e.type === 'sample') this.o.broadcast(JSON.stringify(sampleFrame(a.record.id, a.seq++, e)), 'sample');
+    else if (e.type === 'sample') {
+      const f = sampleFrame(a.record.id, a.seq++, e);
+      this.o.broadcast(JSON.stringify(f), 'sample');
+      const c = f.counters?.sender;
+      const copies = c ? COPY_COUNTERS.map((n) => c[n]) : [];
+      const copied = c && copies.every((v) => typeof v === 'number') ? (copies as number[]).reduce((x, y) => x + y, 0) : null;
+      const calls = typeof c?.syscalls === 'number' ? c.syscalls : null;
+      a.series.push({ t: f.t, pt: f.progress.t, bytes: f.progress.bytes, copied, calls });
+      if (a.series.length > SERIES_MAX) a.series = a.series.filter((_, i) => i % 2 === 0);
+    }
   }
 
   private finish(record: RunRecord, state: 'finished' | 'failed' | 'cancelled'): void {
@@ -245,6 +263,7 @@ export class Runner {
     } catch (e) {
       this.o.log?.(`cannot save run ${record.id}: ${(e as Error).message}`);
     }
+    if (record.startedAt) this.o.log?.(`run ${record.id} ${runOutcome(record)}`);
     this.history.unshift(record);
     this.history.sort((x, y) => endTime(y) - endTime(x));
     this.emit(state, record);
@@ -257,4 +276,19 @@ export class Runner {
     const frame: RunFrame = { type: 'run', event, run, queued: this.queue.length };
     this.o.broadcast(JSON.stringify(frame), 'run');
   }
+}
+
+/** "read-write over veth-nosg, 4 MiB in 64 KiB chunks, for 10 s at 1 MiB/s, engine libbpf" */
+export function describeSpec(spec: RunSpec): string {
+  const timed = [spec.duration ? `for ${formatDuration(spec.duration)}` : '', spec.rate ? `at ${formatSize(spec.rate)}/s` : ''].filter(Boolean).join(' ');
+  return `${spec.mode} over ${spec.path}, ${formatSize(spec.sizeBytes)} in ${formatSize(spec.chunkBytes)} chunks${timed ? `, ${timed}` : ''}, engine ${spec.engine}`;
+}
+
+/** A server log line's end of a run: its outcome, bytes and seconds (or why it failed). */
+export function runOutcome(r: RunRecord): string {
+  const secs = r.startedAt && r.endedAt ? ` after ${((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1e3).toFixed(1)} s` : '';
+  if (r.state === 'finished' && r.result)
+    return `finished: ${describeSpec(r.spec)}: ${r.result.bytes} bytes (${formatSize(r.result.bytes)}) in ${r.result.wallSeconds.toFixed(2)} s, ${r.result.throughputMiBps.toFixed(1)} MiB/s; probes ${r.result.probes?.status ?? 'absent'}${secs}`;
+  if (r.state === 'failed') return `failed: ${describeSpec(r.spec)}: ${r.error?.message ?? 'unknown error'}${secs}`;
+  return `${r.state}: ${describeSpec(r.spec)}${r.progress ? `, ${r.progress.bytes} bytes moved` : ''}${secs}`;
 }

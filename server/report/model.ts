@@ -11,7 +11,7 @@ import type { Environment } from './environment.js';
 import { fieldValue } from './format.js';
 import { machineNoise } from '../core/machine.js';
 import { nearestMedian, ratioText, SPREAD_LIMIT, spreadRatio, stat, type Stat } from './stats.js';
-import type { RunRecord } from './store.js';
+import { latestRecords, type RunRecord } from './store.js';
 
 export type RunEntry =
   | { rep: number; ok: true; at: string; result: RunResult }
@@ -75,6 +75,8 @@ export interface FlowGroup {
   device: RunResult['device'] | null;
   textbook: { cpuCopies: number; modeSwitchesPerChunk: number; note: string };
   measuredCopies: number | null;
+  /** The sender's syscalls by name and the chunks they moved, of the run nearest the group's median syscalls per chunk. */
+  syscalls: { calls: Record<string, number>; chunks: number } | null;
 }
 
 export interface ReportModel {
@@ -86,7 +88,8 @@ export interface ReportModel {
   varying: string[];
   cells: CellReport[];
   flows: FlowGroup[];
-  totals: { cells: number; runsPlanned: number; runsOk: number; runsFailed: number; cellsDone: number; cellsFailed: number; cellsPending: number };
+  /** runs and runsDone: the plan's runs, warmups included, and those that ended (ok or failed): the count `zcl report` prints too. */
+  totals: { cells: number; runs: number; runsDone: number; runsPlanned: number; runsOk: number; runsFailed: number; cellsDone: number; cellsFailed: number; cellsPending: number };
 }
 
 export interface ReportInput {
@@ -230,6 +233,9 @@ export function buildModel(input: ReportInput): ReportModel {
       device: ok[0]?.device ?? g.cells.find((c) => c.summary.device)?.summary.device ?? null,
       textbook: MODES[spec.mode as ModeName].textbook,
       measuredCopies: stat(ok.map((r) => r.probes!.sender!.derived.cpu_copies_per_byte))?.median ?? null,
+      syscalls: ((rep) => (rep ? { calls: rep.probes!.sender!.syscalls, chunks: rep.chunks } : null))(
+        nearestMedian(ok.filter((r) => r.probes!.sender!.syscalls), (r) => r.probes!.sender!.derived.syscalls_per_chunk),
+      ),
     };
   });
 
@@ -245,6 +251,8 @@ export function buildModel(input: ReportInput): ReportModel {
     flows,
     totals: {
       cells: cells.length,
+      runs: cells.length * (matrix.repetitions + matrix.warmup),
+      runsDone: latestRecords(input.records).filter((r) => matrix.cells.some((c) => c.id === r.cellId)).length,
       runsPlanned: cells.length * matrix.repetitions,
       runsOk,
       runsFailed,

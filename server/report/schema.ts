@@ -243,7 +243,7 @@ export const ResultsFileSchema = z
     environment: EnvironmentSchema,
     totals: z
       .object({
-        cells: count, runsPlanned: count, runsOk: count, runsFailed: count, cellsDone: count, cellsFailed: count, cellsPending: count,
+        cells: count, runs: count, runsDone: count, runsPlanned: count, runsOk: count, runsFailed: count, cellsDone: count, cellsFailed: count, cellsPending: count,
       })
       .strict(),
     cells: z.array(

@@ -197,7 +197,9 @@ export function statusLine(m: ReportModel): string {
   if (m.status === 'complete') return `Complete: ${plural(t.runsPlanned, 'run')} (${shape}), all ok${warm}.`;
   const failed = t.cellsFailed ? `; ${plural(t.cellsFailed, 'cell')} failed (see "Failures")` : '';
   const head = m.status === 'interrupted' ? 'Incomplete (interrupted)' : 'Incomplete';
-  return `${head}: ${t.runsOk} of ${plural(t.runsPlanned, 'run')} done (${shape})${failed}${warm}.`;
+  // the count the progress line and zcl report's summary say: runs of the plan, warmups included, ended
+  const plan = m.matrix.warmup ? `${shape} + ${plural(m.matrix.warmup, 'warmup')}` : shape;
+  return `${head}: ${t.runsDone} of ${plural(t.runs, 'run')} done (${plan}; measured: ${t.runsOk} of ${t.runsPlanned} repetitions ok)${failed}${warm}.`;
 }
 
 /** The command that finishes an incomplete report, and what it does. */

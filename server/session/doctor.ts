@@ -1,6 +1,6 @@
 // Can this machine run and measure the lab? Each problem comes with its fix.
 // Used by `zcl doctor` and by the capabilities the API and the live hub report.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { arch, release } from 'node:os';
 import { libbpfEngine } from '../probes/select.js';
 import { run } from '../run/exec.js';
@@ -27,8 +27,19 @@ export async function diagnose(): Promise<{ checks: Check[]; counters: { name: s
   checks.push({ check: 'privileges', ok: root, fatal: !root, detail: root ? 'root' : `uid ${process.getuid?.()}`, fix: 'run as root (eBPF needs CAP_BPF and CAP_PERFMON; veth paths need CAP_NET_ADMIN)' });
   const btf = existsSync('/sys/kernel/btf/vmlinux');
   checks.push({ check: 'BTF', ok: btf, fatal: !btf, detail: btf ? '/sys/kernel/btf/vmlinux' : 'no /sys/kernel/btf/vmlinux', fix: 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y (every current distribution kernel is)' });
-  const tracefs = existsSync('/sys/kernel/tracing/events') || existsSync('/sys/kernel/debug/tracing/events');
-  checks.push({ check: 'tracefs', ok: tracefs || root, detail: tracefs ? 'mounted' : root ? 'not mounted; the probes mount it when they load' : 'not mounted', fix: 'mount -t tracefs nodev /sys/kernel/tracing' });
+  let mountinfo = '';
+  try {
+    mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    /* no /proc: every tracefs reads as not mounted */
+  }
+  const t = tracefsState(mountinfo, (dir) => void readdirSync(dir));
+  checks.push({
+    check: 'tracefs',
+    ok: t.state === 'ok' || (t.state === 'not mounted' && root),
+    detail: t.state === 'not mounted' && root ? `${t.detail}; the probes mount it when they load` : t.detail,
+    fix: t.state === 'unreadable' ? `run as root (reading ${t.path}/events needs it)` : 'mount -t tracefs nodev /sys/kernel/tracing',
+  });
   let counters: { name: string; source: string | null; missing?: string }[] = [];
   let tier: string | undefined;
   try {
@@ -55,3 +66,33 @@ export async function diagnose(): Promise<{ checks: Check[]; counters: { name: s
   return { checks, counters, tier };
 }
 
+
+/** Where tracefs is found, newest place first. */
+export const TRACEFS_PATHS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
+
+/**
+ * tracefs: mounted (per /proc/self/mountinfo) and its events readable, mounted but unreadable (the path
+ * and the errno), or not mounted. `list` reads a directory and throws as readdirSync does.
+ */
+export function tracefsState(mountinfo: string, list: (dir: string) => void): { state: 'ok' | 'unreadable' | 'not mounted'; path?: string; detail: string } {
+  // mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ... - FSTYPE SOURCE SUPEROPTIONS"
+  const mounted = new Set(
+    mountinfo.split('\n').flatMap((l) => {
+      const [pre, post] = l.split(' - ');
+      return post?.split(' ')[0] === 'tracefs' ? [pre.split(' ')[4]] : [];
+    }),
+  );
+  let unreadable: { path: string; detail: string } | undefined;
+  for (const path of TRACEFS_PATHS) {
+    if (!mounted.has(path)) continue;
+    try {
+      list(`${path}/events`);
+      return { state: 'ok', path, detail: `mounted at ${path}` };
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      unreadable ??= { path, detail: `mounted at ${path}, but ${path}/events cannot be read: ${err.code ?? 'error'} (${err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.message})` };
+    }
+  }
+  if (unreadable) return { state: 'unreadable', ...unreadable };
+  return { state: 'not mounted', detail: `not mounted (${TRACEFS_PATHS.join(' or ')})` };
+}

@@ -5,7 +5,7 @@
 // skipped) and the rest go on; an abort stops after cleaning up the run in
 // flight. Whatever happened, the reports are written from what is done.
 import { linearRegression } from 'simple-statistics';
-import type { Matrix, MatrixCell } from '../schema/matrix.js';
+import { plannedRuns, type Matrix, type MatrixCell } from '../schema/matrix.js';
 import type { RunSpec } from '../schema/run-spec.js';
 import { CancelledError } from '../core/errors.js';
 import type { RunResult } from '../run/result.js';
@@ -55,6 +55,7 @@ export interface MatrixOutcome {
   status: 'complete' | 'failed' | 'interrupted';
   outDir: string;
   files: ReportFiles;
+  /** planned: the plan's runs, warmups included; done: those that ended (ok or failed), kept ones included; resumed: kept from an earlier session. */
   runs: { planned: number; done: number; failed: number; resumed: number };
   failedCells: { id: string; label: string; error: string }[];
 }
@@ -87,16 +88,22 @@ export async function runMatrix(matrix: Matrix, opts: RunMatrixOptions): Promise
     for (let w = 1; w <= matrix.warmup; w++) for (const cell of matrix.cells) if (pending(cell)) tasks.push({ cell, rep: w, warmup: true });
     for (let rep = 1; rep <= matrix.repetitions; rep++)
       for (const cell of matrix.cells) if (!okBefore.has(`${cell.id}/${rep}`)) tasks.push({ cell, rep, warmup: false });
-    const resumed = okBefore.size;
+    // One count of runs everywhere (the progress line, the summary, the report): the plan's runs, warmups
+    // included (plannedRuns: cells x (repetitions + warmup)); done: those that ended (ok or failed), this
+    // session or kept from an earlier one (latest record per cell, repetition and warmup).
+    const runKey = (r: { cellId: string; rep: number; warmup: boolean }) => `${r.cellId}/${r.warmup ? 'w' : 'r'}${r.rep}`;
+    const ended = new Set(latestRecords(earlier).filter((r) => ids.has(r.cellId)).map(runKey));
+    // kept: ended before and not run again now (a failed run retried is this session's)
+    const again = new Set(tasks.map((t) => runKey({ cellId: t.cell.id, rep: t.rep, warmup: t.warmup })));
+    const resumed = [...ended].filter((k) => !again.has(k)).length;
 
     const failedCells = new Map<string, string>();
     const eta = new EtaModel();
-    let total = tasks.length;
-    let done = 0;
+    const total = plannedRuns(matrix);
     let failed = 0;
     let interrupted = false;
     const progress = (p: Omit<MatrixProgress, 'done' | 'total' | 'failed' | 'resumed' | 'etaSeconds'>) =>
-      opts.onProgress?.({ ...p, done, total, failed, resumed, etaSeconds: eta.remaining(remainingTasks()) });
+      opts.onProgress?.({ ...p, done: ended.size, total, failed, resumed, etaSeconds: eta.remaining(remainingTasks()) });
     let cursor = 0;
     const remainingTasks = () => tasks.slice(cursor).filter((t) => !failedCells.has(t.cell.id)).map((t) => t.cell.spec.sizeBytes);
 
@@ -140,12 +147,11 @@ export async function runMatrix(matrix: Matrix, opts: RunMatrixOptions): Promise
       }
       store.append(record);
       eta.add(t.cell.spec.sizeBytes, (performance.now() - t0) / 1e3);
-      done++;
+      ended.add(runKey({ cellId: t.cell.id, rep: t.rep, warmup: t.warmup }));
       if (!record.ok) {
         failed++;
         failedCells.set(t.cell.id, `${t.warmup ? 'warmup ' : ''}run ${t.rep}: ${record.error.name}: ${record.error.message}`);
-        // The cell's remaining runs are skipped: the total shrinks by them.
-        total -= tasks.slice(cursor + 1).filter((x) => x.cell.id === t.cell.id).length;
+        // The cell's remaining runs are skipped (they stay not done).
       }
       progress({ event: 'run-end', ...base, ...(record.ok ? { result: record.result } : { error: record.error.message }) });
     }
@@ -163,7 +169,7 @@ export async function runMatrix(matrix: Matrix, opts: RunMatrixOptions): Promise
       status,
       outDir: opts.outDir,
       files,
-      runs: { planned: tasks.length, done, failed, resumed },
+      runs: { planned: total, done: ended.size, failed, resumed },
       failedCells: [...failedCells].map(([id, error]) => ({ id, label: labels.get(id)!, error })),
     };
   } finally {

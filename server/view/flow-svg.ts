@@ -18,6 +18,8 @@ type Colour = keyof typeof FLOW_COLORS;
 export interface FlowValues {
   get(role: Role, counter: FlowCounter): number | null;
   format(v: number | null): string;
+  /** Appended to an arrow's amount (the transmit's retransmits: " incl. 0.003 retx."). */
+  extra?(m: { role: Role; counter: FlowCounter }): string;
 }
 
 export interface FlowSvgOptions {
@@ -29,6 +31,8 @@ export interface FlowSvgOptions {
   caption?: string;
   /** Template lines under the boxes, each a `<text data-line=ID>` the dashboard fills in (the syscalls, the copies' summary). */
   lines?: string[];
+  /** The lines' text, by id (the report's, drawn in place); absent: empty, for the dashboard to fill in. */
+  lineText?: Record<string, string>;
   /** The root element's class. */
   className?: string;
   ariaLabel?: string;
@@ -46,7 +50,7 @@ function labelText(a: FlowArrow, amount: string, colour: Colour, bound: boolean)
 function arrowSvg(a: FlowArrow, p: string, values?: FlowValues): string {
   const v = a.measure && values ? values.get(a.measure.role, a.measure.counter) : undefined;
   const colour: Colour = v === null ? 'none' : a.kind;
-  const amount = !a.measure ? a.fixed ?? '' : values ? values.format(v ?? null) : '–';
+  const amount = !a.measure ? a.fixed ?? '' : values ? values.format(v ?? null) + (values.extra?.(a.measure) ?? '') : '–';
   const attrs = a.measure
     ? ` data-arrow="${a.id}" data-role="${a.measure.role}" data-counter="${a.measure.counter}" data-kind="${a.kind}" data-bytes=""`
     : ` data-arrow="${a.id}" data-kind="${a.kind}"`;
@@ -78,7 +82,7 @@ export function renderFlowSvg(l: FlowLayout, o: FlowSvgOptions): string {
     .join('');
   const connectors = l.connectors.map((c) => `<path class="connector" d="${c.path}" fill="none" stroke="${FLOW_COLORS.none}" stroke-width="1.5" marker-end="url(#${p}-none)"/>`).join('');
   const caption = o.caption === undefined ? '' : `<text x="10" y="${l.captionY}" font-size="12.5" fill="#263238" class="caption">${esc(o.caption)}</text>`;
-  const lines = (o.lines ?? []).map((id, i) => `<text x="10" y="${l.captionY + i * 18}" font-size="12.5" fill="#263238" class="flow-line" data-line="${id}"></text>`).join('');
+  const lines = (o.lines ?? []).map((id, i) => `<text x="10" y="${l.captionY + i * 18}" font-size="12.5" fill="#263238" class="flow-line" data-line="${id}">${esc(o.lineText?.[id] ?? '')}</text>`).join('');
   const height = o.lines?.length ? l.captionY + (o.lines.length - 1) * 18 + 8 : o.caption === undefined ? l.captionY - 16 : l.height;
   return (
     `<svg class="${o.className ?? 'flow'}" data-mode="${l.mode}" viewBox="0 0 ${l.width} ${height}" width="100%" role="img" aria-label="${esc(o.ariaLabel ?? `data flow of ${l.mode}`)}" font-family="system-ui, sans-serif">` +

@@ -252,3 +252,22 @@ export function flowLayout(ctx: FlowContext): FlowLayout {
 /** Every mode's layout when only the mode is known (the dashboard's, before a run says more). */
 export const modeLayouts = (): Record<ModeName, FlowLayout> =>
   Object.fromEntries(MODE_NAMES.map((m) => [m, flowLayout({ mode: m })])) as Record<ModeName, FlowLayout>;
+
+/** As the dashboard's fmtNum: 3 significant digits, thousands grouped. */
+const sig = (v: number, digits = 3) => (v === 0 ? '0' : Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Number(v.toPrecision(digits)).toString());
+
+/**
+ * The diagram's syscalls line: "read() × 2,048 + write() × 2,048 = 4 mode switches per chunk (2,048 chunks;
+ * 2 per syscall; textbook 4)": the sender's syscalls by name, and the mode switches they make per chunk (2
+ * each; the one-off mmap left out, as the probes' derive does). The report draws it so; the dashboard's
+ * flow.js writes the same line from live counts (test/flow.test.ts holds them to the same text).
+ */
+export function syscallsLine(calls: Record<string, number> | null | undefined, chunks: number, textbookSwitches?: number, live = false): string {
+  if (!calls) return 'syscalls: not measured';
+  const entries = Object.entries(calls).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+  if (!entries.length) return '';
+  const terms = entries.map(([k, v]) => `${k}() × ${v.toLocaleString('en-US')}${k === 'mmap' ? ' (once)' : ''}`);
+  const perChunk = chunks > 0 ? (2 * entries.filter(([k]) => k !== 'mmap').reduce((a, [, v]) => a + v, 0)) / chunks : null;
+  const switches = perChunk === null ? '' : ` = ${live ? '≈' : ''}${sig(perChunk)} mode switches per chunk`;
+  return `${terms.join(' + ')}${switches} (${chunks.toLocaleString('en-US')} chunk${chunks === 1 ? '' : 's'}; 2 per syscall${textbookSwitches !== undefined ? `; textbook ${textbookSwitches}` : ''})`;
+}
