@@ -71,13 +71,27 @@ export function makeTranslator(messages, lang, names = []) {
 
   /** @type {Map<string, string>} */
   const memo = new Map();
+  // One text's search: the parts already tried (at a depth), and a bound on the steps, so a long
+  // text that matches nothing fails in bounded time instead of trying every template on every split.
+  /** @type {Map<string, string | null>} */
+  const tried = new Map();
+  let budget = 0;
   /**
    * @param {string} text
    * @param {number} [depth]
    * @returns {string | null} null: no translation found
    */
   const find = (text, depth = 0) => {
-    if (!text || depth > 8) return null;
+    if (!text || depth > 8 || --budget < 0) return null;
+    const key = `${depth}\u0000${text}`;
+    const seen = tried.get(key);
+    if (seen !== undefined) return seen;
+    const found = search(text, depth);
+    tried.set(key, found);
+    return found;
+  };
+  /** @param {string} text @param {number} depth @returns {string | null} */
+  const search = (text, depth) => {
     // A part with spaces around it: the part translated, its spaces kept.
     const core = text.trim();
     if (core !== text) {
@@ -132,6 +146,8 @@ export function makeTranslator(messages, lang, names = []) {
     const lead = /^\s*/.exec(text)?.[0] ?? '';
     const trail = /\s*$/.exec(text)?.[0] ?? '';
     const core = text.slice(lead.length, text.length - trail.length);
+    tried.clear();
+    budget = 4000;
     const found = find(core);
     const out = found === null ? text : lead + found + trail;
     if (memo.size > 5000) memo.clear();
