@@ -105,6 +105,11 @@ export function makeTranslator(messages, lang, names = []) {
     }
     const hit = exact.get(text);
     if (hit !== undefined) return hit;
+    // A sentence's full stop: the sentence translated, then "。".
+    if (/[^.]\.$/.test(text)) {
+      const w = find(text.slice(0, -1), depth + 1);
+      if (w !== null) return `${w}。`;
+    }
     // A list first ("a · b · c"), when each of its items translates.
     if (text.includes(' · ')) {
       const out = text.split(' · ').map((p) => find(p, depth + 1));
