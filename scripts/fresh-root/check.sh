@@ -111,9 +111,12 @@ cp /etc/resolv.conf "$fresh/etc/resolv.conf"
 printf '#!/bin/sh\nexit 101\n' >"$fresh/usr/sbin/policy-rc.d" && chmod +x "$fresh/usr/sbin/policy-rc.d"
 
 # ---- mounts ----------------------------------------------------------------------------
+# The fresh root is a mount point of its own, as / is on a machine: `ip netns` makes / a
+# slave mount ("mount --make-rslave /"), which fails on a directory that is not one.
+mount --bind "$fresh" "$fresh"
 mount -t proc proc "$fresh/proc"
 mount -t sysfs sysfs "$fresh/sys"
-mount --bind /sys/fs/bpf "$fresh/sys/fs/bpf"
+if findmnt -n -t bpf /sys/fs/bpf >/dev/null; then mount --bind /sys/fs/bpf "$fresh/sys/fs/bpf"; fi
 mount --rbind /dev "$fresh/dev" && mount --make-rslave "$fresh/dev"
 mount -t tmpfs tmpfs "$fresh/run"
 mount --bind "$CACHE/apt-archives" "$fresh/var/cache/apt/archives"

@@ -10,7 +10,7 @@
 # kernel, and after a reboot (ctrl-alt-del) the service answers again.
 # Prints each phase's time; the guest's console goes to $work/console.log.
 #
-#   scripts/vm-lab/run.sh [--keep]     --keep: leave the work directory (disks, logs)
+#   scripts/vm-lab/run.sh [--keep]     --keep: leave the work directory (project disk, logs)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,7 +24,7 @@ phase() { local now; now=$(date +%s); printf 'vm-lab: [%5ss] phase: %-34s %5s s\
 die() { printf 'vm-lab: error: %s\n' "$*" >&2; [ -f "${work:-}/console.log" ] && { echo '--- the last 40 lines of the console:' >&2; tail -n 40 "$work/console.log" >&2; }; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root"
-for c in qemu-system-x86_64 qemu-img mke2fs curl; do command -v "$c" >/dev/null || die "'$c' is not installed"; done
+for c in qemu-system-x86_64 mke2fs curl; do command -v "$c" >/dev/null || die "'$c' is not installed"; done
 [ -f "$ROOT/dist/server/probes/schema.generated.js" ] || die "build the project first (scripts/setup.sh)"
 
 box=$("$ROOT/scripts/vm-lab/make-box.sh")
@@ -47,14 +47,14 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-# The disks: the box under a copy-on-write overlay; the project (as git sees it) on its own.
-qemu-img create -q -f qcow2 -F raw -b "$box/root.raw" "$work/root.qcow2"
+# The disks: the box with its writes kept by qemu for the life of the process (snapshot=on:
+# they survive the guest's reboot, the box stays as built); the project (as git sees it) on its own.
 mkdir "$work/vagrant"
 (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
   tar --null -T - -cf -) | tar -C "$work/vagrant" -xf -
 mke2fs -q -t ext4 -L vagrant -d "$work/vagrant" "$work/vagrant.raw" 8G
 rm -rf "$work/vagrant"
-phase "disks (overlay, project copied)"
+phase "disks (project copied)"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 accel=tcg,thread=multi
@@ -62,7 +62,7 @@ cpu=max
 if [ -w /dev/kvm ]; then accel=kvm; cpu=host; fi
 qemu-system-x86_64 -name zerocopy-lab -machine q35 -accel "$accel" -cpu "$cpu" -smp 2 -m 4096 \
   -kernel "$box/vmlinuz" -initrd "$box/initrd.img" -append 'root=LABEL=root rw console=ttyS0 quiet systemd.show_status=1' \
-  -drive "file=$work/root.qcow2,format=qcow2,if=virtio" -drive "file=$work/vagrant.raw,format=raw,if=virtio" \
+  -drive "file=$box/root.raw,format=raw,if=virtio,snapshot=on" -drive "file=$work/vagrant.raw,format=raw,if=virtio" \
   -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:8080" -device virtio-net-pci,netdev=n0 \
   -display none -serial "file:$work/console.log" -monitor "unix:$work/monitor.sock,server,nowait" \
   -no-shutdown >"$work/qemu.log" 2>&1 &
