@@ -9,8 +9,8 @@
 #   scripts/fresh-root/check.sh --bare     no Node in the fresh root: `scripts/setup.sh` (what the
 #                                          VM lab's provisioner runs) must install Node 20 itself
 #
-# As root. The project's files (tracked and untracked, not ignored) are copied into
-# /root/zerocopy-lab in the fresh root, which runs under chroot with /proc, /sys,
+# As root. The project is cloned (git clone) into /root/zerocopy-lab in the fresh root, its
+# uncommitted files copied on top; it runs under chroot with /proc, /sys,
 # /dev, /sys/fs/bpf, a /run tmpfs and the apt/npm caches mounted; tracefs is left
 # to setup.sh to mount, as on a fresh machine. Everything is unmounted and removed
 # on every exit path. Caches (the base root filesystem as a tar, the .debs, npm's
@@ -20,7 +20,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${ZCL_FRESH_CACHE:-/var/cache/zerocopy-lab/fresh-root}
 SUITE=bookworm
-# The base's packages beyond minbase: a new machine of our kind has these (Node comes below).
+# The base's packages beyond minbase: a new machine of our kind has these (Node and git come below).
 BASE_PACKAGES=python3,make,g++,ca-certificates
 BASE_VERSION=1 # bump when the base changes: the cached tar is rebuilt
 bare=0
@@ -147,23 +147,28 @@ else
   in_root '! command -v node' || die "the bare base has a node"
 fi
 
-# ---- the project, copied as git sees it (committed and uncommitted, not ignored) ----------
+# git, as a new machine of our kind has it (the tests list the project's files with it);
+# from the cached .debs, on top of the cached base.
+in_root 'apt-get update -qq && apt-get install -y -qq --no-install-recommends git >/dev/null' || die "apt-get install git failed in the fresh root"
+
+# ---- the project: a clone, with the working tree's files on top (uncommitted edits too) ----
+git clone -q --no-local "$ROOT" "$fresh/root/zerocopy-lab" || die "git clone of $ROOT failed"
 (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
   tar --null -T - -cf -) | tar -C "$fresh/root" --one-top-level=zerocopy-lab -xf -
-say "project copied into /root/zerocopy-lab"
+say "project cloned into /root/zerocopy-lab (and its uncommitted files copied)"
 
 # ---- the setup, then real work -------------------------------------------------------------
 if [ $bare = 0 ]; then purpose="test"; else purpose="lab"; fi
 ts=$(date +%s)
 say "running scripts/setup.sh --for $purpose in the fresh root"
-in_root "cd /root/zerocopy-lab && scripts/setup.sh --for $purpose" 2>&1 | sed 's/^/  | /' || die "scripts/setup.sh --for $purpose failed in the fresh root"
+in_root "cd /root/zerocopy-lab && scripts/setup.sh --for $purpose" 2>&1 | sed -u 's/^/  | /' || die "scripts/setup.sh --for $purpose failed in the fresh root"
 say "setup took $(($(date +%s) - ts)) s"
-in_root "cd /root/zerocopy-lab && scripts/setup.sh --for $purpose --check" 2>&1 | sed 's/^/  | /' || die "after setup, scripts/setup.sh --for $purpose --check still has something to do"
+in_root "cd /root/zerocopy-lab && scripts/setup.sh --for $purpose --check" 2>&1 | sed -u 's/^/  | /' || die "after setup, scripts/setup.sh --for $purpose --check still has something to do"
 in_root "command -v node" | grep -qx /usr/local/bin/node || die "node is not /usr/local/bin/node in the fresh root"
 in_root 'node -e "process.exit(Number(process.versions.node.split(\".\")[0]) >= 20 ? 0 : 1)"' || die "node in the fresh root is older than 20"
 
 say "zcl doctor in the fresh root"
-in_root 'cd /root/zerocopy-lab && node dist/server/cli/zcl.js doctor' 2>&1 | sed 's/^/  | /' || die "zcl doctor failed in the fresh root"
+in_root 'cd /root/zerocopy-lab && node dist/server/cli/zcl.js doctor' 2>&1 | sed -u 's/^/  | /' || die "zcl doctor failed in the fresh root"
 
 say "zcl run --mode sendfile --path veth-nosg in the fresh root"
 in_root 'cd /root/zerocopy-lab && ZCL_HOME=/var/tmp/zcl-home node dist/server/cli/zcl.js run --mode sendfile --path veth-nosg --size 8MiB --json' >"$fresh/run.json" ||

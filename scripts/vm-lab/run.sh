@@ -85,8 +85,9 @@ s.sendall((sys.argv[2] + '\n').encode()); time.sleep(0.5); s.close()
 EOF
 }
 
-wait_console 'zcl-booted: ' 1200
-phase "first boot (to multi-user)"
+# multi-user.target waits for the provisioner (a oneshot it wants): the first boot ends where it starts.
+wait_console 'zcl-provision\[' 1200
+phase "first boot (to the provisioner)"
 wait_console 'zcl-provision: done' "$PROVISION_TIMEOUT"
 line=$(grep -aoE 'zcl-provision: done .*' "$work/console.log" | head -n1 | tr -d '\r')
 say "$line"
