@@ -18,7 +18,7 @@ const mountsUnder = (prefix: string) => readFileSync('/proc/self/mounts', 'utf8'
 describe('a fresh Debian 12 root filesystem', () => {
   it('scripts/setup.sh --for test installs everything the lab and its tests need, and the lab works there', () => {
     const before = leftovers();
-    const r = spawnSync(join(ROOT, 'scripts', 'fresh-root', 'check.sh'), [], { cwd: ROOT, encoding: 'utf8', timeout: 40 * 60_000 });
+    const r = spawnSync(join(ROOT, 'scripts', 'fresh-root', 'check.sh'), [], { cwd: ROOT, encoding: 'utf8', timeout: 60 * 60_000 });
     const out = r.stdout + r.stderr;
     // The phases and their times, in the test's output.
     console.log(out.split('\n').filter((l) => /^fresh-root: |^ {2}\| (ok|FAIL|setup:)/.test(l)).join('\n'));
@@ -33,5 +33,5 @@ describe('a fresh Debian 12 root filesystem', () => {
     // Nothing left behind: the fresh root unmounted and removed.
     expect(mountsUnder('/var/tmp/zcl-fresh-root.')).toEqual([]);
     expect(leftovers().filter((d) => !before.includes(d))).toEqual([]);
-  }, 45 * 60_000);
+  }, 62 * 60_000);
 });
