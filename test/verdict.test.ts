@@ -148,7 +148,10 @@ describe('MSG_ZEROCOPY over veth-nosg, a real run', () => {
     expect(r.probes!.sender!.derived.cpu_copy_bytes).toBe(c.copy_linearize_bytes! + extra);
     expect(r.textbook!.measured.cpuCopies!).toBeLessThan(1 + (c.retransmit_bytes! + 0.01 * SIZE) / SIZE);
     const reason = r.textbook!.reason!;
-    expect(reason).toMatch(/copy_linearize_bytes = 1\.00 per byte/);
+    // the linearized bytes per byte as the counters say: 1.00, or a little more when packets were retransmitted (each copied linear again)
+    const said = /copy_linearize_bytes = (\d+\.\d\d) per byte/.exec(reason);
+    expect(said, reason).not.toBeNull();
+    expect(Math.abs(Number(said![1]) - c.copy_linearize_bytes! / SIZE)).toBeLessThanOrEqual(0.006);
     expect(reason).not.toMatch(/ 0\.00 per byte/);
     if (c.zerocopy_copied_bytes! > extra) expect(reason).toContain(`(SO_EE_CODE_ZEROCOPY_COPIED (${r.zerocopy!.copiedCompletions} of ${r.zerocopy!.completions} completions))`);
     else expect(reason).not.toMatch(/marked .* per byte of the sends copied/);
