@@ -241,6 +241,7 @@ describe('dashboard', () => {
     await page.reload();
     await expect.poll(() => page.textContent('#compare-table tbody tr[data-run=h14-cli-run] td.origin')).toBe('CLI');
     expect(await page.$$eval('#compare-table tbody tr[data-run] td.origin[data-origin=report]', (ts) => ts.length)).toBe(8);
+    await (await page.$('#compare-table'))!.screenshot({ path: join(ARTIFACTS, 'dashboard-origins.png') });
     expect(problems).toEqual([]);
     await page.context().close();
   });
