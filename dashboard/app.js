@@ -181,6 +181,18 @@ async function main() {
     showFlowTitle(pseudo, `live, report ${r.name}, run ${p.done + 1} of ${p.total}`);
   };
 
+  /** The recent runs again from the server (this server's, zcl run's and the reports'), e.g. when a report ended. */
+  const reloadRecent = async () => {
+    try {
+      /** @type {{runs: RunRecord[]}} */
+      const { runs } = await api('GET', '/api/runs?limit=50');
+      state.recent = runs.filter((x) => ['finished', 'failed', 'cancelled', 'interrupted'].includes(x.state)).map(({ series: _series, ...x }) => x);
+      refreshTables();
+    } catch {
+      /* the next run or a reload brings them */
+    }
+  };
+
   /** @param {RunRecord} r */
   const remember = (r) => {
     state.recent = [r, ...state.recent.filter((x) => x.id !== r.id)].slice(0, 50);
@@ -262,6 +274,8 @@ async function main() {
       } else if (f.type === 'report') {
         reportsPanel.update(f);
         const r = f.report;
+        // Its runs join the recent runs (tagged "report"): the server lists them from its runs.jsonl.
+        if (f.event === 'ended') void reloadRecent();
         if (r.status === 'running' && !r.external) {
           state.report = r;
           if (f.event === 'started') $('charts-note').hidden = true;

@@ -19,7 +19,8 @@ import { http, wsOutcome } from './http.js';
 const resultsDir = () => mkdtempSync(join(labHome(), 'results-api-'));
 const servers: LabServer[] = [];
 async function serve(o: Parameters<typeof startServer>[0] = {}): Promise<LabServer> {
-  const s = await startServer({ port: 0, resultsDir: o.resultsDir ?? resultsDir(), ...o });
+  // A reports directory of its own too: the runs list has the reports' runs (none here).
+  const s = await startServer({ port: 0, resultsDir: o.resultsDir ?? resultsDir(), reportsDir: o.reportsDir ?? mkdtempSync(join(labHome(), 'reports-api-')), ...o });
   servers.push(s);
   return s;
 }

@@ -1,13 +1,17 @@
 // The CLI refuses bad input with exit code 2, names the option and the allowed
 // values, and starts nothing.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DIST } from '../server/project.js';
-import { AS_NOBODY } from './helpers.js';
+import WebSocket from 'ws';
+import { startServer } from '../server/api/server.js';
+import type { HelloFrame, RunRecord } from '../server/live/frames.js';
+import { DIST, labHome } from '../server/project.js';
+import { AS_NOBODY, MiB } from './helpers.js';
+import { http } from './http.js';
 import { compareTable, runTable } from '../server/cli/format.js';
 import type { RunResult } from '../server/run/result.js';
 
@@ -205,6 +209,64 @@ describe('zcl for a new user (issue 14, item 8)', () => {
       expect(err).not.toMatch(/EADDRINUSE/);
     } finally {
       blocker.close();
+    }
+  });
+});
+
+describe('the recent runs list has the runs of zcl run and of reports (issue 14, item 8)', () => {
+  it('zcl run saves its run (origin cli) unless --no-save; a report\'s runs are listed (origin report); the server sees both without a restart', async () => {
+    const home = mkdtempSync(join(labHome(), 'h14-runs-'));
+    const results = join(home, 'results');
+    const reports = join(home, 'reports');
+    mkdirSync(reports);
+    mkdirSync(results);
+    // The server first, on empty directories: what follows must show without a restart.
+    const lab = await startServer({ port: 0, probes: false, resultsDir: results, reportsDir: reports });
+    try {
+      expect((await http(lab.url, 'GET', '/api/runs')).body.runs).toEqual([]);
+      const r = run(['run', '--size', '1MiB', '--no-probes', '--json', '--results', results]);
+      expect(r.code, r.err).toBe(0);
+      const res = JSON.parse(r.out) as RunResult;
+      // --json prints the RunResult as before; the file is the run's record, named by its id.
+      expect(res).toMatchObject({ bytes: MiB, sizeBytes: MiB });
+      expect(readdirSync(results)).toEqual([`${res.id}.json`]);
+      // --no-save: nothing more (the table's run says nothing of a file either)
+      const n = run(['run', '--size', '1MiB', '--no-probes', '--no-save', '--results', results]);
+      expect(n.code, n.err).toBe(0);
+      expect(n.err).not.toMatch(/saved/);
+      expect(readdirSync(results)).toEqual([`${res.id}.json`]);
+      expect(run(['run', '--help']).out).toMatch(/--no-save +do not save the run in the results directory/);
+
+      // A tiny report into the server's reports directory.
+      const matrix = join(home, 'h14-tiny.json');
+      writeFileSync(matrix, JSON.stringify({ name: 'h14-tiny', base: { sizeBytes: '1MiB' }, axes: { mode: ['sendfile'] }, repetitions: 1, warmup: 0 }));
+      const rep = spawnSync(process.execPath, [zcl, 'report', matrix, '--no-probes', '--out', join(reports, 'h14-tiny-1')], { encoding: 'utf8' });
+      expect(rep.status, rep.stderr).toBe(0);
+
+      const list = (await http(lab.url, 'GET', '/api/runs')).body.runs as RunRecord[];
+      expect(list.map((x) => [x.origin, x.state])).toEqual([['report', 'finished'], ['cli', 'finished']]);
+      const [fromReport, fromCli] = list;
+      expect(fromCli).toMatchObject({ id: res.id, origin: 'cli', spec: { mode: res.mode, sizeBytes: MiB }, result: { bytes: res.bytes, id: res.id } });
+      expect(fromReport).toMatchObject({ origin: 'report', report: { id: 'h14-tiny-1', name: 'h14-tiny', rep: 1 }, spec: { mode: 'sendfile' }, result: { bytes: MiB } });
+      expect((await http(lab.url, 'GET', `/api/runs/${fromReport.id}`)).body.report.name).toBe('h14-tiny');
+      // The page's first frame has them too.
+      const hello = await new Promise<HelloFrame>((resolve, reject) => {
+        const ws = new WebSocket(lab.url.replace('http', 'ws') + 'live');
+        ws.once('message', (d) => {
+          ws.close();
+          resolve(JSON.parse(String(d)));
+        });
+        ws.once('error', reject);
+      });
+      expect(hello.recent.map((x) => x.origin)).toEqual(['report', 'cli']);
+      // A run of the server's own: origin dashboard.
+      const post = await http(lab.url, 'POST', '/api/runs', { body: { sizeBytes: '1MiB' } });
+      expect(post.status).toBe(202);
+      await lab.runner.whenSettled(post.body.run.id);
+      expect((await http(lab.url, 'GET', '/api/runs')).body.runs.map((x: RunRecord) => x.origin)).toEqual(['dashboard', 'report', 'cli']);
+    } finally {
+      await lab.close();
+      rmSync(home, { recursive: true, force: true });
     }
   });
 });

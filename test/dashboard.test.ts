@@ -3,12 +3,13 @@
 // flow diagram, the compare view and the seeds' table fill in; nothing is
 // fetched from anywhere but the lab's own server. Screenshots go to
 // test-artifacts/ (not committed).
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODE_NAMES } from '../scenarios/catalog.js';
 import { startServer, type LabServer } from '../server/api/server.js';
+import type { RunRecord } from '../server/live/frames.js';
 import { labHome, ROOT } from '../server/project.js';
 import { ourNamespaces } from './helpers.js';
 
@@ -231,6 +232,16 @@ describe('dashboard', () => {
     }).length)).toBeGreaterThan(0);
     expect(tabProblems).toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-reports.png'), fullPage: true });
+    // The report's runs join the recent runs, tagged with the report's name (issue 14, item 8): 4 cells x 2 repetitions.
+    await expect.poll(() => page.$$eval('#compare-table tbody tr[data-run] td.origin[data-origin=report]', (ts) => ts.map((t) => t.textContent)), { timeout: 10_000 }).toEqual(Array(8).fill('report test-small'));
+    // A run of zcl run (a record in the results directory, origin cli) shows after a reload, tagged CLI.
+    const { runs } = (await (await fetch(new URL('/api/runs?limit=1', s.url))).json()) as { runs: RunRecord[] };
+    const { report: _report, ...cli } = { ...runs[0], id: 'h14-cli-run', origin: 'cli' as const, endedAt: new Date().toISOString() };
+    writeFileSync(join(s.runner.resultsDir, 'h14-cli-run.json'), JSON.stringify(cli));
+    await page.reload();
+    await expect.poll(() => page.textContent('#compare-table tbody tr[data-run=h14-cli-run] td.origin')).toBe('CLI');
+    expect(await page.$$eval('#compare-table tbody tr[data-run] td.origin[data-origin=report]', (ts) => ts.length)).toBe(8);
+    await (await page.$('#compare-table'))!.screenshot({ path: join(ARTIFACTS, 'dashboard-origins.png') });
     expect(problems).toEqual([]);
     await page.context().close();
   });

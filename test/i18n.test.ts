@@ -72,6 +72,8 @@ describe('message catalogue', () => {
       '设备不能聚集：发送时有 12 MiB 的 TCP 载荷被拷贝进线性数据包（占发送字节的 98%），所以连 sendfile 也要付出一次 CPU 拷贝；请开启分散/聚集（ethtool -K DEV sg on），或经由支持它的设备发送',
     );
     expect(zh.tx('DMA')).toBe('DMA 拷贝');
+    // who ran a run, in the recent runs (issue 14, item 8)
+    expect(['dashboard', 'CLI', 'report', 'from', 'report directory: h14-tiny-20261201-130000'].map((x) => zh.tx(x))).toEqual(['仪表盘', '命令行', '报告', '来源', '报告目录：h14-tiny-20261201-130000']);
     expect(zh.tx('CPU copy')).toBe('CPU 拷贝');
     // English stays English
     const en = makeTranslator(MESSAGES, 'en', NAMES);

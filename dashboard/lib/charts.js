@@ -274,6 +274,8 @@ export class RunOverlay {
     const latest = new Map();
     for (const r of recent) {
       if (r.state !== 'finished') continue;
+      // Only this lab's runs have samples (runs of zcl run and of reports have none to draw).
+      if (r.origin && r.origin !== 'dashboard') continue;
       const key = `${r.spec.mode}|${r.spec.path}`;
       if (!latest.has(key) && latest.size < this.keep) latest.set(key, r);
     }

@@ -26,7 +26,7 @@ function barCell(v, max, title) {
  */
 export function renderCompare(table, runs, selected, onSelect) {
   const head = el('tr', {},
-    el('th', {}, 'time'), el('th', {}, 'mode'), el('th', { title: 'the probe engine that measured the run' }, 'engine'), el('th', {}, 'path'), el('th', {}, 'sink'), el('th', {}, 'size'), el('th', {}, 'chunk'), el('th', {}, 'cache'),
+    el('th', {}, 'time'), el('th', { title: 'who ran it: this dashboard (or the API), zcl run on the command line, or a report (read-only)' }, 'from'), el('th', {}, 'mode'), el('th', { title: 'the probe engine that measured the run' }, 'engine'), el('th', {}, 'path'), el('th', {}, 'sink'), el('th', {}, 'size'), el('th', {}, 'chunk'), el('th', {}, 'cache'),
     el('th', { class: 'num', title: 'sender throughput' }, 'MiB/s'),
     el('th', { class: 'num', title: "sender CPU seconds per GiB moved (netperf's service demand)" }, 'CPU s/GiB'),
     el('th', { class: 'num', title: 'bytes the CPU copied per byte moved (sender): per MiB moved, the MiB the CPU copied; 1 = every byte copied once' }, 'CPU-copied MiB/MiB'),
@@ -49,7 +49,7 @@ export function renderCompare(table, runs, selected, onSelect) {
   for (const r of rows) {
     const res = /** @type {import('./types.js').RunResult} */ (r.result);
     const tr = el('tr', { 'data-run': r.id, class: r.id === selected ? 'selected' : undefined, tabindex: 0, title: 'show this run in the flow diagram' },
-      el('td', {}, fmtTime(r.endedAt)), el('td', {}, r.spec.mode), el('td', {}, res.probes?.engine ?? '–'), el('td', {}, r.spec.path), el('td', {}, r.spec.sink),
+      el('td', {}, fmtTime(r.endedAt)), originCell(r), el('td', {}, r.spec.mode), el('td', {}, res.probes?.engine ?? '–'), el('td', {}, r.spec.path), el('td', {}, r.spec.sink),
       el('td', { class: 'num' }, fmtBytes(r.spec.sizeBytes)), el('td', { class: 'num' }, fmtBytes(r.spec.chunkBytes)), el('td', {}, r.spec.cache),
       barCell(res.throughputMiBps, mx.tp), barCell(res.sender.cpuSecondsPerGiB, mx.cpu),
       barCell(perByte(pm(r, 'cpu_copy_bytes')), mx.copy, `${fmtNum(pm(r, 'cpu_copy_bytes'))} bytes copied per MiB moved`), barCell(pm(r, 'syscalls'), mx.sys), barCell(pm(r, 'ctx_switches'), mx.ctx),
@@ -59,8 +59,23 @@ export function renderCompare(table, runs, selected, onSelect) {
     tr.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && onSelect(r));
     body.append(tr);
   }
-  if (!rows.length) body.append(el('tr', {}, el('td', { colspan: 15, class: 'empty' }, 'No finished runs yet: start one, or press "Run every mode".')));
+  if (!rows.length) body.append(el('tr', {}, el('td', { colspan: 16, class: 'empty' }, 'No finished runs yet: start one, or press "Run every mode".')));
   table.replaceChildren(el('thead', {}, head), body);
+}
+
+/**
+ * Who ran a run, as a small tag: "dashboard", "CLI" (zcl run), "report" and the report's name (its
+ * matrix's, kept as it is in every language; the report's directory in the title).
+ * @param {RunRecord} r
+ */
+export function originCell(r) {
+  const origin = r.origin ?? 'dashboard';
+  const td = el('td', { class: 'origin', 'data-origin': origin });
+  if (origin === 'report') {
+    td.append(el('span', { class: 'origin-tag report', title: r.report ? `report directory: ${r.report.id}` : undefined }, 'report'), ' ',
+      el('span', { class: 'report-name', translate: 'no' }, r.report?.name ?? '?'));
+  } else td.append(el('span', { class: `origin-tag ${origin}` }, origin === 'cli' ? 'CLI' : 'dashboard'));
+  return td;
 }
 
 /**

@@ -6,6 +6,8 @@
 //                                     400 bad spec (issues name the field and the allowed values), 409 queue full
 //                                     ({running, queued}) or a report running ({report}), 415 not JSON
 //   GET    /runs[?limit=50]          {runs}: waiting, running, then finished/failed/cancelled, newest first
+//                                     (this server's, origin 'dashboard'; zcl run's in the results directory, 'cli';
+//                                     the reports' runs, 'report', read-only), the directories rescanned at each call
 //   GET    /runs/:id                  the run record (with its RunResult when finished); a run whose server stopped
 //                                     during it is found by the next server as 'interrupted'
 //   DELETE /runs/:id                  cancels a waiting or running run; answers when it has cleaned up. 404 unknown,

@@ -118,7 +118,9 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     metrics.attachWatch(s);
     return s;
   };
-  const store = new ResultStore(o.resultsDir ?? labDir('results'));
+  const reportsDir = o.reportsDir ?? labDir('reports');
+  // The runs list: this server's runs, `zcl run`'s (both in the results directory) and the reports' runs.
+  const store = new ResultStore(o.resultsDir ?? labDir('results'), reportsDir);
   let hub!: LiveHub;
   let reports!: ReportManager;
   let watches!: WatchManager;
@@ -134,7 +136,7 @@ export async function startServer(o: ServeOptions = {}): Promise<LabServer> {
     log,
   });
   reports = new ReportManager({
-    dir: o.reportsDir ?? labDir('reports'),
+    dir: reportsDir,
     scenariosDir: o.scenariosDir ?? join(ROOT, 'scenarios'),
     probes: (spec) => setupFor(spec.engine),
     runs: () => ({ running: runner.current?.id ?? null, queued: runner.queued.length }),

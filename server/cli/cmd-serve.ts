@@ -59,7 +59,9 @@ export function registerServe(program: Command): void {
       for (const u of server.urls.slice(1)) process.stdout.write(`  also: ${u}\n`);
       if (server.token && !o.token) process.stdout.write(`token (generated): ${server.token}\n`);
       process.stdout.write('Ctrl-C stops the server (a running run is cancelled and cleaned up)\n');
-      if (o.everyMode && server.runner.recent(1).length === 0) {
+      // The results directory's runs (this lab's and `zcl run`'s); the reports' runs are listed too, but are not its history.
+      const kept = o.everyMode ? server.runner.recent(1000).filter((r) => r.origin !== 'report').length : 0;
+      if (o.everyMode && kept === 0) {
         // The default scenario: the seeds' comparison, every mode once on its path.
         for (const mode of MODE_NAMES)
           server.runner.submit(parseRunSpec({ mode, path: (MODES[mode] as { path?: string }).path ?? 'loopback' }));
@@ -67,7 +69,7 @@ export function registerServe(program: Command): void {
       } else if (o.everyMode)
         // Not silently: what was skipped, and how to have it anyway.
         process.stdout.write(
-          `not queuing every mode: ${server.runner.resultsDir} has runs already (${server.runner.recent(1000).length}), shown on the page; to run every mode again press "Run every mode" there, or start with an empty results directory (--results DIR)\n`,
+          `not queuing every mode: ${server.runner.resultsDir} has runs already (${kept}), shown on the page; to run every mode again press "Run every mode" there, or start with an empty results directory (--results DIR)\n`,
         );
       await new Promise<void>((resolve) =>
         onInterrupt(() => {

@@ -4,8 +4,6 @@ import type { Counters, WatchDetail } from '../probes/types.js';
 import type { Verdict } from '../probes/verdict.js';
 import type { Phase, SessionEvent } from '../session/session.js';
 import type { Role } from '../probes/schema.generated.js';
-import type { RunResult } from '../run/result.js';
-import type { RunSpec } from '../schema/run-spec.js';
 import type { Capabilities } from '../session/capabilities.js';
 import type { Issue } from '../core/errors.js';
 import type { ReportRecord } from '../report/record.js';
@@ -14,51 +12,9 @@ import type { TcpConnection } from '../core/proc-scan.js';
 
 export { REPORT_FINAL_STATES, type ReportFileLinks, type ReportProgress, type ReportRecord, type ReportStatus } from '../report/record.js';
 
-/** 'interrupted': the server that ran it stopped during the run (found so by the next server). */
-export type RunState = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled' | 'interrupted';
-export const FINAL_STATES: readonly RunState[] = ['finished', 'failed', 'cancelled', 'interrupted'];
+export { FINAL_STATES, RUN_ORIGINS, runProgress, type RunOrigin, type RunProgress, type RunRecord, type RunState, type SeriesPoint } from '../session/run-record.js';
+import { runProgress, type RunRecord } from '../session/run-record.js';
 export type { Phase };
-
-export interface RunRecord {
-  /** The run's id everywhere (its RunResult's id is set to the same). */
-  id: string;
-  spec: RunSpec;
-  state: RunState;
-  queuedAt: string;
-  startedAt?: string;
-  endedAt?: string;
-  phase?: Phase;
-  /**
-   * bytes: moved so far; total: the file's size (one pass). A timed run (spec.duration) also says `t`
-   * (seconds on the run's clock) and `duration`: its bytes pass `total`, pass after pass. `fraction`
-   * (0..1) is how far the run is: t / duration on a timed run, else bytes / total.
-   */
-  progress?: RunProgress;
-  result?: RunResult;
-  error?: { name: string; message: string };
-  /**
-   * While it runs: the server process running it (pid:start time, see
-   * server/core/owner.ts), saved with the record when the run starts, so a
-   * server that finds the record after a crash knows its owner is gone.
-   */
-  owner?: string;
-  /**
-   * A finished run's samples, thinned to at most a few hundred (t and pt: the sample's and the progress
-   * report's seconds; bytes moved; the sender's CPU-copied bytes and syscalls, cumulative, null without
-   * a source): what the dashboard's overlay draws after a reload. Not in the hello frame's list (GET /api/runs/:id has it).
-   */
-  series?: SeriesPoint[];
-}
-
-export interface SeriesPoint { t: number; pt: number; bytes: number; copied: number | null; calls: number | null }
-
-export interface RunProgress { bytes: number; total: number; fraction: number; t?: number; duration?: number }
-
-/** How far a run is: t / duration on a timed run, else bytes / total (0..1). */
-export function runProgress(bytes: number, total: number, t: number, duration?: number): RunProgress {
-  if (duration) return { bytes, total, t, duration, fraction: Math.min(1, Math.max(0, t / duration)) };
-  return { bytes, total, fraction: total > 0 ? Math.min(1, bytes / total) : 0 };
-}
 
 /** Run state changes. 'progress' is a phase change (preparing, starting, running, finishing). */
 export type RunEvent = 'queued' | 'started' | 'progress' | 'finished' | 'failed' | 'cancelled';

@@ -60,7 +60,8 @@ interface Active extends Queued {
 export const SERIES_MAX = 300;
 
 export class Runner {
-  private history: RunRecord[] = [];
+  /** The runs this runner ended (the records themselves, with their samples), newest first. */
+  private own: RunRecord[] = [];
   private queue: Queued[] = [];
   private active: Active | undefined;
   private settled = new Map<string, { promise: Promise<void>; resolve(): void }>();
@@ -76,8 +77,7 @@ export class Runner {
    * running are marked interrupted. Returns the files it skipped, and those runs.
    */
   load(): { skipped: { file: string; reason: string }[]; interrupted: RunRecord[] } {
-    const { records, skipped, interrupted } = this.o.store.load();
-    this.history = records;
+    const { skipped, interrupted } = this.o.store.load();
     return { skipped, interrupted };
   }
 
@@ -99,19 +99,29 @@ export class Runner {
     return !this.active && !this.queue.length;
   }
 
-  /** Finished, failed and cancelled runs, newest first. */
+  /**
+   * Finished, failed and cancelled runs, newest first: this server's, and what the results directory
+   * and the reports hold now (runs of `zcl run`, of reports, of other servers), rescanned at each call
+   * (the store reads again only the files that changed).
+   */
   recent(limit: number): RunRecord[] {
-    return this.history.slice(0, limit);
+    return this.history().slice(0, limit);
+  }
+
+  private history(): RunRecord[] {
+    const byId = new Map(this.own.map((r) => [r.id, r]));
+    for (const r of this.o.store.scan().records) if (!byId.has(r.id) && r.id !== this.active?.record.id) byId.set(r.id, r);
+    return [...byId.values()].sort((x, y) => endTime(y) - endTime(x));
   }
 
   /** Every run the server knows, newest first: waiting, running, then the history. */
   list(limit: number): RunRecord[] {
-    return [...this.queued.reverse(), ...(this.active ? [this.active.record] : []), ...this.history].slice(0, limit);
+    return [...this.queued.reverse(), ...(this.active ? [this.active.record] : []), ...this.history()].slice(0, limit);
   }
 
   get(id: string): RunRecord | undefined {
     if (this.active?.record.id === id) return this.active.record;
-    return this.queue.find((q) => q.record.id === id)?.record ?? this.history.find((r) => r.id === id);
+    return this.queue.find((q) => q.record.id === id)?.record ?? this.own.find((r) => r.id === id) ?? this.history().find((r) => r.id === id);
   }
 
   /**
@@ -137,7 +147,7 @@ export class Runner {
     const ac = new AbortController();
     const probes = typeof this.o.probes === 'function' ? this.o.probes(spec) : this.o.probes;
     const session = (this.o.session ?? ((sp, op) => new Session(sp, op)))(spec, { probes, signal: ac.signal });
-    const record: RunRecord = { id: randomUUID(), spec, state: 'queued', queuedAt: new Date().toISOString() };
+    const record: RunRecord = { id: randomUUID(), spec, state: 'queued', queuedAt: new Date().toISOString(), origin: 'dashboard' };
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
     this.settled.set(record.id, { promise, resolve });
@@ -264,8 +274,7 @@ export class Runner {
       this.o.log?.(`cannot save run ${record.id}: ${(e as Error).message}`);
     }
     if (record.startedAt) this.o.log?.(`run ${record.id} ${runOutcome(record)}`);
-    this.history.unshift(record);
-    this.history.sort((x, y) => endTime(y) - endTime(x));
+    this.own.unshift(record);
     this.emit(state, record);
     const s = this.settled.get(record.id);
     this.settled.delete(record.id);
