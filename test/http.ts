@@ -10,7 +10,10 @@ export function http(base: string, method: string, path: string, o: { body?: str
   const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
   const headers: Record<string, string> = { ...(body !== undefined && typeof o.body === 'object' ? { 'content-type': 'application/json' } : {}), ...o.headers };
   return new Promise((resolve, reject) => {
-    const req = request(u, { method, headers }, (res) => {
+    // A new connection each time (agent: false): Node's default agent keeps connections alive, and
+    // a test that blocks its own event loop (spawnSync of zcl) for longer than the server's
+    // keep-alive timeout then reuses a socket the server is closing: ECONNRESET (seen in CI).
+    const req = request(u, { method, headers, agent: false }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (text += d));
