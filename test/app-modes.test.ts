@@ -140,7 +140,8 @@ async function groundTruth(mode: ModeName, path: PathName, probes: ProbeEngine) 
   // above): under load, over veth, that was 6% of a small file once, so they are taken out here.
   const want = (ZERO_COPY.has(mode) ? 0 : 2) + (path === 'veth-nosg' ? 1 : 0);
   const again = path === 'veth-nosg' ? c.retransmit_bytes! : 0;
-  expect(Math.abs((s.derived.cpu_copy_bytes! - again) / SIZE - want)).toBeLessThan(0.05);
+  // (and the transmit events the engine reports it missed: their linearizing copies are missed too)
+  expect(Math.abs((s.derived.cpu_copy_bytes! - again) / SIZE - want)).toBeLessThan(0.05 + slack / SIZE);
   expect(r.textbook!.expected.cpuCopies).toBe(ZERO_COPY.has(mode) ? 0 : 2);
   // The sink (the client) received the header and the body.
   expect(r.probes!.sink!.counters.copy_socket_to_user_bytes).toBeGreaterThanOrEqual(sent);
