@@ -333,6 +333,8 @@ app_paths() {
     compgen -G 'build/Release/*.node' >/dev/null || die "the native addon is not built ($PROJECT/build/Release/*.node is missing): run npm run build"
     echo package.json
     echo dist
+    # report.html embeds the page's translator as it is (server/report/write-html.ts)
+    echo dashboard/lib/translate.js
     ls build/Release/*.node
     # eBPF objects and bpftrace scripts, wherever the build puts them.
     find bpf build -type f \( -name '*.bpf.o' -o -name '*.bt' \) 2>/dev/null || true
