@@ -195,6 +195,15 @@ function kernelCmdline(command: string[], nonce: string, timeoutSeconds: number)
     // Under TCG on a busy host the kernel's IO-APIC timer check can fail and panic
     // at boot ("IO-APIC + timer doesn't work"); virtual machines skip it.
     'no_timer_check',
+    // A guest that locks up (CI once saw both vCPUs stuck for 13 minutes) panics
+    // and ends the VM at once, its stack traces on the console, instead of
+    // idling until the timeout; 60 s of watchdog threshold (a lockup is reported
+    // after 120 s) leaves room for a TCG guest starved by a busy host.
+    'watchdog_thresh=60',
+    'softlockup_panic=1',
+    // The panic prints every CPU's stack (panic turns the console verbose;
+    // the lockup report's own traces are below 'quiet's log level).
+    'panic_print=0x40',
     `zcl.nonce=${nonce}`,
     // The guest stops the command itself too: a qemu orphaned by a killed test
     // process still ends.
@@ -267,6 +276,22 @@ function outputBetween(serial: string, nonce: string): string {
 
 function tail(text: string, lines = 40): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * The first kernel report on the console (a BUG, an oops, a WARNING, a panic,
+ * with its stack trace), for error messages: the console's tail holds only the
+ * report's last lines, or the same warning repeated.
+ */
+export function firstKernelReport(text: string, lines = 60): string {
+  const all = text.split('\n');
+  const at = all.findIndex((l) => /\b(BUG:|Oops|WARNING:|Kernel panic|general protection fault|INFO: task .* blocked|rcu: INFO)/.test(l));
+  return at < 0 ? '' : all.slice(at, at + lines).join('\n');
+}
+
+function consoleExcerpt(serial: string): string {
+  const report = firstKernelReport(serial);
+  return report ? `the first kernel report:\n${report}\n... the console's end:\n${tail(serial, 15)}` : tail(serial);
 }
 
 /** Starts qemu; resolves with the serial console and the markers seen, once qemu has exited. */
@@ -353,10 +378,10 @@ export async function runInKernel(opts: RunInKernelOptions & { onPhase?(what: st
   if (aborted) throw new KernelVmError(`${where}: cancelled; qemu was killed`, serial, true);
   if (timedOut) {
     const stage = markers.begin ? 'the command did not finish' : 'the kernel did not reach the command';
-    throw new KernelVmError(`${where}: timed out after ${opts.timeoutMs} ms, ${stage}; console:\n${tail(serial)}`, serial);
+    throw new KernelVmError(`${where}: timed out after ${opts.timeoutMs} ms, ${stage}; console:\n${consoleExcerpt(serial)}`, serial);
   }
   if (!markers.begin || !markers.end)
-    throw new KernelVmError(`${where}: the VM ended before the command ${markers.begin ? 'finished' : 'started'} (kernel panic? out of memory?); console:\n${tail(serial)}`, serial);
+    throw new KernelVmError(`${where}: the VM ended before the command ${markers.begin ? 'finished' : 'started'} (kernel panic? out of memory?); console:\n${consoleExcerpt(serial)}`, serial);
   return {
     exitCode: markers.end.exitCode,
     output: outputBetween(serial, nonce),
