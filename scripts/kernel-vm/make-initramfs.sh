@@ -159,6 +159,13 @@ mnt debugfs debugfs /sys/kernel/debug
 mnt bpf bpf /sys/fs/bpf
 mnt cgroup2 cgroup2 /sys/fs/cgroup
 $bb hostname zcl-vm
+# A guest that locks up (CI once saw both vCPUs stuck for 13 minutes) panics and
+# ends the VM at once, every CPU's stack on the console (panic turns the console
+# verbose), instead of idling until the host's timeout. 60 s of threshold (a
+# lockup is reported after 120 s) leaves room for a TCG guest starved by a busy host.
+echo 60 >/proc/sys/kernel/watchdog_thresh 2>/dev/null || true
+echo 1 >/proc/sys/kernel/softlockup_panic 2>/dev/null || true
+echo 64 >/proc/sys/kernel/panic_print 2>/dev/null || true
 $bb ip link set lo up
 
 release=$($bb uname -r)

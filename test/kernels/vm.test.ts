@@ -102,3 +102,21 @@ describe('the VM harness', () => {
     expect(ourQemus()).toEqual([]);
   }, PREPARE_TIMEOUT_MS);
 });
+
+describe("the VM harness's reading of a console", () => {
+  const lockup = [
+    'zcl-vm-step loopback',
+    '[  348.368918] watchdog: BUG: soft lockup - CPU#0 stuck for 287s! [node:338]',
+    '[  348.368920] CPU: 0 PID: 338 Comm: node',
+    '[  348.368921] Call Trace:',
+    '[  348.368922]  <TASK>',
+    '[  468.368918] Kernel panic - not syncing: softlockup: hung tasks',
+  ].join('\n');
+  it('finds the first kernel report, and tells a guest lockup from a command that failed', async () => {
+    const { firstKernelReport, guestLockedUp } = await import('./vm.js');
+    expect(firstKernelReport(`boot\n${lockup}`).split('\n')[0]).toMatch(/soft lockup - CPU#0/);
+    expect(firstKernelReport('boot\nzcl-vm-step a\nall fine')).toBe('');
+    expect(guestLockedUp(lockup)).toBe(true);
+    expect(guestLockedUp('zcl-vm-step loopback\nError: ENOSPC')).toBe(false);
+  });
+});
