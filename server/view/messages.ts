@@ -58,6 +58,18 @@ const MODE_ZH: Record<ModeName, { summary: string; note: string; program: string
     switchesNote: 'MSG_ZEROCOPY 每次发送之外还要从错误队列读取完成通知（recvmsg）',
     note: '用户页被锁定（pin）后按引用发送，除非内核退回到拷贝',
   },
+  'io_uring-send': {
+    summary: '用 read() 把文件读进用户缓冲区，再用 IORING_OP_SEND 发送，每次 io_uring_enter 提交 8 个链接的 SQE（io_uring 的拷贝基线）',
+    program: '实验室自带的原生引擎（C++，native/engine，liburing）',
+    switchesNote: 'io_uring：一次 io_uring_enter 提交 8 个发送并等待它们完成，所以每块只有 read 需要一次系统调用',
+    note: '超出文章范围：页缓存 -> 用户缓冲区（read）-> 套接字缓冲区（IORING_OP_SEND 像 send 一样拷贝）；每块一次 read，每 8 块一次 io_uring_enter',
+  },
+  'io_uring-send-zc': {
+    summary: '对 mmap() 映射的文件用 IORING_OP_SEND_ZC 发送，每次 io_uring_enter 提交 8 个链接的 SQE；通知 CQE（IORING_CQE_F_NOTIF）说明页何时被释放，以及是否被拷贝',
+    program: '实验室自带的原生引擎（C++，native/engine，liburing）',
+    switchesNote: 'io_uring：一次 io_uring_enter 提交 8 个发送；其余的 io_uring_enter 只为等待完成和通知，不是每块一次',
+    note: '超出文章范围：用户页被锁定（pin）后按引用发送（与 MSG_ZEROCOPY 相同），除非内核退回到拷贝；每 8 块一次 io_uring_enter',
+  },
   'node-stream': {
     summary: '如今 Node 应用的做法：fs.createReadStream(file).pipe(socket)',
     program: 'Node 的 fs 与 net（实验室的发送端进程，纯 JS）',
@@ -170,10 +182,11 @@ const COUNTER_ZH: Record<CounterName, { label: string; description: string }> = 
   retransmit_bytes: { label: '重传', description: '本次运行的连接上重传的 TCP 载荷（在没有分散/聚集的设备上会再拷贝一次）' },
   splice_ref_bytes: { label: '按引用（sendfile、splice）', description: '无拷贝：页缓存的页按引用交给套接字（sendfile、splice）' },
   copy_socket_to_user_bytes: { label: '套接字 -> 用户（接收）', description: 'CPU 拷贝：套接字缓冲区到用户缓冲区（接收拷贝）' },
-  zerocopy_bytes: { label: '锁定页（MSG_ZEROCOPY）', description: '无拷贝：用户页被锁定并按引用发送（MSG_ZEROCOPY）' },
-  zerocopy_copied_bytes: { label: 'MSG_ZEROCOPY 仍被拷贝', description: 'CPU 拷贝：内核报告最终还是拷贝了的 MSG_ZEROCOPY 字节（SO_EE_CODE_ZEROCOPY_COPIED）' },
+  zerocopy_bytes: { label: '锁定页（MSG_ZEROCOPY）', description: '无拷贝：用户页被锁定并按引用发送（MSG_ZEROCOPY、io_uring SEND_ZC）' },
+  zerocopy_copied_bytes: { label: 'MSG_ZEROCOPY 仍被拷贝', description: 'CPU 拷贝：内核报告最终还是拷贝了的零拷贝字节（SO_EE_CODE_ZEROCOPY_COPIED；io_uring：IORING_NOTIF_USAGE_ZC_COPIED）' },
   block_read_bytes: { label: '磁盘读取（DMA）', description: 'DMA 拷贝：为本次运行的文件从磁盘读进页缓存的字节' },
   dev_xmit_bytes: { label: '交给设备', description: 'DMA：本次运行的路径设备为该连接发送的 TCP 载荷' },
+  uring_sqes: { label: 'io_uring 提交的 SQE', description: '该角色的 io_uring_enter 调用提交的 io_uring 请求数（它们的返回值）：不需要各自一次系统调用的工作' },
 };
 
 /** What each error of the registry means (server/core/errors.ts): the page says it in Chinese when the server's own words have no translation. */
