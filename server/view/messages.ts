@@ -607,6 +607,10 @@ const UI: Record<string, Message> = {
     en: 'the kernel copied the pinned pages after all (SO_EE_CODE_ZEROCOPY_COPIED on {n} per byte): MSG_ZEROCOPY to a receiver on the same host is copied on delivery; through a real NIC it is not',
     zh: '内核最终还是拷贝了锁定的页（每字节 {n} 带有 SO_EE_CODE_ZEROCOPY_COPIED）：发给同一主机上接收方的 MSG_ZEROCOPY 在投递时会被拷贝；经过真实网卡则不会',
   },
+  'reason.zcCopiedUring': {
+    en: 'the kernel copied the pinned pages after all (IORING_NOTIF_USAGE_ZC_COPIED on {n} per byte): io_uring SEND_ZC to a receiver on the same host is copied on delivery; through a real NIC it is not',
+    zh: '内核最终还是拷贝了锁定的页（每字节 {n} 带有 IORING_NOTIF_USAGE_ZC_COPIED）：发给同一主机上接收方的 io_uring SEND_ZC 在投递时会被拷贝；经过真实网卡则不会',
+  },
   'reason.didGather': { en: 'the device did gather (scatter-gather {onoff}); run it over veth-nosg', zh: '设备做了聚集（分散/聚集{onoff}）；请在 veth-nosg 上运行' },
   'reason.copies': {
     en: "measured {n} CPU copies per byte (file->user {a}, ->socket {b}, linearize {c}) against the textbook's {tb}",
@@ -696,6 +700,7 @@ const UI: Record<string, Message> = {
   'vpath.write': { en: 'write/send (copied into the socket)', zh: 'write/send（拷贝进套接字）' },
   'vpath.ref': { en: '{path} (pages by reference)', zh: '{path}（按引用传页）' },
   'vpath.zc': { en: 'MSG_ZEROCOPY (user pages pinned)', zh: 'MSG_ZEROCOPY（锁定的用户页）' },
+  'vpath.uringZc': { en: 'io_uring SEND_ZC (user pages pinned)', zh: 'io_uring SEND_ZC（锁定的用户页）' },
   'vpath.item': { en: '{label}: {bytes}', zh: '{label}：{bytes}' },
   'finding.readWrite': {
     en: 'file read into user space, then written to a socket: {a} copied file -> user and {b} user -> socket (2 CPU copies per byte){files}; send files with sendfile (Java: FileChannel.transferTo; nginx: sendfile on; Python: socket.sendfile; Netty: DefaultFileRegion)',
@@ -710,6 +715,10 @@ const UI: Record<string, Message> = {
   'finding.zcCopied': {
     en: 'MSG_ZEROCOPY completions marked copied: {a} of {b} sent with MSG_ZEROCOPY were copied by the kernel anyway (a receiver on this host, or a device without scatter-gather); MSG_ZEROCOPY pays only for large sends to another host over a NIC that gathers: use plain send here',
     zh: 'MSG_ZEROCOPY 的完成通知标记为已拷贝：用 MSG_ZEROCOPY 发送的 {b} 中有 {a} 仍被内核拷贝了（接收方在本机，或设备没有分散/聚集）；MSG_ZEROCOPY 只在经能聚集的网卡向另一台主机做大块发送时才划算：这里请用普通的 send',
+  },
+  'finding.zcCopiedUring': {
+    en: 'io_uring SEND_ZC notifications marked copied: {a} of {b} sent with SEND_ZC were copied by the kernel anyway (a receiver on this host copies the pinned pages on delivery){more}; SEND_ZC pays only for large sends to another host over a NIC that gathers: use IORING_OP_SEND here',
+    zh: 'io_uring SEND_ZC 的通知标记为已拷贝：用 SEND_ZC 发送的 {b} 中有 {a} 仍被内核拷贝了（本机的接收方在投递时拷贝锁定的页）{more}；SEND_ZC 只在经能聚集的网卡向另一台主机做大块发送时才划算：这里请用 IORING_OP_SEND',
   },
   'finding.smallSends': {
     en: 'small sends: {n} send syscalls averaging {a} each (under {k} KiB), two mode switches per few KiB; use bigger buffers (64 KiB and up), gather pieces with writev, or let sendfile send the whole file',
