@@ -113,7 +113,7 @@ describe('planning the script for a kernel', () => {
 
   it('drops a section whose tracepoint is missing, and the sections that need it; their counters are unavailable', () => {
     const p = plan(['tcp:tcp_sendmsg_locked']);
-    expect(p.dropped.map((d) => d.section)).toEqual(['send', 'zerocopy_completions']);
+    expect(p.dropped.map((d) => d.section)).toEqual(['send', 'zerocopy_completions', 'uring_completions']);
     const gone = p.counters.filter((c) => !c.available).map((c) => c.name);
     expect(gone).toEqual(['copy_user_to_socket_bytes', 'splice_ref_bytes', 'zerocopy_bytes', 'zerocopy_copied_bytes']);
     expect(p.counters.find((c) => c.name === 'zerocopy_copied_bytes')!.missing).toMatch(/needs section send, which is dropped \(the kernel has no tracepoint tcp:tcp_sendmsg_locked\)/);

@@ -320,6 +320,7 @@ const UI: Record<string, Message> = {
   'unit.switches': { en: 'switches', zh: '切换' },
   'unit.faults': { en: 'faults', zh: '缺页' },
   'unit.bytes': { en: 'bytes', zh: '字节' },
+  'unit.sqes': { en: 'sqes', zh: 'SQE' },
   'fatal.token': { en: 'this server needs its token: open the URL `zcl serve` printed (it ends in ?token=…)', zh: '这个服务器需要令牌：请打开 `zcl serve` 打印的网址（以 ?token=… 结尾）' },
   'fatal.api': { en: "cannot reach the lab's API: {msg}", zh: '无法访问实验室的 API：{msg}' },
 
