@@ -56,6 +56,7 @@ unsigned long long zcl_watch_bits[ZCL_WATCH_BITS_WORDS];
 /* ---- per-thread state of a syscall in flight (registered tgids only) ---- */
 enum fd_class { FD_OTHER = 0, FD_FILE, FD_TCP, FD_PIPE };
 enum send_decision { SEND_NONE = 0, SEND_COPY, SEND_SPLICE, SEND_ZEROCOPY, SEND_ZEROCOPY_UBUF };
+#define PF_IO_WORKER 0x00000010
 #define IORING_CQE_F_MORE (1U << 1)
 #define IORING_CQE_F_NOTIF (1U << 3)
 #define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
@@ -459,6 +460,19 @@ static __always_inline int on_tcp_sendmsg(const bool D, struct sock *sk, struct 
   if (w.role < 0) return 0;
   remember_sock(sk, w); /* sends outside the counted syscalls too (sendmmsg, io_uring) */
   struct sys_state *st = state_get(false);
+  /* An io_uring io-wq worker (a thread of the process, PF_IO_WORKER: IORING_OP_SPLICE
+   * always runs there) sends for the requests of io_uring_enter with no syscall of
+   * its own: its sends count as io_uring_enter's, its state stays active. */
+  if ((!st || !st->active) && (BPF_CORE_READ(bpf_get_current_task_btf(), flags) & PF_IO_WORKER)) {
+    st = state_get(true);
+    if (!st) return 0;
+    st->idx = ZCL_S_io_uring_enter;
+    st->cls = FD_OTHER;
+    st->decision = SEND_NONE;
+    st->active = 1;
+    st->file_dev = 0;
+    st->file_ino = 0;
+  }
   /* decided already: the loop fires this once per skb of the same message */
   if (!st || !st->active || st->decision != SEND_NONE) return 0;
   unsigned int flags = RD(D, msg->msg_flags, msg, msg_flags);

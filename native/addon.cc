@@ -265,7 +265,7 @@ Napi::Value StartTransfer(const Napi::CallbackInfo& info) {
   }
   if (o.Get("rate").IsNumber()) spec.rate = u64_field(o, "rate");
   bool zerocopy = spec.mode == Mode::MsgZerocopy || spec.mode == Mode::UringSendZc;
-  bool uring = spec.mode == Mode::UringSend || spec.mode == Mode::UringSendZc;
+  bool uring = spec.mode == Mode::UringSend || spec.mode == Mode::UringSendZc || spec.mode == Mode::UringSplice;
   return start_loop<TransferResult>(
       info, 1, [spec](Control& c) { return run_transfer(spec, c); },
       [zerocopy, uring](Napi::Env e, const TransferResult& r) { return transfer_to_js(e, r, zerocopy, uring); });

@@ -120,6 +120,15 @@ export const MODES = {
     switchesNote: 'io_uring: one io_uring_enter submits 8 sends; more enters only wait for completions and notifications, none per chunk',
     textbook: { cpuCopies: 0, modeSwitchesPerChunk: 0.25, note: 'beyond the articles: user pages pinned and sent by reference (like MSG_ZEROCOPY), unless the kernel falls back to copying; one io_uring_enter per 8 chunks' },
   },
+  'io_uring-splice': {
+    summary: 'IORING_OP_SPLICE the file into a pipe, linked to IORING_OP_SPLICE the pipe into the socket: one io_uring_enter per chunk (io_uring runs splices in its io-wq worker threads)',
+    program: "the lab's native engine (C++, native/engine, liburing)",
+    calls: 'io_uring_prep_splice(sqe, file, off, pipe_w, -1, chunk) linked to io_uring_prep_splice(sqe, pipe_r, -1, sock, -1, chunk); io_uring_enter(ring, 2, 2)',
+    native: true,
+    mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: false,
+    switchesNote: 'io_uring: one io_uring_enter submits both splices of a chunk and waits for them; its io-wq worker threads do the splicing, with no syscall of their own',
+    textbook: { cpuCopies: 0, modeSwitchesPerChunk: 2, note: 'beyond the articles: page references move file -> pipe -> socket, as splice(); one io_uring_enter per chunk instead of two splice calls' },
+  },
   'node-stream': {
     summary: "what Node apps do today: fs.createReadStream(file).pipe(socket)",
     program: "Node's fs and net (the lab's sender process, plain JS)",

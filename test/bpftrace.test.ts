@@ -279,13 +279,14 @@ describe('bpftrace engine on this kernel', () => {
     ['read-write', 'loopback', 'cold'],
     ['io_uring-send', 'loopback', 'warm'],
     ['io_uring-send-zc', 'veth', 'warm'],
+    ['io_uring-splice', 'loopback', 'warm'],
   ];
   it.each(cells)('%s over %s, %s cache: both engines count the same', async (mode, path, cache) => {
     const { r, libbpf, bpftrace } = await both({ mode, path, cache, ...(cache === 'cold' ? { sizeBytes: coldSize(3) } : {}) });
     expectAgree(libbpf, bpftrace, bt.missedEvents);
     // And they count what happened (the libbpf suite checks the rest against the file and the engine).
     const s = bpftrace.sender.counters;
-    const moved = ({ 'read-write': s.copy_user_to_socket_bytes, 'node-stream': s.copy_user_to_socket_bytes, 'mmap-write': s.copy_user_to_socket_bytes, sendfile: s.splice_ref_bytes, 'sendfile-nogather': s.splice_ref_bytes, splice: s.splice_ref_bytes, 'msg-zerocopy': s.zerocopy_bytes, 'io_uring-send': s.copy_user_to_socket_bytes, 'io_uring-send-zc': s.zerocopy_bytes } as Partial<Record<ModeName, number | null>>)[mode];
+    const moved = ({ 'read-write': s.copy_user_to_socket_bytes, 'node-stream': s.copy_user_to_socket_bytes, 'mmap-write': s.copy_user_to_socket_bytes, sendfile: s.splice_ref_bytes, 'sendfile-nogather': s.splice_ref_bytes, splice: s.splice_ref_bytes, 'msg-zerocopy': s.zerocopy_bytes, 'io_uring-send': s.copy_user_to_socket_bytes, 'io_uring-send-zc': s.zerocopy_bytes, 'io_uring-splice': s.splice_ref_bytes } as Partial<Record<ModeName, number | null>>)[mode];
     expect(moved).toBe(r.sizeBytes);
     expect(bpftrace.sink.counters.copy_socket_to_user_bytes).toBe(r.sizeBytes);
     if (path === 'veth-nosg') expect(s.copy_linearize_bytes).toBeGreaterThanOrEqual(r.sizeBytes - bt.missedEvents * 65536); // see the softirq tolerance above

@@ -62,6 +62,13 @@ describe('transfer engine', () => {
         expect(r.zerocopy!.completions).toBe(chunks);
       }
     }
+    if (mode === 'io_uring-splice') {
+      // both splices of a chunk (file -> pipe linked to pipe -> socket) in one io_uring_enter
+      expect(r.uring!.sqes).toBe(2 * chunks);
+      expect(r.uring!.sends).toBe(chunks);
+      expect(r.sender.syscalls.io_uring_enter).toBe(r.uring!.enters);
+      expect(r.uring!.enters).toBeGreaterThanOrEqual(chunks);
+    }
     if (mode === 'node-stream') expect(r.sender.engine).toBe('node');
     expect(ourNamespaces()).toEqual([]);
   });

@@ -60,6 +60,7 @@ export function expectGroundTruth(r: RunResult, opts: { coldFile?: boolean } = {
     case 'sendfile':
     case 'sendfile-nogather':
     case 'splice':
+    case 'io_uring-splice':
       expect(s.splice_ref_bytes).toBe(size);
       expect(s.copy_file_to_user_bytes).toBe(0);
       expect(s.copy_user_to_socket_bytes).toBe(0);
@@ -88,7 +89,7 @@ export function expectGroundTruth(r: RunResult, opts: { coldFile?: boolean } = {
   // io_uring: the probes saw the engine's io_uring_enter calls (expectEngineSyscallsMatch) and the SQEs they submitted.
   if (r.uring) {
     expect(s.uring_sqes).toBe(r.uring.sqes);
-    expect(r.uring.sqes).toBe(r.uring.sends);
+    expect(r.uring.sqes).toBe(r.mode === 'io_uring-splice' ? 2 * r.uring.sends : r.uring.sends);
   } else if (r.mode !== 'node-stream') {
     expect(s.uring_sqes).toBe(0);
   }
@@ -99,7 +100,7 @@ export function expectGroundTruth(r: RunResult, opts: { coldFile?: boolean } = {
   } else {
     expect(s.copy_linearize_bytes).toBe(0);
   }
-  if (r.mode === 'sendfile' || r.mode === 'splice' || r.mode === 'sendfile-nogather')
+  if (r.mode === 'sendfile' || r.mode === 'splice' || r.mode === 'sendfile-nogather' || r.mode === 'io_uring-splice')
     expect(r.probes!.sender!.derived.cpu_copy_bytes).toBe(s.copy_linearize_bytes);
   // DMA side: the device sent every payload byte (again for retransmissions).
   expect(s.dev_xmit_bytes, tx).toBeGreaterThanOrEqual(size - slack);

@@ -83,6 +83,10 @@ class Loop : public ChunkLoop {
         uring_send_zc(*this, spec, out, rs.sock, static_cast<const char*>(rs.map));
         unmap_file();
         break;
+      case Mode::UringSplice:
+        open_pipe();
+        uring_splice(*this, spec, out, rs.file, rs.sock, rs.pipe_r, rs.pipe_w);
+        break;
     }
   }
 
@@ -255,14 +259,18 @@ class Loop : public ChunkLoop {
     }
   }
 
-  void splice_loop() {
+  // A pipe as large as a chunk, so one splice moves one chunk each way.
+  void open_pipe() {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) throw SysError("pipe2", errno);
     rs.pipe_r = p[0];
     rs.pipe_w = p[1];
-    // A pipe as large as a chunk, so one splice moves one chunk each way.
     if (fcntl(rs.pipe_w, F_SETPIPE_SZ, static_cast<int>(std::max<uint64_t>(spec.chunk, 4096))) < 0)
       throw SysError("fcntl", errno, "F_SETPIPE_SZ " + std::to_string(spec.chunk));
+  }
+
+  void splice_loop() {
+    open_pipe();
     while (more()) {
       loff_t pos = static_cast<loff_t>(off);
       ssize_t n = splice(rs.file, &pos, rs.pipe_w, nullptr, want(), SPLICE_F_MOVE | SPLICE_F_MORE);

@@ -19,7 +19,8 @@ namespace zcl {
   X(Splice, "splice")                       \
   X(MsgZerocopy, "msg-zerocopy")            \
   X(UringSend, "io_uring-send")             \
-  X(UringSendZc, "io_uring-send-zc")
+  X(UringSendZc, "io_uring-send-zc")        \
+  X(UringSplice, "io_uring-splice")
 
 enum class Mode {
 #define X(id, name) id,

@@ -1,5 +1,6 @@
 #include "uring.h"
 
+#include <fcntl.h>
 #include <liburing.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -205,6 +206,49 @@ void uring_send_zc(ChunkLoop& loop, const TransferSpec& spec, TransferResult& ou
     if (monotonic_seconds() > deadline)
       throw EngineError("IORING_OP_SEND_ZC: " + std::to_string(out.zc_sends - out.zc_completions) +
                         " notifications still missing after 30 s");
+  }
+}
+
+void uring_splice(ChunkLoop& loop, const TransferSpec& spec, TransferResult& out, int file, int sock, int pipe_r, int pipe_w) {
+  Ring ring(out);
+  while (loop.more()) {
+    loop.take_rewound();  // splice takes the file offset with each request
+    const size_t n = loop.want();
+    const int64_t off = static_cast<int64_t>(loop.offset());
+    // file -> pipe, then (linked: only after it) pipe -> socket, until the chunk is in the socket
+    io_uring_sqe* in = ring.sqe();
+    io_uring_prep_splice(in, file, off, pipe_w, -1, static_cast<unsigned>(n), SPLICE_F_MOVE);
+    in->flags |= IOSQE_IO_LINK;
+    in->user_data = 0;
+    io_uring_sqe* outq = ring.sqe();
+    io_uring_prep_splice(outq, pipe_r, -1, sock, -1, static_cast<unsigned>(n), SPLICE_F_MOVE | SPLICE_F_MORE);
+    outq->user_data = 1;
+    int64_t filled = -1, sent = -1;
+    unsigned done = 0;
+    while (done < 2) {
+      ring.enter(2 - done);
+      done += ring.reap([&](const io_uring_cqe& c) { (c.user_data == 0 ? filled : sent) = c.res; });
+    }
+    if (filled < 0) throw SysError("splice", static_cast<int>(-filled), "IORING_OP_SPLICE file to pipe");
+    if (filled == 0) throw EngineError("file ended at byte " + std::to_string(off) + " before the requested size");
+    if (sent < 0 && sent != -ECANCELED) throw SysError("splice", static_cast<int>(-sent), "IORING_OP_SPLICE pipe to socket");
+    // the second asked for n bytes: a short file read leaves it short (or cancelled); send what is left in the pipe
+    uint64_t left = static_cast<uint64_t>(filled) - static_cast<uint64_t>(std::max<int64_t>(sent, 0));
+    while (left > 0) {
+      io_uring_sqe* more = ring.sqe();
+      io_uring_prep_splice(more, pipe_r, -1, sock, -1, static_cast<unsigned>(left), SPLICE_F_MOVE | SPLICE_F_MORE);
+      more->user_data = 1;
+      int64_t r = -1;
+      unsigned got = 0;
+      while (got < 1) {
+        ring.enter(1);
+        got += ring.reap([&](const io_uring_cqe& c) { r = c.res; });
+      }
+      if (r <= 0) throw SysError("splice", r < 0 ? static_cast<int>(-r) : EPIPE, "IORING_OP_SPLICE pipe to socket");
+      left -= static_cast<uint64_t>(r);
+    }
+    out.uring_sends++;
+    loop.advance(static_cast<uint64_t>(filled));
   }
 }
 

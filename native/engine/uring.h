@@ -29,5 +29,8 @@ class ChunkLoop {
 
 void uring_send(ChunkLoop& loop, const TransferSpec& spec, TransferResult& out, int file, int sock);
 void uring_send_zc(ChunkLoop& loop, const TransferSpec& spec, TransferResult& out, int sock, const char* map);
+// IORING_OP_SPLICE file -> pipe linked to pipe -> socket, one pair per io_uring_enter
+// (io_uring runs splices in its io-wq worker threads, not in the enter).
+void uring_splice(ChunkLoop& loop, const TransferSpec& spec, TransferResult& out, int file, int sock, int pipe_r, int pipe_w);
 
 }  // namespace zcl

@@ -70,6 +70,12 @@ const MODE_ZH: Record<ModeName, { summary: string; note: string; program: string
     switchesNote: 'io_uring：一次 io_uring_enter 提交 8 个发送；其余的 io_uring_enter 只为等待完成和通知，不是每块一次',
     note: '超出文章范围：用户页被锁定（pin）后按引用发送（与 MSG_ZEROCOPY 相同），除非内核退回到拷贝；每 8 块一次 io_uring_enter',
   },
+  'io_uring-splice': {
+    summary: '用 IORING_OP_SPLICE 把文件送进管道，链接到用 IORING_OP_SPLICE 把管道送进套接字：每块一次 io_uring_enter（io_uring 在它的 io-wq 工作线程里执行 splice）',
+    program: '实验室自带的原生引擎（C++，native/engine，liburing）',
+    switchesNote: 'io_uring：一次 io_uring_enter 提交一块的两个 splice 并等待它们完成；由它的 io-wq 工作线程做 splice，它们自己不发起系统调用',
+    note: '超出文章范围：页的引用依次经过 文件 -> 管道 -> 套接字，与 splice() 相同；每块一次 io_uring_enter，而不是两次 splice 调用',
+  },
   'node-stream': {
     summary: '如今 Node 应用的做法：fs.createReadStream(file).pipe(socket)',
     program: 'Node 的 fs 与 net（实验室的发送端进程，纯 JS）',
