@@ -32,10 +32,11 @@
   X(retransmit_bytes, "bytes", event, "retransmit", ("tcp_retransmit_skb"), "TCP payload retransmitted on the run's connection (copied again on a device without scatter-gather)") \
   X(splice_ref_bytes, "bytes", ref, "by reference (sendfile, splice)", ("send"), "no copy: page-cache pages handed to the socket by reference (sendfile, splice)") \
   X(copy_socket_to_user_bytes, "bytes", cpu, "socket -> user (receive)", ("skb_copy_datagram_iovec"), "CPU copy: socket buffer to a user buffer (the receive copy)") \
-  X(zerocopy_bytes, "bytes", ref, "pinned (MSG_ZEROCOPY)", ("send"), "no copy: user pages pinned and sent by reference (MSG_ZEROCOPY)") \
-  X(zerocopy_copied_bytes, "bytes", cpu, "MSG_ZEROCOPY copied", ("sys_enter", "sys_exit", "send"), "CPU copy: MSG_ZEROCOPY bytes the kernel reported as copied after all (SO_EE_CODE_ZEROCOPY_COPIED)") \
+  X(zerocopy_bytes, "bytes", ref, "pinned (MSG_ZEROCOPY)", ("send"), "no copy: user pages pinned and sent by reference (MSG_ZEROCOPY, io_uring SEND_ZC)") \
+  X(zerocopy_copied_bytes, "bytes", cpu, "MSG_ZEROCOPY copied", ("sys_enter", "sys_exit", "send", "io_uring_complete"), "CPU copy: zerocopy bytes the kernel reported as copied after all (SO_EE_CODE_ZEROCOPY_COPIED; io_uring: IORING_NOTIF_USAGE_ZC_COPIED)") \
   X(block_read_bytes, "bytes", dma, "disk read (DMA)", ("mm_filemap_add_to_page_cache"), "DMA: bytes read from the disk into the page cache for the run's file") \
-  X(dev_xmit_bytes, "bytes", dma, "to device", ("net_dev_start_xmit"), "DMA: TCP payload the run's path device transmitted for the run's connection")
+  X(dev_xmit_bytes, "bytes", dma, "to device", ("net_dev_start_xmit"), "DMA: TCP payload the run's path device transmitted for the run's connection") \
+  X(uring_sqes, "sqes", event, "io_uring SQEs submitted", ("sys_enter", "sys_exit"), "io_uring requests the role's io_uring_enter calls submitted (their return values): work issued without a syscall of its own")
 
 /* What each counter is called in Prometheus' text format and OpenMetrics
  * (GET /metrics, server/metrics/): the metric family (prefixed zcl_; a counter's
@@ -59,7 +60,8 @@
   X(retransmit_bytes, "retransmit_bytes", "", "")                             \
   X(ctx_switches_voluntary, "context_switches", "kind", "voluntary")          \
   X(ctx_switches_involuntary, "context_switches", "kind", "involuntary")      \
-  X(page_faults, "page_faults", "", "")
+  X(page_faults, "page_faults", "", "")                                      \
+  X(uring_sqes, "io_uring_sqes", "", "")
 
 /* The metric families: X(family, unit, help). unit: the base unit its name ends
  * in (OpenMetrics' UNIT), "" for counts of events. */
@@ -70,7 +72,8 @@
   X("device_transmit_bytes", "bytes", "TCP payload bytes the network device transmitted (DMA)")                 \
   X("retransmit_bytes", "bytes", "TCP payload bytes retransmitted")                                             \
   X("context_switches", "", "Times the scheduler switched a thread off a CPU, by kind")                         \
-  X("page_faults", "", "Page faults taken, in user or kernel mode")
+  X("page_faults", "", "Page faults taken, in user or kernel mode")                                           \
+  X("io_uring_sqes", "", "io_uring submission queue entries consumed by io_uring_enter")
 
 /* The kinds of counter (see X above). X(kind) */
 #define ZCL_KINDS(X) \
@@ -80,7 +83,8 @@
   X(event)
 
 /* Syscalls counted by name: the ones the modes use, counted when they act on a
- * data fd (a regular file or a TCP socket), so the runtime's own reads and
+ * data fd (a regular file or a TCP socket; io_uring_enter always: its requests
+ * may act on any fd), so the runtime's own reads and
  * writes on eventfds, pipes and Unix sockets do not blur the transfer's counts.
  * X(name, x86_64 number) */
 #define ZCL_SYSCALLS(X) \
@@ -96,7 +100,8 @@
   X(sendmsg, 46)        \
   X(recvmsg, 47)        \
   X(splice, 275)        \
-  X(preadv, 295)
+  X(preadv, 295)         \
+  X(io_uring_enter, 426)
 
 #define ZCL_ROLES(X) \
   X(sender)          \

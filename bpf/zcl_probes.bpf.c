@@ -55,7 +55,11 @@ unsigned long long zcl_watch_bits[ZCL_WATCH_BITS_WORDS];
 
 /* ---- per-thread state of a syscall in flight (registered tgids only) ---- */
 enum fd_class { FD_OTHER = 0, FD_FILE, FD_TCP, FD_PIPE };
-enum send_decision { SEND_NONE = 0, SEND_COPY, SEND_SPLICE, SEND_ZEROCOPY };
+enum send_decision { SEND_NONE = 0, SEND_COPY, SEND_SPLICE, SEND_ZEROCOPY, SEND_ZEROCOPY_UBUF };
+#define PF_IO_WORKER 0x00000010
+#define IORING_CQE_F_MORE (1U << 1)
+#define IORING_CQE_F_NOTIF (1U << 3)
+#define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
 
 struct sys_state {
   int idx;         /* enum zcl_syscall */
@@ -369,7 +373,8 @@ static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long
     if (!is_data(fd_class_of(arg_1(regs), 0, fp)) && !is_data(cls)) return 0;
   }
   if (!is_data(cls) && idx == ZCL_S_splice && !is_data(fd_class_sk(arg_2(regs), &sk))) return 0;
-  if (!is_data(cls) && idx != ZCL_S_sendfile && idx != ZCL_S_splice) return 0;
+  /* io_uring_enter: counted whatever its ring; the requests it submits act on their own fds */
+  if (!is_data(cls) && idx != ZCL_S_sendfile && idx != ZCL_S_splice && idx != ZCL_S_io_uring_enter) return 0;
   remember_sock(sk, w);
 
   struct zcl_role_counters *s = slot(w.role);
@@ -431,6 +436,7 @@ static __always_inline int on_sys_exit(const bool D, struct pt_regs *regs, long 
   /* splice(file -> pipe): the file's pages went into the pipe by reference */
   if (w.p && ret > 0 && st->idx == ZCL_S_splice && st->cls == FD_FILE)
     file_add(bpf_get_current_pid_tgid() >> 32, st->file_dev, st->file_ino, ZCL_FC_splice_ref_bytes, ret);
+  if (ret > 0 && st->idx == ZCL_S_io_uring_enter) count(w, ZCL_C_uring_sqes, ret); /* SQEs it consumed */
   if (w.role == ZCL_ROLE_sender && ret >= 0 && st->idx == ZCL_S_recvmsg && (st->flags & MSG_ERRQUEUE))
     on_zerocopy_notification(st, w);
   st->active = 0;
@@ -438,6 +444,14 @@ static __always_inline int on_sys_exit(const bool D, struct pt_regs *regs, long 
 }
 
 /* ---- the send decision, where TCP makes it ---- */
+/* A zerocopy send whose caller brought its own notification (msg->msg_ubuf,
+ * Linux 6.0+: io_uring's SEND_ZC); tcp_sendmsg_locked() checks it before
+ * SO_ZEROCOPY, and then pins the pages whatever the socket's flag. */
+static __always_inline bool msg_ubuf(struct msghdr *msg) {
+  if (!bpf_core_field_exists(msg->msg_ubuf)) return false;
+  return BPF_CORE_READ(msg, msg_ubuf) != 0;
+}
+
 /* tcp_sendmsg_locked() decides per message: MSG_SPLICE_PAGES (sendfile, splice)
  * appends page references; MSG_ZEROCOPY on a SO_ZEROCOPY socket pins the user
  * pages; anything else is copied into the socket's page fragments. */
@@ -446,6 +460,19 @@ static __always_inline int on_tcp_sendmsg(const bool D, struct sock *sk, struct 
   if (w.role < 0) return 0;
   remember_sock(sk, w); /* sends outside the counted syscalls too (sendmmsg, io_uring) */
   struct sys_state *st = state_get(false);
+  /* An io_uring io-wq worker (a thread of the process, PF_IO_WORKER: IORING_OP_SPLICE
+   * always runs there) sends for the requests of io_uring_enter with no syscall of
+   * its own: its sends count as io_uring_enter's, its state stays active. */
+  if ((!st || !st->active) && (BPF_CORE_READ(bpf_get_current_task_btf(), flags) & PF_IO_WORKER)) {
+    st = state_get(true);
+    if (!st) return 0;
+    st->idx = ZCL_S_io_uring_enter;
+    st->cls = FD_OTHER;
+    st->decision = SEND_NONE;
+    st->active = 1;
+    st->file_dev = 0;
+    st->file_ino = 0;
+  }
   /* decided already: the loop fires this once per skb of the same message */
   if (!st || !st->active || st->decision != SEND_NONE) return 0;
   unsigned int flags = RD(D, msg->msg_flags, msg, msg_flags);
@@ -454,6 +481,8 @@ static __always_inline int on_tcp_sendmsg(const bool D, struct sock *sk, struct 
   int zc_bit = bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY);
   if (flags & MSG_SPLICE_PAGES) {
     st->decision = SEND_SPLICE;
+  } else if ((flags & MSG_ZEROCOPY) && msg_ubuf(msg) && (caps & NETIF_F_SG)) {
+    st->decision = SEND_ZEROCOPY_UBUF; /* io_uring SEND_ZC: its notification is the caller's ubuf_info */
   } else if ((flags & MSG_ZEROCOPY) && (sk_flags & (1UL << zc_bit)) && (caps & NETIF_F_SG)) {
     st->decision = SEND_ZEROCOPY;
     st->zc_id = RD(D, sk->sk_zckey.counter, sk, sk_zckey.counter) - 1; /* msg_zerocopy_realloc took this id */
@@ -466,9 +495,14 @@ static __always_inline int on_tcp_sendmsg(const bool D, struct sock *sk, struct 
 /* sock_sendmsg() returned: how many bytes the decision above applied to. */
 static __always_inline int on_sock_send_length(const bool D, struct sock *sk, int ret) {
   struct who w = current_who();
-  if (w.role < 0 || ret <= 0) return 0;
+  if (w.role < 0) return 0;
   struct sys_state *st = state_get(false);
   if (!st || !st->active || st->decision == SEND_NONE || !sock_is_tcp(sk)) return 0;
+  /* a send that failed (EAGAIN: io_uring retries it later in the same io_uring_enter) decides afresh */
+  if (ret <= 0) {
+    st->decision = SEND_NONE;
+    return 0;
+  }
   struct zcl_watch_conn *c = w.p ? sock_conn(sk) : 0;
   switch (st->decision) {
     case SEND_COPY:
@@ -481,6 +515,10 @@ static __always_inline int on_sock_send_length(const bool D, struct sock *sk, in
       /* sendfile: the pages came from the file recorded at sys_enter */
       if (w.p && st->idx == ZCL_S_sendfile)
         file_add(bpf_get_current_pid_tgid() >> 32, st->file_dev, st->file_ino, ZCL_FC_splice_ref_bytes, ret);
+      break;
+    case SEND_ZEROCOPY_UBUF: /* its copied mark comes with the io_uring notification (tp_io_uring_complete) */
+      count(w, ZCL_C_zerocopy_bytes, ret);
+      conn_add(c, ZCL_CC_zerocopy_bytes, ret);
       break;
     case SEND_ZEROCOPY: {
       count(w, ZCL_C_zerocopy_bytes, ret);
@@ -613,6 +651,9 @@ static __always_inline void count_send(struct sock *sk, struct msghdr *msg, long
     count(w, ZCL_C_splice_ref_bytes, ret);
     conn_add(c, ZCL_CC_splice_ref_bytes, ret);
     sendfile_ref(w, ret);
+  } else if ((flags & MSG_ZEROCOPY) && msg_ubuf(msg) && (caps & NETIF_F_SG)) {
+    count(w, ZCL_C_zerocopy_bytes, ret); /* io_uring SEND_ZC */
+    conn_add(c, ZCL_CC_zerocopy_bytes, ret);
   } else if ((flags & MSG_ZEROCOPY) && (sk_flags & (1UL << zc_bit)) && (caps & NETIF_F_SG)) {
     count(w, ZCL_C_zerocopy_bytes, ret);
     conn_add(c, ZCL_CC_zerocopy_bytes, ret);
@@ -804,5 +845,58 @@ int tp_filemap_add(struct trace_event_raw_mm_filemap_op_page_cache *ctx) {
   __u64 bytes = 4096ULL << (order & 31);
   count(w, ZCL_C_block_read_bytes, bytes);
   if (w.p) file_add(bpf_get_current_pid_tgid() >> 32, ctx->s_dev, ctx->i_ino, ZCL_FC_block_read_bytes, bytes);
+  return 0;
+}
+
+/* ---- io_uring SEND_ZC notifications ----
+ * Each SEND_ZC request posts two CQEs with its user_data: the send's
+ * (IORING_CQE_F_MORE, res = bytes sent) and, once the kernel has dropped its
+ * last reference to the pages (io_tx_ubuf_complete on current kernels,
+ * io_uring_tx_zerocopy_callback on 6.1), the notification (IORING_CQE_F_NOTIF),
+ * whose res carries IORING_NOTIF_USAGE_ZC_COPIED when the pages were copied
+ * after all (skb_copy_ubufs: a receiver on this host) or never used. Both are
+ * posted through io_uring_complete, in the submitter's task (task work), as the
+ * program will read them: the request's bytes are kept by (ring, user_data)
+ * until its notification says whether they were copied. Value > 0: the send's
+ * bytes, waiting for the notification; -1: a copied notification came first. */
+struct uring_key {
+  __u64 ring;
+  __u64 user_data;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct uring_key);
+  __type(value, __s64);
+} uring_zc_len SEC(".maps");
+
+SEC("tracepoint/io_uring/io_uring_complete")
+int tp_io_uring_complete(struct trace_event_raw_io_uring_complete *ctx) {
+  struct who w = current_who();
+  if (w.role < 0) return 0;
+  unsigned int cflags = ctx->cflags;
+  int res = ctx->res;
+  struct uring_key k = {.ring = (__u64)ctx->ctx, .user_data = ctx->user_data};
+  __s64 *v = bpf_map_lookup_elem(&uring_zc_len, &k);
+  if (cflags & IORING_CQE_F_NOTIF) {
+    if ((__u32)res & IORING_NOTIF_USAGE_ZC_COPIED) {
+      if (v && *v > 0) {
+        count(w, ZCL_C_zerocopy_copied_bytes, *v);
+      } else {
+        __s64 mark = -1;
+        bpf_map_update_elem(&uring_zc_len, &k, &mark, BPF_ANY);
+        return 0;
+      }
+    }
+    bpf_map_delete_elem(&uring_zc_len, &k);
+  } else if ((cflags & IORING_CQE_F_MORE) && res > 0) {
+    if (v && *v < 0) {
+      count(w, ZCL_C_zerocopy_copied_bytes, res);
+      bpf_map_delete_elem(&uring_zc_len, &k);
+    } else {
+      __s64 n = res;
+      bpf_map_update_elem(&uring_zc_len, &k, &n, BPF_ANY);
+    }
+  }
   return 0;
 }

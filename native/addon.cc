@@ -212,7 +212,7 @@ Napi::Value IgnoreInterrupts(const Napi::CallbackInfo& info) {
 }
 
 // ---- transfer and sink ----
-Napi::Value transfer_to_js(Napi::Env env, const TransferResult& res, bool zerocopy) {
+Napi::Value transfer_to_js(Napi::Env env, const TransferResult& res, bool zerocopy, bool uring) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("bytes", static_cast<double>(res.bytes));
   o.Set("wallSeconds", res.wall_seconds);
@@ -231,6 +231,13 @@ Napi::Value transfer_to_js(Napi::Env env, const TransferResult& res, bool zeroco
     z.Set("copiedCompletions", static_cast<double>(res.zc_copied_completions));
     z.Set("copiedBytes", static_cast<double>(res.zc_copied_bytes));
     o.Set("zerocopy", z);
+  }
+  if (uring) {
+    Napi::Object u = Napi::Object::New(env);
+    u.Set("enters", static_cast<double>(res.uring_enters));
+    u.Set("sqes", static_cast<double>(res.uring_sqes));
+    u.Set("sends", static_cast<double>(res.uring_sends));
+    o.Set("uring", u);
   }
   return o;
 }
@@ -257,10 +264,11 @@ Napi::Value StartTransfer(const Napi::CallbackInfo& info) {
     if (!(spec.duration >= 0 && spec.duration <= 86400)) throw Napi::RangeError::New(env, "duration is out of range");
   }
   if (o.Get("rate").IsNumber()) spec.rate = u64_field(o, "rate");
-  bool zerocopy = spec.mode == Mode::MsgZerocopy;
+  bool zerocopy = spec.mode == Mode::MsgZerocopy || spec.mode == Mode::UringSendZc;
+  bool uring = spec.mode == Mode::UringSend || spec.mode == Mode::UringSendZc || spec.mode == Mode::UringSplice;
   return start_loop<TransferResult>(
       info, 1, [spec](Control& c) { return run_transfer(spec, c); },
-      [zerocopy](Napi::Env e, const TransferResult& r) { return transfer_to_js(e, r, zerocopy); });
+      [zerocopy, uring](Napi::Env e, const TransferResult& r) { return transfer_to_js(e, r, zerocopy, uring); });
 }
 
 // listen(host, port) -> {fd, port}: bound before the sink starts, so the

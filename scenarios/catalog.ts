@@ -100,6 +100,35 @@ export const MODES = {
     switchesNote: 'MSG_ZEROCOPY adds the completion reads from the error queue (recvmsg) to each send',
     textbook: { cpuCopies: 0, modeSwitchesPerChunk: 2, note: 'user pages pinned and sent by reference, unless the kernel falls back to copying' },
   },
+  // Beyond the articles (issue 15): io_uring, one io_uring_enter for a batch of
+  // linked requests (native/engine/uring.cc, kUringBatch = 8 SQEs per enter).
+  'io_uring-send': {
+    summary: 'read() the file into user buffers, then IORING_OP_SEND them, 8 linked SQEs per io_uring_enter (the copying baseline of io_uring)',
+    program: "the lab's native engine (C++, native/engine, liburing)",
+    calls: 'read(file, buf[i], chunk) x 8; io_uring_prep_send(sqe, sock, buf[i], n, MSG_WAITALL) x 8 linked; io_uring_enter(ring, to_submit 8, min_complete 8)',
+    native: true,
+    mapsFile: false, usesUserBuffer: true, passesPages: false, pinsUserPages: false, needsNoGather: false,
+    switchesNote: 'io_uring: one io_uring_enter submits 8 sends and waits for them, so only the reads cost a syscall per chunk',
+    textbook: { cpuCopies: 2, modeSwitchesPerChunk: 2.25, note: 'beyond the articles: page cache -> user buffer (read) -> socket buffer (IORING_OP_SEND copies like send); one read per chunk, one io_uring_enter per 8 chunks' },
+  },
+  'io_uring-send-zc': {
+    summary: 'IORING_OP_SEND_ZC from the mmap()ed file, 8 linked SQEs per io_uring_enter; a notification CQE (IORING_CQE_F_NOTIF) says when the pages are released, and whether they were copied',
+    program: "the lab's native engine (C++, native/engine, liburing)",
+    calls: 'map = mmap(file); io_uring_prep_send_zc(sqe, sock, map + off, chunk, MSG_WAITALL, IORING_SEND_ZC_REPORT_USAGE) x 8 linked; io_uring_enter(ring, 8, 8); notification CQEs (IORING_NOTIF_USAGE_ZC_COPIED)',
+    native: true,
+    mapsFile: true, usesUserBuffer: true, passesPages: false, pinsUserPages: true, needsNoGather: false,
+    switchesNote: 'io_uring: one io_uring_enter submits 8 sends; more enters only wait for completions and notifications, none per chunk',
+    textbook: { cpuCopies: 0, modeSwitchesPerChunk: 0.25, note: 'beyond the articles: user pages pinned and sent by reference (like MSG_ZEROCOPY), unless the kernel falls back to copying; one io_uring_enter per 8 chunks' },
+  },
+  'io_uring-splice': {
+    summary: 'IORING_OP_SPLICE the file into a pipe, linked to IORING_OP_SPLICE the pipe into the socket: one io_uring_enter per chunk (io_uring runs splices in its io-wq worker threads)',
+    program: "the lab's native engine (C++, native/engine, liburing)",
+    calls: 'io_uring_prep_splice(sqe, file, off, pipe_w, -1, chunk) linked to io_uring_prep_splice(sqe, pipe_r, -1, sock, -1, chunk); io_uring_enter(ring, 2, 2)',
+    native: true,
+    mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: false,
+    switchesNote: 'io_uring: one io_uring_enter submits both splices of a chunk and waits for them; its io-wq worker threads do the splicing, with no syscall of their own',
+    textbook: { cpuCopies: 0, modeSwitchesPerChunk: 2, note: 'beyond the articles: page references move file -> pipe -> socket, as splice(); one io_uring_enter per chunk instead of two splice calls' },
+  },
   'node-stream': {
     summary: "what Node apps do today: fs.createReadStream(file).pipe(socket)",
     program: "Node's fs and net (the lab's sender process, plain JS)",

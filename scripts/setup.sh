@@ -31,6 +31,7 @@ lab_packages=(
   clang          # compiles the eBPF programs (bpf/*.bpf.c)
   llvm           # llvm-strip for the BPF objects
   libbpf-dev     # loads and attaches the eBPF programs (the probe host links it)
+  liburing-dev   # io_uring for the io_uring-* modes (the native engine links it)
   libelf-dev     # libbpf's ELF reader
   libxxhash-dev  # XXH3, the sink's integrity checksum (header-only)
   zlib1g-dev     # libbpf's dependency

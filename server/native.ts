@@ -28,6 +28,8 @@ export interface NativeTransferResult {
   /** Seconds the loop waited for the rate (paced runs). */
   pacedSeconds: number;
   zerocopy?: { sends: number; completions: number; copiedCompletions: number; copiedBytes: number };
+  /** io_uring modes: the engine's own io_uring_enter calls, the SQEs they submitted (their return values), and the send requests completed. zerocopy above holds io_uring-send-zc's notifications (IORING_CQE_F_NOTIF; copied: IORING_NOTIF_USAGE_ZC_COPIED). */
+  uring?: { enters: number; sqes: number; sends: number };
 }
 
 export interface NativeSinkResult {

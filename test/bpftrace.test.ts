@@ -113,7 +113,7 @@ describe('planning the script for a kernel', () => {
 
   it('drops a section whose tracepoint is missing, and the sections that need it; their counters are unavailable', () => {
     const p = plan(['tcp:tcp_sendmsg_locked']);
-    expect(p.dropped.map((d) => d.section)).toEqual(['send', 'zerocopy_completions']);
+    expect(p.dropped.map((d) => d.section)).toEqual(['send', 'zerocopy_completions', 'uring_completions']);
     const gone = p.counters.filter((c) => !c.available).map((c) => c.name);
     expect(gone).toEqual(['copy_user_to_socket_bytes', 'splice_ref_bytes', 'zerocopy_bytes', 'zerocopy_copied_bytes']);
     expect(p.counters.find((c) => c.name === 'zerocopy_copied_bytes')!.missing).toMatch(/needs section send, which is dropped \(the kernel has no tracepoint tcp:tcp_sendmsg_locked\)/);
@@ -277,17 +277,21 @@ describe('bpftrace engine on this kernel', () => {
     ['node-stream', 'loopback', 'warm'],
     ['sendfile-nogather', 'veth-nosg', 'warm'],
     ['read-write', 'loopback', 'cold'],
+    ['io_uring-send', 'loopback', 'warm'],
+    ['io_uring-send-zc', 'veth', 'warm'],
+    ['io_uring-splice', 'loopback', 'warm'],
   ];
   it.each(cells)('%s over %s, %s cache: both engines count the same', async (mode, path, cache) => {
     const { r, libbpf, bpftrace } = await both({ mode, path, cache, ...(cache === 'cold' ? { sizeBytes: coldSize(3) } : {}) });
     expectAgree(libbpf, bpftrace, bt.missedEvents);
     // And they count what happened (the libbpf suite checks the rest against the file and the engine).
     const s = bpftrace.sender.counters;
-    const moved = ({ 'read-write': s.copy_user_to_socket_bytes, 'node-stream': s.copy_user_to_socket_bytes, 'mmap-write': s.copy_user_to_socket_bytes, sendfile: s.splice_ref_bytes, 'sendfile-nogather': s.splice_ref_bytes, splice: s.splice_ref_bytes, 'msg-zerocopy': s.zerocopy_bytes } as Partial<Record<ModeName, number | null>>)[mode];
+    const moved = ({ 'read-write': s.copy_user_to_socket_bytes, 'node-stream': s.copy_user_to_socket_bytes, 'mmap-write': s.copy_user_to_socket_bytes, sendfile: s.splice_ref_bytes, 'sendfile-nogather': s.splice_ref_bytes, splice: s.splice_ref_bytes, 'msg-zerocopy': s.zerocopy_bytes, 'io_uring-send': s.copy_user_to_socket_bytes, 'io_uring-send-zc': s.zerocopy_bytes, 'io_uring-splice': s.splice_ref_bytes } as Partial<Record<ModeName, number | null>>)[mode];
     expect(moved).toBe(r.sizeBytes);
     expect(bpftrace.sink.counters.copy_socket_to_user_bytes).toBe(r.sizeBytes);
     if (path === 'veth-nosg') expect(s.copy_linearize_bytes).toBeGreaterThanOrEqual(r.sizeBytes - bt.missedEvents * 65536); // see the softirq tolerance above
-    if (mode === 'msg-zerocopy') expect(s.zerocopy_copied_bytes).toBe(r.zerocopy!.copiedBytes);
+    if (mode === 'msg-zerocopy' || mode === 'io_uring-send-zc') expect(s.zerocopy_copied_bytes).toBe(r.zerocopy!.copiedBytes);
+    if (r.uring) expect(s.uring_sqes).toBe(r.uring.sqes);
     if (cache === 'cold') expect(s.block_read_bytes).toBeGreaterThanOrEqual(r.file.pages * 4096);
     if (mode !== 'node-stream')
       for (const [name, n] of Object.entries(r.sender.syscalls)) if (name in bpftrace.sender.syscalls) expect({ name, n: bpftrace.sender.syscalls[name] }).toEqual({ name, n });

@@ -48,6 +48,27 @@ describe('transfer engine', () => {
       expect(r.sender.syscalls.sendto).toBeGreaterThanOrEqual(chunks);
       expect(r.sender.syscalls.mmap).toBe(1);
     }
+    if (mode === 'io_uring-send' || mode === 'io_uring-send-zc') {
+      // 8 linked sends per io_uring_enter (kUringBatch); more enters only wait for completions (and, for SEND_ZC, notifications)
+      const batches = Math.ceil(chunks / 8);
+      expect(r.uring!.sqes).toBe(chunks);
+      expect(r.uring!.sends).toBe(chunks);
+      expect(r.sender.syscalls.io_uring_enter).toBe(r.uring!.enters);
+      expect(r.uring!.enters).toBeGreaterThanOrEqual(batches);
+      if (mode === 'io_uring-send') expect(r.sender.syscalls.read).toBe(chunks);
+      else {
+        expect(r.sender.syscalls).toMatchObject({ mmap: 1, munmap: 1 });
+        expect(r.zerocopy!.sends).toBe(chunks);
+        expect(r.zerocopy!.completions).toBe(chunks);
+      }
+    }
+    if (mode === 'io_uring-splice') {
+      // both splices of a chunk (file -> pipe linked to pipe -> socket) in one io_uring_enter
+      expect(r.uring!.sqes).toBe(2 * chunks);
+      expect(r.uring!.sends).toBe(chunks);
+      expect(r.sender.syscalls.io_uring_enter).toBe(r.uring!.enters);
+      expect(r.uring!.enters).toBeGreaterThanOrEqual(chunks);
+    }
     if (mode === 'node-stream') expect(r.sender.engine).toBe('node');
     expect(ourNamespaces()).toEqual([]);
   });

@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import type { RunResult } from '../server/run/result.js';
 
 /** Syscalls the probes count by name that the engine also counts. */
-const COMPARED = ['read', 'write', 'sendfile', 'splice', 'sendto', 'recvmsg', 'mmap'];
+const COMPARED = ['read', 'write', 'sendfile', 'splice', 'sendto', 'recvmsg', 'mmap', 'io_uring_enter'];
 
 export function expectEngineSyscallsMatch(r: RunResult): void {
   const probe = r.probes!.sender!.syscalls;
@@ -60,6 +60,7 @@ export function expectGroundTruth(r: RunResult, opts: { coldFile?: boolean } = {
     case 'sendfile':
     case 'sendfile-nogather':
     case 'splice':
+    case 'io_uring-splice':
       expect(s.splice_ref_bytes).toBe(size);
       expect(s.copy_file_to_user_bytes).toBe(0);
       expect(s.copy_user_to_socket_bytes).toBe(0);
@@ -70,6 +71,27 @@ export function expectGroundTruth(r: RunResult, opts: { coldFile?: boolean } = {
       // The probe read the same completion notifications as the engine.
       expect(s.zerocopy_copied_bytes).toBe(r.zerocopy!.copiedBytes);
       break;
+    case 'io_uring-send':
+      expect(s.copy_file_to_user_bytes).toBe(size);
+      expect(s.copy_user_to_socket_bytes).toBe(size);
+      expect(s.zerocopy_bytes).toBe(0);
+      break;
+    case 'io_uring-send-zc':
+      // Pinned on every path (over veth-nosg too, as MSG_ZEROCOPY: the socket's route still says SG; the device linearizes).
+      expect(s.zerocopy_bytes).toBe(size);
+      expect(s.copy_user_to_socket_bytes).toBe(0);
+      expect(s.copy_file_to_user_bytes).toBe(0);
+      // Every request's notification arrived, and the kernel's completion path marked copied exactly what the notifications told the program.
+      expect(r.zerocopy!.completions).toBe(r.zerocopy!.sends);
+      expect(s.zerocopy_copied_bytes).toBe(r.zerocopy!.copiedBytes);
+      break;
+  }
+  // io_uring: the probes saw the engine's io_uring_enter calls (expectEngineSyscallsMatch) and the SQEs they submitted.
+  if (r.uring) {
+    expect(s.uring_sqes).toBe(r.uring.sqes);
+    expect(r.uring.sqes).toBe(r.mode === 'io_uring-splice' ? 2 * r.uring.sends : r.uring.sends);
+  } else if (r.mode !== 'node-stream') {
+    expect(s.uring_sqes).toBe(0);
   }
   // The "no DMA gather" copy: every payload byte linearized once, plus any retransmission.
   if (r.path === 'veth-nosg') {
@@ -78,7 +100,7 @@ export function expectGroundTruth(r: RunResult, opts: { coldFile?: boolean } = {
   } else {
     expect(s.copy_linearize_bytes).toBe(0);
   }
-  if (r.mode === 'sendfile' || r.mode === 'splice' || r.mode === 'sendfile-nogather')
+  if (r.mode === 'sendfile' || r.mode === 'splice' || r.mode === 'sendfile-nogather' || r.mode === 'io_uring-splice')
     expect(r.probes!.sender!.derived.cpu_copy_bytes).toBe(s.copy_linearize_bytes);
   // DMA side: the device sent every payload byte (again for retransmissions).
   expect(s.dev_xmit_bytes, tx).toBeGreaterThanOrEqual(size - slack);

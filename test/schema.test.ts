@@ -28,7 +28,7 @@ describe('the counter catalog (bpf/counters.h)', () => {
       expect(c.needs.length, c.name).toBeGreaterThan(0);
     }
     expect(new Set(COUNTERS.flatMap((c) => c.needs))).toEqual(
-      new Set(['sys_enter', 'sys_exit', 'sched_switch', 'page_fault_user', 'page_fault_kernel', 'send', 'net_dev_start_xmit', 'tcp_retransmit_skb', 'skb_copy_datagram_iovec', 'mm_filemap_add_to_page_cache']),
+      new Set(['sys_enter', 'sys_exit', 'sched_switch', 'page_fault_user', 'page_fault_kernel', 'send', 'net_dev_start_xmit', 'tcp_retransmit_skb', 'skb_copy_datagram_iovec', 'mm_filemap_add_to_page_cache', 'io_uring_complete']),
     );
   });
 
@@ -42,7 +42,7 @@ describe('the counter catalog (bpf/counters.h)', () => {
   it('splits the counters of bytes moved into DMA, CPU copies and references; the rest are events', () => {
     expect(countersOfKind('dma')).toEqual(['block_read_bytes', 'dev_xmit_bytes']);
     expect(countersOfKind('ref')).toEqual(['splice_ref_bytes', 'zerocopy_bytes']);
-    expect(countersOfKind('event')).toEqual(['syscalls', 'ctx_switches', 'ctx_switches_voluntary', 'ctx_switches_involuntary', 'page_faults', 'retransmit_bytes']);
+    expect(countersOfKind('event')).toEqual(['syscalls', 'ctx_switches', 'ctx_switches_voluntary', 'ctx_switches_involuntary', 'page_faults', 'retransmit_bytes', 'uring_sqes']);
   });
 
   it("the diagram's arrows are of their counter's kind", () => {

@@ -20,6 +20,7 @@
 
 #include "net_util.h"
 #include "sys_error.h"
+#include "uring.h"
 
 #ifndef SO_EE_ORIGIN_ZEROCOPY
 #define SO_EE_ORIGIN_ZEROCOPY 5
@@ -63,7 +64,7 @@ struct Resources {
   }
 };
 
-class Loop {
+class Loop : public ChunkLoop {
  public:
   Loop(const TransferSpec& s, Control& c, TransferResult& r, Resources& res)
       : spec(s), ctl(c), out(r), rs(res) {}
@@ -76,6 +77,16 @@ class Loop {
       case Mode::SendfileNoGather: send_file(); break;
       case Mode::Splice: splice_loop(); break;
       case Mode::MsgZerocopy: msg_zerocopy(); break;
+      case Mode::UringSend: uring_send(*this, spec, out, rs.file, rs.sock); break;
+      case Mode::UringSendZc:
+        map_file();
+        uring_send_zc(*this, spec, out, rs.sock, static_cast<const char*>(rs.map));
+        unmap_file();
+        break;
+      case Mode::UringSplice:
+        open_pipe();
+        uring_splice(*this, spec, out, rs.file, rs.sock, rs.pipe_r, rs.pipe_w);
+        break;
     }
   }
 
@@ -104,7 +115,7 @@ class Loop {
   // on a timed run a finished pass starts the next from offset 0; on a paced run it
   // waits for the chunk's tokens, in slices of at most 10 ms so a cancel (or the
   // end of the time) is seen within one slice.
-  bool more() {
+  bool more() override {
     if (cancelled()) return false;
     if (spec.duration > 0 && time_up(monotonic_seconds())) return false;
     if (off >= spec.size) {
@@ -148,14 +159,22 @@ class Loop {
     }
   }
 
-  size_t want() const { return static_cast<size_t>(std::min<uint64_t>(spec.chunk, spec.size - off)); }
-  void advance(uint64_t n) {
+  size_t want() const override { return static_cast<size_t>(std::min<uint64_t>(spec.chunk, spec.size - off)); }
+  void advance(uint64_t n) override {
     off += n;
     moved += n;
     ctl.progress.store(moved, std::memory_order_relaxed);
   }
 
  public:
+  uint64_t offset() const override { return off; }
+  bool take_rewound() override {
+    bool r = rewound;
+    rewound = false;
+    return r;
+  }
+  bool cancel_requested() override { return ctl.cancel.load(std::memory_order_relaxed); }
+
   // The passes completed and the bytes of a pass cut by the time.
   void finish() {
     if (off >= spec.size) out.passes++;
@@ -240,14 +259,18 @@ class Loop {
     }
   }
 
-  void splice_loop() {
+  // A pipe as large as a chunk, so one splice moves one chunk each way.
+  void open_pipe() {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) throw SysError("pipe2", errno);
     rs.pipe_r = p[0];
     rs.pipe_w = p[1];
-    // A pipe as large as a chunk, so one splice moves one chunk each way.
     if (fcntl(rs.pipe_w, F_SETPIPE_SZ, static_cast<int>(std::max<uint64_t>(spec.chunk, 4096))) < 0)
       throw SysError("fcntl", errno, "F_SETPIPE_SZ " + std::to_string(spec.chunk));
+  }
+
+  void splice_loop() {
+    open_pipe();
     while (more()) {
       loff_t pos = static_cast<loff_t>(off);
       ssize_t n = splice(rs.file, &pos, rs.pipe_w, nullptr, want(), SPLICE_F_MOVE | SPLICE_F_MORE);

@@ -17,7 +17,10 @@ namespace zcl {
   X(Sendfile, "sendfile")                   \
   X(SendfileNoGather, "sendfile-nogather")  \
   X(Splice, "splice")                       \
-  X(MsgZerocopy, "msg-zerocopy")
+  X(MsgZerocopy, "msg-zerocopy")            \
+  X(UringSend, "io_uring-send")             \
+  X(UringSendZc, "io_uring-send-zc")        \
+  X(UringSplice, "io_uring-splice")
 
 enum class Mode {
 #define X(id, name) id,
@@ -62,6 +65,13 @@ struct TransferResult {
   uint64_t zc_completions = 0;         // sends whose completion arrived
   uint64_t zc_copied_completions = 0;  // ... marked SO_EE_CODE_ZEROCOPY_COPIED
   uint64_t zc_copied_bytes = 0;        // bytes of the sends in those completions
+  // (io_uring-send-zc fills the four above from its requests and notification
+  // CQEs: IORING_CQE_F_NOTIF, IORING_NOTIF_USAGE_ZC_COPIED.)
+  // io_uring modes only: the engine's own io_uring_enter calls, the SQEs they
+  // submitted (the enter's return value), and the send requests completed.
+  uint64_t uring_enters = 0;
+  uint64_t uring_sqes = 0;
+  uint64_t uring_sends = 0;
 };
 
 TransferResult run_transfer(const TransferSpec& spec, Control& ctl);

@@ -133,6 +133,7 @@ std::vector<Tracepoint> tracepoints(zcl_probes* s) {
       ZCL_TP_CLASSIC(s, exceptions, page_fault_user, tp_page_fault_user),
       ZCL_TP_CLASSIC(s, exceptions, page_fault_kernel, tp_page_fault_kernel),
       ZCL_TP_CLASSIC(s, filemap, mm_filemap_add_to_page_cache, tp_filemap_add),
+      ZCL_TP_CLASSIC(s, io_uring, io_uring_complete, tp_io_uring_complete),  // io_uring SEND_ZC notifications
   };
 }
 

@@ -57,8 +57,12 @@ export function runTable(r: RunResult): string {
     { 'engine syscalls': syscallsText(r.sender.syscalls) },
     { 'sink CPU': `${fmt(r.receiver.cpuUserSeconds, 3)} s user + ${fmt(r.receiver.cpuSysSeconds, 3)} s sys` },
   );
-  if (r.zerocopy)
+  if (r.zerocopy && r.uring)
+    t.push({ SEND_ZC: `${r.zerocopy.completions}/${r.zerocopy.sends} notifications, ${r.zerocopy.copiedCompletions} marked copied by the kernel (IORING_NOTIF_USAGE_ZC_COPIED, ${formatSize(r.zerocopy.copiedBytes)})` });
+  else if (r.zerocopy)
     t.push({ MSG_ZEROCOPY: `${r.zerocopy.completions}/${r.zerocopy.sends} completions, ${r.zerocopy.copiedCompletions} marked copied by the kernel (${formatSize(r.zerocopy.copiedBytes)})` });
+  if (r.uring)
+    t.push({ io_uring: `${r.uring.sqes} SQEs in ${r.uring.enters} io_uring_enter calls (${fmt(r.uring.sqes / Math.max(r.uring.enters, 1), 2)} per enter), ${r.uring.sends} send requests` });
   let out = t.toString();
   const p = r.probes;
   if (!p) return out;

@@ -19,13 +19,14 @@ export const COUNTERS = [
   {"name":"retransmit_bytes","unit":"bytes","kind":"event","label":"retransmit","description":"TCP payload retransmitted on the run's connection (copied again on a device without scatter-gather)","needs":["tcp_retransmit_skb"]},
   {"name":"splice_ref_bytes","unit":"bytes","kind":"ref","label":"by reference (sendfile, splice)","description":"no copy: page-cache pages handed to the socket by reference (sendfile, splice)","needs":["send"]},
   {"name":"copy_socket_to_user_bytes","unit":"bytes","kind":"cpu","label":"socket -> user (receive)","description":"CPU copy: socket buffer to a user buffer (the receive copy)","needs":["skb_copy_datagram_iovec"]},
-  {"name":"zerocopy_bytes","unit":"bytes","kind":"ref","label":"pinned (MSG_ZEROCOPY)","description":"no copy: user pages pinned and sent by reference (MSG_ZEROCOPY)","needs":["send"]},
-  {"name":"zerocopy_copied_bytes","unit":"bytes","kind":"cpu","label":"MSG_ZEROCOPY copied","description":"CPU copy: MSG_ZEROCOPY bytes the kernel reported as copied after all (SO_EE_CODE_ZEROCOPY_COPIED)","needs":["sys_enter","sys_exit","send"]},
+  {"name":"zerocopy_bytes","unit":"bytes","kind":"ref","label":"pinned (MSG_ZEROCOPY)","description":"no copy: user pages pinned and sent by reference (MSG_ZEROCOPY, io_uring SEND_ZC)","needs":["send"]},
+  {"name":"zerocopy_copied_bytes","unit":"bytes","kind":"cpu","label":"MSG_ZEROCOPY copied","description":"CPU copy: zerocopy bytes the kernel reported as copied after all (SO_EE_CODE_ZEROCOPY_COPIED; io_uring: IORING_NOTIF_USAGE_ZC_COPIED)","needs":["sys_enter","sys_exit","send","io_uring_complete"]},
   {"name":"block_read_bytes","unit":"bytes","kind":"dma","label":"disk read (DMA)","description":"DMA: bytes read from the disk into the page cache for the run's file","needs":["mm_filemap_add_to_page_cache"]},
   {"name":"dev_xmit_bytes","unit":"bytes","kind":"dma","label":"to device","description":"DMA: TCP payload the run's path device transmitted for the run's connection","needs":["net_dev_start_xmit"]},
+  {"name":"uring_sqes","unit":"sqes","kind":"event","label":"io_uring SQEs submitted","description":"io_uring requests the role's io_uring_enter calls submitted (their return values): work issued without a syscall of its own","needs":["sys_enter","sys_exit"]},
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
-export const COUNTER_NAMES = ["syscalls","ctx_switches","ctx_switches_voluntary","ctx_switches_involuntary","page_faults","copy_file_to_user_bytes","copy_user_to_socket_bytes","copy_linearize_bytes","retransmit_bytes","splice_ref_bytes","copy_socket_to_user_bytes","zerocopy_bytes","zerocopy_copied_bytes","block_read_bytes","dev_xmit_bytes"] as const;
+export const COUNTER_NAMES = ["syscalls","ctx_switches","ctx_switches_voluntary","ctx_switches_involuntary","page_faults","copy_file_to_user_bytes","copy_user_to_socket_bytes","copy_linearize_bytes","retransmit_bytes","splice_ref_bytes","copy_socket_to_user_bytes","zerocopy_bytes","zerocopy_copied_bytes","block_read_bytes","dev_xmit_bytes","uring_sqes"] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 /** The names of the counters of one kind. */
 export type CounterOfKind<K extends CounterKind> = Extract<Counter, { kind: K }>['name'];
@@ -41,7 +42,7 @@ export function countersOfKind<K extends CounterKind>(kind: K): CounterOfKind<K>
 }
 
 /** Syscalls the probes count by name (on data fds: regular files and TCP sockets). */
-export const PROBE_SYSCALLS = ["read","write","mmap","pread64","readv","writev","sendfile","sendto","recvfrom","sendmsg","recvmsg","splice","preadv"] as const;
+export const PROBE_SYSCALLS = ["read","write","mmap","pread64","readv","writev","sendfile","sendto","recvfrom","sendmsg","recvmsg","splice","preadv","io_uring_enter"] as const;
 export const ROLES = ["sender","sink"] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -54,6 +55,7 @@ export const METRIC_FAMILIES = [
   {"name":"retransmit_bytes","unit":"bytes","help":"TCP payload bytes retransmitted"},
   {"name":"context_switches","unit":"","help":"Times the scheduler switched a thread off a CPU, by kind"},
   {"name":"page_faults","unit":"","help":"Page faults taken, in user or kernel mode"},
+  {"name":"io_uring_sqes","unit":"","help":"io_uring submission queue entries consumed by io_uring_enter"},
 ] as const;
 export type MetricFamilyName = (typeof METRIC_FAMILIES)[number]['name'];
 /** Which family each counter is exported in, and the label (and its value) that tells it apart there ("": the family's only counter). */
@@ -71,4 +73,5 @@ export const COUNTER_METRICS: readonly { counter: CounterName; family: MetricFam
   {"counter":"ctx_switches_voluntary","family":"context_switches","label":"kind","value":"voluntary"},
   {"counter":"ctx_switches_involuntary","family":"context_switches","label":"kind","value":"involuntary"},
   {"counter":"page_faults","family":"page_faults","label":"","value":""},
+  {"counter":"uring_sqes","family":"io_uring_sqes","label":"","value":""},
 ];

@@ -48,7 +48,11 @@ export function textbookRow(run: Pick<RunResult, 'mode' | 'bytes' | 'device' | '
       );
     const zcc = c.zerocopy_copied_bytes ?? 0;
     const extra = zerocopyCopiedExtra(c) ?? 0;
-    if (extra > 0)
+    if (extra > 0 && run.mode.startsWith('io_uring'))
+      reasons.push(
+        `the kernel copied the pinned pages after all (IORING_NOTIF_USAGE_ZC_COPIED on ${perByte(extra)} per byte): io_uring SEND_ZC to a receiver on the same host is copied on delivery; through a real NIC it is not`,
+      );
+    else if (extra > 0)
       reasons.push(
         `the kernel copied the pinned pages after all (SO_EE_CODE_ZEROCOPY_COPIED on ${perByte(extra)} per byte): MSG_ZEROCOPY to a receiver on the same host is copied on delivery; through a real NIC it is not`,
       );

@@ -31,7 +31,12 @@ export const TLS_RATIO = [1.001, 1.25] as const;
 export const COPY_SEND_SYSCALLS = ['write', 'writev', 'sendto', 'sendmsg'] as const;
 export const REF_SEND_SYSCALLS = ['sendfile', 'splice'] as const;
 
-export type SendPathName = 'write' | 'sendfile' | 'splice' | 'sendfile+splice' | 'msg-zerocopy';
+export type SendPathName = 'write' | 'sendfile' | 'splice' | 'sendfile+splice' | 'msg-zerocopy' | 'io_uring-send-zc';
+
+/** io_uring's syscall: it submits sends (IORING_OP_SEND copies, SEND_ZC pins) with no send syscall of their own. */
+export const URING_SYSCALLS = ['io_uring_enter'] as const;
+/** The zerocopy bytes were io_uring SEND_ZC's (io_uring_enter, no MSG_ZEROCOPY send syscall): the counters are shared, the syscalls tell them apart. */
+const uringZc = (syscalls: Record<string, number>) => (syscalls.io_uring_enter ?? 0) > 0 && !syscalls.sendto && !syscalls.sendmsg;
 
 export interface SendPath {
   path: SendPathName;
@@ -114,7 +119,7 @@ export function sendPaths(c: Partial<Counters>, syscalls: Record<string, number>
   const out: SendPath[] = [];
   const copied = n(c.copy_user_to_socket_bytes);
   if (copied > 0)
-    out.push({ path: 'write', bytes: copied, byReference: false, syscalls: pick(syscalls, COPY_SEND_SYSCALLS), label: 'write/send (copied into the socket)' });
+    out.push({ path: 'write', bytes: copied, byReference: false, syscalls: pick(syscalls, [...COPY_SEND_SYSCALLS, ...URING_SYSCALLS]), label: 'write/send (copied into the socket)' });
   const ref = n(c.splice_ref_bytes);
   const sf = syscalls.sendfile ?? 0;
   const sp = syscalls.splice ?? 0;
@@ -123,7 +128,9 @@ export function sendPaths(c: Partial<Counters>, syscalls: Record<string, number>
     out.push({ path, bytes: ref, byReference: true, syscalls: pick(syscalls, REF_SEND_SYSCALLS), label: `${path} (pages by reference)` });
   }
   const zc = n(c.zerocopy_bytes);
-  if (zc > 0)
+  if (zc > 0 && uringZc(syscalls))
+    out.push({ path: 'io_uring-send-zc', bytes: zc, byReference: true, syscalls: pick(syscalls, URING_SYSCALLS), label: 'io_uring SEND_ZC (user pages pinned)' });
+  else if (zc > 0)
     out.push({ path: 'msg-zerocopy', bytes: zc, byReference: true, syscalls: pick(syscalls, ['sendmsg', 'sendto']), label: 'MSG_ZEROCOPY (user pages pinned)' });
   return out;
 }
@@ -181,7 +188,16 @@ export function findings(c: Partial<Counters>, syscalls: Record<string, number>,
   // MSG_ZEROCOPY the kernel copied after all.
   const zcc = n(c.zerocopy_copied_bytes);
   const extra = n(zerocopyCopiedExtra(c));
-  if (extra > 0)
+  if (extra > 0 && uringZc(syscalls))
+    out.push({
+      code: 'zerocopy-copied',
+      message:
+        `io_uring SEND_ZC notifications marked copied: ${size(extra)} of ${size(n(c.zerocopy_bytes))} sent with SEND_ZC were copied by the kernel anyway ` +
+        `(a receiver on this host copies the pinned pages on delivery)${zcc > extra ? `; ${size(zcc - extra)} more were marked copied but had been copied linear at transmit already (counted once, under no-gather)` : ''}; ` +
+        `SEND_ZC pays only for large sends to another host over a NIC that gathers: use IORING_OP_SEND here`,
+      evidence: { zerocopy_copied_bytes: zcc, zerocopy_copied_extra_bytes: extra, zerocopy_bytes: n(c.zerocopy_bytes) },
+    });
+  else if (extra > 0)
     out.push({
       code: 'zerocopy-copied',
       message:

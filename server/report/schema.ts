@@ -104,6 +104,7 @@ export const RunResultSchema = z
       .strict()
       .optional(),
     zerocopy: z.object({ sends: count, completions: count, copiedCompletions: count, copiedBytes: count }).strict().optional(),
+    uring: z.object({ enters: count, sqes: count, sends: count }).strict().optional(),
     file: z.object({ path: z.string(), checksum: z.string(), pagesCachedBefore: count, pages: count }).strict(),
     device: z.object({ name: z.string(), netns: z.string().optional(), scatterGather: z.boolean() }).strict(),
     machine: z

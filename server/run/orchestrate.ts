@@ -317,6 +317,7 @@ async function transfer(
     },
     receiver: receiverOf(sink.pid, snk, checksumOk),
     ...(snd.zerocopy ? { zerocopy: snd.zerocopy } : {}),
+    ...(snd.uring ? { uring: snd.uring } : {}),
     file: { path: file.path, checksum: file.checksum, pagesCachedBefore: x.cacheState.resident, pages: x.cacheState.pages },
     device: { name: path.device.name, netns: path.device.netns, scatterGather: path.device.scatterGather },
   };

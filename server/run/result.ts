@@ -48,6 +48,8 @@ export interface RunResult extends RunSpec {
   /** App modes: the program that sent (its process tree at the end: nginx's wrapper, master and worker), and the protocol bytes it sent besides the file (the HTTP response header, taken from the response). */
   app?: { name: string; program: string; protocol: 'tcp' | 'http'; pid: number; tree: number[]; headerBytes: number };
   zerocopy?: { sends: number; completions: number; copiedCompletions: number; copiedBytes: number };
+  /** io_uring modes: the engine's own io_uring_enter calls, the SQEs they submitted (their return values), and the send requests completed. zerocopy above holds io_uring-send-zc's notifications (IORING_CQE_F_NOTIF; copied: IORING_NOTIF_USAGE_ZC_COPIED). */
+  uring?: { enters: number; sqes: number; sends: number };
   file: { path: string; checksum: string; pagesCachedBefore: number; pages: number };
   device: { name: string; netns?: string; scatterGather: boolean };
   /** The machine while the run ran (steal, CPU used by other work, load average), from /proc/stat and /proc/loadavg at the go and at the end; absent where /proc cannot be read. */

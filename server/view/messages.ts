@@ -58,6 +58,24 @@ const MODE_ZH: Record<ModeName, { summary: string; note: string; program: string
     switchesNote: 'MSG_ZEROCOPY 每次发送之外还要从错误队列读取完成通知（recvmsg）',
     note: '用户页被锁定（pin）后按引用发送，除非内核退回到拷贝',
   },
+  'io_uring-send': {
+    summary: '用 read() 把文件读进用户缓冲区，再用 IORING_OP_SEND 发送，每次 io_uring_enter 提交 8 个链接的 SQE（io_uring 的拷贝基线）',
+    program: '实验室自带的原生引擎（C++，native/engine，liburing）',
+    switchesNote: 'io_uring：一次 io_uring_enter 提交 8 个发送并等待它们完成，所以每块只有 read 需要一次系统调用',
+    note: '超出文章范围：页缓存 -> 用户缓冲区（read）-> 套接字缓冲区（IORING_OP_SEND 像 send 一样拷贝）；每块一次 read，每 8 块一次 io_uring_enter',
+  },
+  'io_uring-send-zc': {
+    summary: '对 mmap() 映射的文件用 IORING_OP_SEND_ZC 发送，每次 io_uring_enter 提交 8 个链接的 SQE；通知 CQE（IORING_CQE_F_NOTIF）说明页何时被释放，以及是否被拷贝',
+    program: '实验室自带的原生引擎（C++，native/engine，liburing）',
+    switchesNote: 'io_uring：一次 io_uring_enter 提交 8 个发送；其余的 io_uring_enter 只为等待完成和通知，不是每块一次',
+    note: '超出文章范围：用户页被锁定（pin）后按引用发送（与 MSG_ZEROCOPY 相同），除非内核退回到拷贝；每 8 块一次 io_uring_enter',
+  },
+  'io_uring-splice': {
+    summary: '用 IORING_OP_SPLICE 把文件送进管道，链接到用 IORING_OP_SPLICE 把管道送进套接字：每块一次 io_uring_enter（io_uring 在它的 io-wq 工作线程里执行 splice）',
+    program: '实验室自带的原生引擎（C++，native/engine，liburing）',
+    switchesNote: 'io_uring：一次 io_uring_enter 提交一块的两个 splice 并等待它们完成；由它的 io-wq 工作线程做 splice，它们自己不发起系统调用',
+    note: '超出文章范围：页的引用依次经过 文件 -> 管道 -> 套接字，与 splice() 相同；每块一次 io_uring_enter，而不是两次 splice 调用',
+  },
   'node-stream': {
     summary: '如今 Node 应用的做法：fs.createReadStream(file).pipe(socket)',
     program: 'Node 的 fs 与 net（实验室的发送端进程，纯 JS）',
@@ -170,10 +188,11 @@ const COUNTER_ZH: Record<CounterName, { label: string; description: string }> = 
   retransmit_bytes: { label: '重传', description: '本次运行的连接上重传的 TCP 载荷（在没有分散/聚集的设备上会再拷贝一次）' },
   splice_ref_bytes: { label: '按引用（sendfile、splice）', description: '无拷贝：页缓存的页按引用交给套接字（sendfile、splice）' },
   copy_socket_to_user_bytes: { label: '套接字 -> 用户（接收）', description: 'CPU 拷贝：套接字缓冲区到用户缓冲区（接收拷贝）' },
-  zerocopy_bytes: { label: '锁定页（MSG_ZEROCOPY）', description: '无拷贝：用户页被锁定并按引用发送（MSG_ZEROCOPY）' },
-  zerocopy_copied_bytes: { label: 'MSG_ZEROCOPY 仍被拷贝', description: 'CPU 拷贝：内核报告最终还是拷贝了的 MSG_ZEROCOPY 字节（SO_EE_CODE_ZEROCOPY_COPIED）' },
+  zerocopy_bytes: { label: '锁定页（MSG_ZEROCOPY）', description: '无拷贝：用户页被锁定并按引用发送（MSG_ZEROCOPY、io_uring SEND_ZC）' },
+  zerocopy_copied_bytes: { label: 'MSG_ZEROCOPY 仍被拷贝', description: 'CPU 拷贝：内核报告最终还是拷贝了的零拷贝字节（SO_EE_CODE_ZEROCOPY_COPIED；io_uring：IORING_NOTIF_USAGE_ZC_COPIED）' },
   block_read_bytes: { label: '磁盘读取（DMA）', description: 'DMA 拷贝：为本次运行的文件从磁盘读进页缓存的字节' },
   dev_xmit_bytes: { label: '交给设备', description: 'DMA：本次运行的路径设备为该连接发送的 TCP 载荷' },
+  uring_sqes: { label: 'io_uring 提交的 SQE', description: '该角色的 io_uring_enter 调用提交的 io_uring 请求数（它们的返回值）：不需要各自一次系统调用的工作' },
 };
 
 /** What each error of the registry means (server/core/errors.ts): the page says it in Chinese when the server's own words have no translation. */
@@ -307,6 +326,7 @@ const UI: Record<string, Message> = {
   'unit.switches': { en: 'switches', zh: '切换' },
   'unit.faults': { en: 'faults', zh: '缺页' },
   'unit.bytes': { en: 'bytes', zh: '字节' },
+  'unit.sqes': { en: 'sqes', zh: 'SQE' },
   'fatal.token': { en: 'this server needs its token: open the URL `zcl serve` printed (it ends in ?token=…)', zh: '这个服务器需要令牌：请打开 `zcl serve` 打印的网址（以 ?token=… 结尾）' },
   'fatal.api': { en: "cannot reach the lab's API: {msg}", zh: '无法访问实验室的 API：{msg}' },
 
@@ -594,6 +614,10 @@ const UI: Record<string, Message> = {
     en: 'the kernel copied the pinned pages after all (SO_EE_CODE_ZEROCOPY_COPIED on {n} per byte): MSG_ZEROCOPY to a receiver on the same host is copied on delivery; through a real NIC it is not',
     zh: '内核最终还是拷贝了锁定的页（每字节 {n} 带有 SO_EE_CODE_ZEROCOPY_COPIED）：发给同一主机上接收方的 MSG_ZEROCOPY 在投递时会被拷贝；经过真实网卡则不会',
   },
+  'reason.zcCopiedUring': {
+    en: 'the kernel copied the pinned pages after all (IORING_NOTIF_USAGE_ZC_COPIED on {n} per byte): io_uring SEND_ZC to a receiver on the same host is copied on delivery; through a real NIC it is not',
+    zh: '内核最终还是拷贝了锁定的页（每字节 {n} 带有 IORING_NOTIF_USAGE_ZC_COPIED）：发给同一主机上接收方的 io_uring SEND_ZC 在投递时会被拷贝；经过真实网卡则不会',
+  },
   'reason.didGather': { en: 'the device did gather (scatter-gather {onoff}); run it over veth-nosg', zh: '设备做了聚集（分散/聚集{onoff}）；请在 veth-nosg 上运行' },
   'reason.copies': {
     en: "measured {n} CPU copies per byte (file->user {a}, ->socket {b}, linearize {c}) against the textbook's {tb}",
@@ -683,6 +707,7 @@ const UI: Record<string, Message> = {
   'vpath.write': { en: 'write/send (copied into the socket)', zh: 'write/send（拷贝进套接字）' },
   'vpath.ref': { en: '{path} (pages by reference)', zh: '{path}（按引用传页）' },
   'vpath.zc': { en: 'MSG_ZEROCOPY (user pages pinned)', zh: 'MSG_ZEROCOPY（锁定的用户页）' },
+  'vpath.uringZc': { en: 'io_uring SEND_ZC (user pages pinned)', zh: 'io_uring SEND_ZC（锁定的用户页）' },
   'vpath.item': { en: '{label}: {bytes}', zh: '{label}：{bytes}' },
   'finding.readWrite': {
     en: 'file read into user space, then written to a socket: {a} copied file -> user and {b} user -> socket (2 CPU copies per byte){files}; send files with sendfile (Java: FileChannel.transferTo; nginx: sendfile on; Python: socket.sendfile; Netty: DefaultFileRegion)',
@@ -697,6 +722,10 @@ const UI: Record<string, Message> = {
   'finding.zcCopied': {
     en: 'MSG_ZEROCOPY completions marked copied: {a} of {b} sent with MSG_ZEROCOPY were copied by the kernel anyway (a receiver on this host, or a device without scatter-gather); MSG_ZEROCOPY pays only for large sends to another host over a NIC that gathers: use plain send here',
     zh: 'MSG_ZEROCOPY 的完成通知标记为已拷贝：用 MSG_ZEROCOPY 发送的 {b} 中有 {a} 仍被内核拷贝了（接收方在本机，或设备没有分散/聚集）；MSG_ZEROCOPY 只在经能聚集的网卡向另一台主机做大块发送时才划算：这里请用普通的 send',
+  },
+  'finding.zcCopiedUring': {
+    en: 'io_uring SEND_ZC notifications marked copied: {a} of {b} sent with SEND_ZC were copied by the kernel anyway (a receiver on this host copies the pinned pages on delivery){more}; SEND_ZC pays only for large sends to another host over a NIC that gathers: use IORING_OP_SEND here',
+    zh: 'io_uring SEND_ZC 的通知标记为已拷贝：用 SEND_ZC 发送的 {b} 中有 {a} 仍被内核拷贝了（本机的接收方在投递时拷贝锁定的页）{more}；SEND_ZC 只在经能聚集的网卡向另一台主机做大块发送时才划算：这里请用 IORING_OP_SEND',
   },
   'finding.smallSends': {
     en: 'small sends: {n} send syscalls averaging {a} each (under {k} KiB), two mode switches per few KiB; use bigger buffers (64 KiB and up), gather pieces with writev, or let sendfile send the whole file',
@@ -968,6 +997,7 @@ const UI: Record<string, Message> = {
 export const SCENARIOS: Record<string, Message> = {
   "chunk-sweep": { en: "How the chunk size (bytes per syscall) changes the cost: 4 KiB to 1 MiB, for read + write, mmap + write, sendfile and splice over loopback. Small chunks mean more syscalls per byte, each two mode switches; the copies per byte should not change.", zh: "块大小（每次系统调用的字节数）如何改变开销：从 4 KiB 到 1 MiB，对 read + write、mmap + write、sendfile 和 splice，经回环。块越小，每字节的系统调用越多，每次系统调用是两次用户态/内核态切换；每字节的拷贝次数应当不变。" },
   "cold-vs-warm": { en: "The seeds' first DMA copy, disk to page cache, happens only when the file is not cached. Each mode with the file in the page cache (warm) and dropped from it first (cold: posix_fadvise DONTNEED, checked with mincore), over loopback.", zh: "文章里的第一次 DMA 拷贝（磁盘到页缓存）只在文件没有被缓存时才发生。每个模式分别在文件已在页缓存中（热）和先被逐出（冷：posix_fadvise DONTNEED，用 mincore 检查）时运行，经回环。" },
+  "modern": { en: "Beyond the articles: io_uring's copying send (IORING_OP_SEND from a buffer filled by read) against its zero-copy send (IORING_OP_SEND_ZC from the mapped file), 8 linked requests per io_uring_enter, at chunks of 4 KiB to 256 KiB over loopback: where zero-copy starts to pay (Begunkov's RFC: only slightly ahead at 4 KiB, up to 2.44x at 64 KiB on a dummy device). The receiver is on this host, so the kernel copies SEND_ZC's pinned pages on delivery and says so in every notification: the report shows what is left of the gain.", zh: "超出文章范围：io_uring 的拷贝式发送（用 read 填充缓冲区后 IORING_OP_SEND）对比它的零拷贝发送（从映射的文件 IORING_OP_SEND_ZC），每次 io_uring_enter 提交 8 个链接的请求，块大小从 4 KiB 到 256 KiB，经由 loopback：零拷贝从哪里开始划算（Begunkov 的 RFC：在 dummy 设备上 4 KiB 时只略微领先，64 KiB 时最多快 2.44 倍）。接收方在本机上，所以内核在投递时会拷贝 SEND_ZC 锁定的页，并在每个通知里说明：报告显示收益还剩多少。" },
   "node-vs-native": { en: "What Node apps do today, fs.createReadStream(file).pipe(socket), against sendfile, and against the same read + write loop in native code, at three chunk sizes (Node's stream default is 64 KiB), over loopback.", zh: "如今 Node 应用的做法 fs.createReadStream(file).pipe(socket)，对比 sendfile，以及用原生代码写的同样的 read + write 循环，三种块大小（Node 流的默认值是 64 KiB），经回环。" },
   "seed-apps": { en: "The seeds' table with the systems the articles name, run as real programs and watched: sendfile beside Java's FileChannel.transferTo, Netty's FileRegion, nginx (sendfile on) and Python's socket.sendfile; read + write beside Java streams, nginx (sendfile off) and Node's http server. Over a veth pair with scatter-gather on and off. App modes take their program's own chunk (the lab's modes: 128 KiB).", zh: "用文章里点名的系统，以真实程序运行并观察，来填文章里的表：sendfile 旁边是 Java 的 FileChannel.transferTo、Netty 的 FileRegion、nginx（sendfile on）和 Python 的 socket.sendfile；read + write 旁边是 Java 流、nginx（sendfile off）和 Node 的 http 服务器。经一对 veth，分散/聚集分别开启和关闭。应用模式使用程序自己的块大小（实验室自己的模式：128 KiB）。" },
   "seed-comparison": { en: "The seed articles' table, measured. Their three ways of sending a file: read + write, sendfile as in Linux 2.1 (one CPU copy: here over a device without scatter-gather, sendfile-nogather) and sendfile with DMA gather (Linux 2.4 and later); plus mmap + write and splice. Each over a veth pair with scatter-gather on (veth) and off (veth-nosg), where the kernel must copy every packet linear at transmit. Each run lasts 2 s (the file sent pass after pass): one pass takes 0.1-0.4 s, too short for steady CPU figures.", zh: "文章里的表，实测版。文章里发送文件的三种方式：read + write、Linux 2.1 的 sendfile（一次 CPU 拷贝：这里在不能分散/聚集的设备上运行，即 sendfile-nogather）和带 DMA gather 的 sendfile（Linux 2.4 起）；外加 mmap + write 和 splice。每种都在一对 veth 上运行，分散/聚集分别开启（veth）和关闭（veth-nosg）——关闭时内核必须在发送时把每个数据包拷贝成线性的。每次运行持续 2 秒（文件一遍接一遍地发送）：发一遍只要 0.1-0.4 秒，太短，得不出稳定的 CPU 数字。" },
