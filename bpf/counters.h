@@ -35,7 +35,8 @@
   X(zerocopy_bytes, "bytes", ref, "pinned (MSG_ZEROCOPY)", ("send"), "no copy: user pages pinned and sent by reference (MSG_ZEROCOPY)") \
   X(zerocopy_copied_bytes, "bytes", cpu, "MSG_ZEROCOPY copied", ("sys_enter", "sys_exit", "send"), "CPU copy: MSG_ZEROCOPY bytes the kernel reported as copied after all (SO_EE_CODE_ZEROCOPY_COPIED)") \
   X(block_read_bytes, "bytes", dma, "disk read (DMA)", ("mm_filemap_add_to_page_cache"), "DMA: bytes read from the disk into the page cache for the run's file") \
-  X(dev_xmit_bytes, "bytes", dma, "to device", ("net_dev_start_xmit"), "DMA: TCP payload the run's path device transmitted for the run's connection")
+  X(dev_xmit_bytes, "bytes", dma, "to device", ("net_dev_start_xmit"), "DMA: TCP payload the run's path device transmitted for the run's connection") \
+  X(zerocopy_receive_bytes, "bytes", ref, "mapped on receive (TCP_ZEROCOPY_RECEIVE)", ("sys_enter", "sys_exit"), "no copy: socket pages mapped into the receiver by getsockopt(TCP_ZEROCOPY_RECEIVE), read from its result at the syscall's exit (no tracepoint inside tcp_zerocopy_receive)")
 
 /* What each counter is called in Prometheus' text format and OpenMetrics
  * (GET /metrics, server/metrics/): the metric family (prefixed zcl_; a counter's
@@ -59,7 +60,8 @@
   X(retransmit_bytes, "retransmit_bytes", "", "")                             \
   X(ctx_switches_voluntary, "context_switches", "kind", "voluntary")          \
   X(ctx_switches_involuntary, "context_switches", "kind", "involuntary")      \
-  X(page_faults, "page_faults", "", "")
+  X(page_faults, "page_faults", "", "")                                       \
+  X(zerocopy_receive_bytes, "by_reference_bytes", "path", "zerocopy_receive")
 
 /* The metric families: X(family, unit, help). unit: the base unit its name ends
  * in (OpenMetrics' UNIT), "" for counts of events. */
@@ -96,7 +98,8 @@
   X(sendmsg, 46)        \
   X(recvmsg, 47)        \
   X(splice, 275)        \
-  X(preadv, 295)
+  X(preadv, 295)        \
+  X(getsockopt, 55)
 
 #define ZCL_ROLES(X) \
   X(sender)          \

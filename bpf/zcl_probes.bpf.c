@@ -29,6 +29,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define MSG_ERRQUEUE 0x2000
 #define MSG_ZEROCOPY 0x4000000
 #define MSG_SPLICE_PAGES 0x8000000
+#define TCP_ZEROCOPY_RECEIVE 35
 #define MAP_ANONYMOUS 0x20
 #define SO_EE_ORIGIN_ZEROCOPY 5
 #define SO_EE_CODE_ZEROCOPY_COPIED 1
@@ -392,7 +393,21 @@ static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long
     st->umsg = arg_1(regs);
     st->flags = arg_2(regs);
   }
+  /* getsockopt(fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, optval, ...): its result is read at the exit */
+  if (idx == ZCL_S_getsockopt) {
+    st->umsg = (arg_1(regs) == IPPROTO_TCP && arg_2(regs) == TCP_ZEROCOPY_RECEIVE) ? arg_3(regs) : 0;
+  }
   return 0;
+}
+
+/* TCP_ZEROCOPY_RECEIVE returned: the bytes it mapped into the receiver (zc.length,
+ * at offset 8 of struct tcp_zerocopy_receive), as the kernel wrote them. No
+ * tracepoint fires inside tcp_zerocopy_receive, so this is the kernel's answer
+ * read at the syscall boundary, not a count at the point where it maps. */
+static __always_inline void on_zerocopy_receive(struct sys_state *st, struct who w) {
+  __u32 len = 0;
+  if (!st->umsg || bpf_probe_read_user(&len, sizeof(len), (void *)(st->umsg + 8))) return;
+  if (len) count(w, ZCL_C_zerocopy_receive_bytes, len);
 }
 
 /* A MSG_ZEROCOPY completion the sender just read from its error queue: the
@@ -433,6 +448,7 @@ static __always_inline int on_sys_exit(const bool D, struct pt_regs *regs, long 
     file_add(bpf_get_current_pid_tgid() >> 32, st->file_dev, st->file_ino, ZCL_FC_splice_ref_bytes, ret);
   if (w.role == ZCL_ROLE_sender && ret >= 0 && st->idx == ZCL_S_recvmsg && (st->flags & MSG_ERRQUEUE))
     on_zerocopy_notification(st, w);
+  if (ret == 0 && st->idx == ZCL_S_getsockopt) on_zerocopy_receive(st, w);
   st->active = 0;
   return 0;
 }
