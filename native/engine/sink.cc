@@ -114,12 +114,20 @@ struct ZeroCopyReceive {
   int32_t err;
 };
 constexpr int kTcpZerocopyReceive = 35;  // TCP_ZEROCOPY_RECEIVE
+constexpr size_t kZerocopyReceiveChunk = 512 * 1024;
 
 // The zerocopy-receive sink, as tcp_mmap.c's receiver: map, hash, MADV_DONTNEED;
 // copy what the kernel says it cannot map (recv_skip_hint).
 template <typename Account>
 void zerocopy_receive_loop(int fd, const SinkSpec& spec, SinkResult& out, SinkControl& ctl, char* buf, Account& account) {
-  const size_t chunk = std::max<size_t>(4096, (spec.buffer + 4095) / 4096 * 4096);
+  // tcp_mmap.c's default chunk (512 KiB), or the buffer if larger, and SO_RCVLOWAT at
+  // it: poll waits for a chunk, so each getsockopt maps many pages and each
+  // madvise pays its TLB shootdown once for them (on this 2-CPU VM a shootdown's
+  // IPI costs hundreds of microseconds: measured, see the catalog's summary).
+  const size_t chunk = std::max<size_t>(kZerocopyReceiveChunk, (spec.buffer + 4095) / 4096 * 4096);
+  int lowat = static_cast<int>(chunk);
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)) != 0) throw SysError("setsockopt", errno, "SO_RCVLOWAT");
+  out.syscalls.add(Sys::setsockopt);
   void* map = mmap(nullptr, chunk, PROT_READ, MAP_SHARED, fd, 0);
   out.syscalls.add(Sys::mmap);
   if (map == MAP_FAILED) throw SysError("mmap", errno, "a mapping of the TCP socket (TCP_ZEROCOPY_RECEIVE)");
