@@ -36,7 +36,8 @@
   X(zerocopy_copied_bytes, "bytes", cpu, "MSG_ZEROCOPY copied", ("sys_enter", "sys_exit", "send", "io_uring_complete"), "CPU copy: zerocopy bytes the kernel reported as copied after all (SO_EE_CODE_ZEROCOPY_COPIED; io_uring: IORING_NOTIF_USAGE_ZC_COPIED)") \
   X(block_read_bytes, "bytes", dma, "disk read (DMA)", ("mm_filemap_add_to_page_cache"), "DMA: bytes read from the disk into the page cache for the run's file") \
   X(dev_xmit_bytes, "bytes", dma, "to device", ("net_dev_start_xmit"), "DMA: TCP payload the run's path device transmitted for the run's connection") \
-  X(uring_sqes, "sqes", event, "io_uring SQEs submitted", ("sys_enter", "sys_exit"), "io_uring requests the role's io_uring_enter calls submitted (their return values): work issued without a syscall of its own")
+  X(uring_sqes, "sqes", event, "io_uring SQEs submitted", ("sys_enter", "sys_exit"), "io_uring requests the role's io_uring_enter calls submitted (their return values): work issued without a syscall of its own") \
+  X(zerocopy_receive_bytes, "bytes", ref, "mapped on receive (TCP_ZEROCOPY_RECEIVE)", ("sys_enter", "sys_exit"), "no copy: socket pages mapped into the receiver by getsockopt(TCP_ZEROCOPY_RECEIVE), read from its result at the syscall's exit (no tracepoint inside tcp_zerocopy_receive)")
 
 /* What each counter is called in Prometheus' text format and OpenMetrics
  * (GET /metrics, server/metrics/): the metric family (prefixed zcl_; a counter's
@@ -60,8 +61,9 @@
   X(retransmit_bytes, "retransmit_bytes", "", "")                             \
   X(ctx_switches_voluntary, "context_switches", "kind", "voluntary")          \
   X(ctx_switches_involuntary, "context_switches", "kind", "involuntary")      \
-  X(page_faults, "page_faults", "", "")                                      \
-  X(uring_sqes, "io_uring_sqes", "", "")
+  X(page_faults, "page_faults", "", "")                                       \
+  X(uring_sqes, "io_uring_sqes", "", "")                                      \
+  X(zerocopy_receive_bytes, "by_reference_bytes", "path", "zerocopy_receive")
 
 /* The metric families: X(family, unit, help). unit: the base unit its name ends
  * in (OpenMetrics' UNIT), "" for counts of events. */
@@ -100,8 +102,9 @@
   X(sendmsg, 46)        \
   X(recvmsg, 47)        \
   X(splice, 275)        \
-  X(preadv, 295)         \
-  X(io_uring_enter, 426)
+  X(preadv, 295)        \
+  X(io_uring_enter, 426) \
+  X(getsockopt, 55)
 
 #define ZCL_ROLES(X) \
   X(sender)          \
@@ -199,9 +202,11 @@ enum zcl_file_counter {
   ZCL_NR_FILE_COUNTERS
 };
 
-/* The arrays are padded to the masks the BPF side indexes them with (& 15, & 7,
- * & 3), so a masked index stays inside the value for the verifier. */
-#define ZCL_PROC_SLOTS 16
+/* The arrays are padded to the masks the BPF side indexes them with
+ * (ZCL_SLOT_MASK, & 7, & 3), so a masked index stays inside the value for the
+ * verifier. 32: room for every counter and every syscall counted by name. */
+#define ZCL_PROC_SLOTS 32
+#define ZCL_SLOT_MASK (ZCL_PROC_SLOTS - 1)
 #define ZCL_CONN_SLOTS 8
 #define ZCL_FILE_SLOTS 4
 

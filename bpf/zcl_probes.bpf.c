@@ -29,6 +29,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define MSG_ERRQUEUE 0x2000
 #define MSG_ZEROCOPY 0x4000000
 #define MSG_SPLICE_PAGES 0x8000000
+#define TCP_ZEROCOPY_RECEIVE 35
 #define MAP_ANONYMOUS 0x20
 #define SO_EE_ORIGIN_ZEROCOPY 5
 #define SO_EE_CODE_ZEROCOPY_COPIED 1
@@ -272,16 +273,16 @@ static __always_inline struct zcl_role_counters *slot(int role) {
  * context one on the same CPU. */
 static __always_inline void add(int role, int counter, __u64 v) {
   struct zcl_role_counters *s = slot(role);
-  if (s && counter >= 0 && counter < ZCL_NR_COUNTERS) __sync_fetch_and_add(&s->c[counter & 15], v);
+  if (s && counter >= 0 && counter < ZCL_NR_COUNTERS) __sync_fetch_and_add(&s->c[counter & ZCL_SLOT_MASK], v);
 }
-_Static_assert(ZCL_NR_COUNTERS <= 16 && ZCL_NR_SYSCALLS <= 16, "counters and syscalls are masked with & 15");
-_Static_assert(ZCL_PROC_SLOTS == 16 && ZCL_NR_CONN_COUNTERS <= ZCL_CONN_SLOTS && ZCL_NR_FILE_COUNTERS <= ZCL_FILE_SLOTS,
+_Static_assert(ZCL_NR_COUNTERS <= ZCL_PROC_SLOTS && ZCL_NR_SYSCALLS <= ZCL_PROC_SLOTS, "counters and syscalls are masked with ZCL_SLOT_MASK");
+_Static_assert(ZCL_SLOT_MASK == ZCL_PROC_SLOTS - 1 && ZCL_NR_CONN_COUNTERS <= ZCL_CONN_SLOTS && ZCL_NR_FILE_COUNTERS <= ZCL_FILE_SLOTS,
                "the watch rows' arrays are padded to their masks");
 
 /* The role's slot, and in watch mode the process's own entry too. */
 static __always_inline void count(struct who w, int counter, __u64 v) {
   add(w.role, counter, v);
-  if (w.p) __sync_fetch_and_add(&w.p->c[counter & 15], v);
+  if (w.p) __sync_fetch_and_add(&w.p->c[counter & ZCL_SLOT_MASK], v);
 }
 
 static __always_inline int syscall_index(long id) {
@@ -378,8 +379,8 @@ static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long
   remember_sock(sk, w);
 
   struct zcl_role_counters *s = slot(w.role);
-  if (s && idx >= 0 && idx < ZCL_NR_SYSCALLS) __sync_fetch_and_add(&s->sys[idx & 15], 1);
-  if (w.p) __sync_fetch_and_add(&w.p->sys[idx & 15], 1);
+  if (s && idx >= 0 && idx < ZCL_NR_SYSCALLS) __sync_fetch_and_add(&s->sys[idx & ZCL_SLOT_MASK], 1);
+  if (w.p) __sync_fetch_and_add(&w.p->sys[idx & ZCL_SLOT_MASK], 1);
 
   struct sys_state *st = state_get(true);
   if (!st) return 0;
@@ -397,7 +398,21 @@ static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long
     st->umsg = arg_1(regs);
     st->flags = arg_2(regs);
   }
+  /* getsockopt(fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, optval, ...): its result is read at the exit */
+  if (idx == ZCL_S_getsockopt) {
+    st->umsg = (arg_1(regs) == IPPROTO_TCP && arg_2(regs) == TCP_ZEROCOPY_RECEIVE) ? arg_3(regs) : 0;
+  }
   return 0;
+}
+
+/* TCP_ZEROCOPY_RECEIVE returned: the bytes it mapped into the receiver (zc.length,
+ * at offset 8 of struct tcp_zerocopy_receive), as the kernel wrote them. No
+ * tracepoint fires inside tcp_zerocopy_receive, so this is the kernel's answer
+ * read at the syscall boundary, not a count at the point where it maps. */
+static __always_inline void on_zerocopy_receive(struct sys_state *st, struct who w) {
+  __u32 len = 0;
+  if (!st->umsg || bpf_probe_read_user(&len, sizeof(len), (void *)(st->umsg + 8))) return;
+  if (len) count(w, ZCL_C_zerocopy_receive_bytes, len);
 }
 
 /* A MSG_ZEROCOPY completion the sender just read from its error queue: the
@@ -439,6 +454,7 @@ static __always_inline int on_sys_exit(const bool D, struct pt_regs *regs, long 
   if (ret > 0 && st->idx == ZCL_S_io_uring_enter) count(w, ZCL_C_uring_sqes, ret); /* SQEs it consumed */
   if (w.role == ZCL_ROLE_sender && ret >= 0 && st->idx == ZCL_S_recvmsg && (st->flags & MSG_ERRQUEUE))
     on_zerocopy_notification(st, w);
+  if (ret == 0 && st->idx == ZCL_S_getsockopt) on_zerocopy_receive(st, w);
   st->active = 0;
   return 0;
 }

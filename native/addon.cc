@@ -289,7 +289,7 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// startSink({fd, mode: 'read'|'discard'|'copy', buffer}, (err, result) => ...) -> handle
+// startSink({fd, mode: 'read'|'discard'|'copy'|'splice'|'zerocopy-receive', buffer}, (err, result) => ...) -> handle
 Napi::Value StartSink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
@@ -300,7 +300,9 @@ Napi::Value StartSink(const Napi::CallbackInfo& info) {
   if (mode == "read") spec.mode = SinkMode::Read;
   else if (mode == "discard") spec.mode = SinkMode::Discard;
   else if (mode == "copy") spec.mode = SinkMode::Copy;
-  else throw Napi::TypeError::New(env, "sink mode '" + mode + "' is not one of: read, discard, copy");
+  else if (mode == "splice") spec.mode = SinkMode::Splice;
+  else if (mode == "zerocopy-receive") spec.mode = SinkMode::ZerocopyReceive;
+  else throw Napi::TypeError::New(env, "sink mode '" + mode + "' is not one of: read, discard, copy, splice, zerocopy-receive");
   // Client mode: {connect: {host, port}, request?, http?} instead of fd.
   Napi::Value cv = o.Get("connect");
   if (cv.IsObject()) {
@@ -323,12 +325,25 @@ Napi::Value StartSink(const Napi::CallbackInfo& info) {
   if (ev.IsString()) spec.expect = std::strtoull(ev.As<Napi::String>().Utf8Value().c_str(), nullptr, 16);
   spec.buffer = u64_field(o, "buffer");
   if (spec.buffer == 0) throw Napi::RangeError::New(env, "buffer must be at least 1 byte");
-  bool read = spec.mode == SinkMode::Read;
+  // zerocopy-receive: the listener's MSS, set before the caller says it listens (no sender has connected yet).
+  try {
+    prepare_sink_listener(spec.mode, spec.listen_fd);
+  } catch (...) {
+    throw to_js_error(env, std::current_exception());
+  }
+  bool read = spec.mode == SinkMode::Read || spec.mode == SinkMode::ZerocopyReceive;
+  SinkMode smode = spec.mode;
   return start_loop<SinkResult>(
       info, 1, [spec](Control& c) { return run_sink(spec, c); },
-      [read](Napi::Env env, const SinkResult& res) -> Napi::Value {
+      [read, smode](Napi::Env env, const SinkResult& res) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);
         o.Set("bytes", static_cast<double>(res.bytes));
+        if (smode == SinkMode::Splice) o.Set("socketSplices", static_cast<double>(res.socket_splices));
+        if (smode == SinkMode::ZerocopyReceive) {
+          o.Set("mappedBytes", static_cast<double>(res.mapped_bytes));
+          o.Set("copiedBytes", static_cast<double>(res.copied_bytes));
+          o.Set("zerocopyCalls", static_cast<double>(res.zc_calls));
+        }
         if (read) o.Set("checksum", Checksum::hex(res.checksum));
         o.Set("passes", static_cast<double>(res.passes));
         o.Set("tailBytes", static_cast<double>(res.tail_bytes));

@@ -48,6 +48,12 @@ export interface NativeSinkResult {
   cpuSysSeconds: number;
   syscalls: SyscallCounts;
   cancelled: boolean;
+  /** splice sink: splice(socket -> pipe) calls. */
+  socketSplices?: number;
+  /** zerocopy-receive sink: getsockopt(TCP_ZEROCOPY_RECEIVE) calls, bytes they mapped, bytes received with recv(). */
+  zerocopyCalls?: number;
+  mappedBytes?: number;
+  copiedBytes?: number;
   /** Client sink of an HTTP app mode: the response header, blank line included (not in bytes, not in the checksum). */
   header?: string;
 }

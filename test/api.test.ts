@@ -114,7 +114,7 @@ describe('API on loopback', () => {
   it.each([
     [{ mode: 'zero-copy-please' }, 'mode', /'zero-copy-please' is not allowed; allowed: read-write, .*node-stream/],
     [{ path: 'wifi' }, 'path', /allowed: loopback, veth, veth-nosg/],
-    [{ sink: 'tee' }, 'sink', /allowed: read, discard, copy/],
+    [{ sink: 'tee' }, 'sink', /allowed: read, discard, copy, splice, zerocopy-receive/],
     [{ cache: 'lukewarm' }, 'cache', /allowed: warm, cold/],
     [{ sizeBytes: '12 parsecs' }, 'sizeBytes', /not a size/],
     [{ sizeBytes: '128GiB' }, 'sizeBytes', /out of range; allowed: 1 B to 64 GiB/],

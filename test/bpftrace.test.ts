@@ -297,6 +297,24 @@ describe('bpftrace engine on this kernel', () => {
       for (const [name, n] of Object.entries(r.sender.syscalls)) if (name in bpftrace.sender.syscalls) expect({ name, n: bpftrace.sender.syscalls[name] }).toEqual({ name, n });
   });
 
+  // Zero-copy on the receive side (issue 15, part 3): the sink's counters, by both engines.
+  it.each([
+    ['msg-zerocopy', 'zerocopy-receive'],
+    ['sendfile', 'splice'],
+  ] as [ModeName, 'zerocopy-receive' | 'splice'][])('%s to the %s sink over loopback: both engines count the same', async (mode, sink) => {
+    const { r, libbpf, bpftrace } = await both({ mode, sink, path: 'loopback' });
+    expectAgree(libbpf, bpftrace, bt.missedEvents);
+    const k = bpftrace.sink.counters;
+    if (sink === 'zerocopy-receive') {
+      expect(k.zerocopy_receive_bytes).toBe(r.receiver.zerocopyReceive!.mappedBytes);
+      expect(k.copy_socket_to_user_bytes).toBe(r.receiver.zerocopyReceive!.copiedBytes);
+      expect(bpftrace.sink.syscalls.getsockopt).toBe(r.receiver.zerocopyReceive!.calls);
+    } else {
+      expect(k.copy_socket_to_user_bytes).toBe(0);
+      expect(bpftrace.sink.syscalls.splice).toBe(r.receiver.socketSplices);
+    }
+  });
+
   it('zcl run --engine bpftrace: the result carries the engine, its sources and exact counts', () => {
     const r = spawnSync(process.execPath, [zcl, 'run', '--engine', 'bpftrace', '--mode', 'read-write', '--size', String(ODD_SIZE), '--chunk', String(CHUNK), '--json'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');

@@ -79,6 +79,26 @@ describe('transfer engine', () => {
     expect(r.receiver.checksumOk).toBeNull();
   });
 
+  it('splice sink receives every byte through a pipe, without a checksum', async () => {
+    const r = await runTransfer(parseRunSpec({ mode: 'sendfile', sink: 'splice', sizeBytes: ODD_SIZE, chunkBytes: CHUNK }));
+    expect(r.receiver.bytes).toBe(ODD_SIZE);
+    expect(r.receiver.checksumOk).toBeNull();
+    expect(r.receiver.syscalls.recvfrom).toBeUndefined();
+    // socket -> pipe, then pipe -> /dev/null, but for the last (EOF) call
+    expect(r.receiver.syscalls.splice).toBe(2 * r.receiver.socketSplices! - 1);
+  });
+
+  it('zerocopy-receive sink checksums every byte, mapped or copied', async () => {
+    const r = await runTransfer(parseRunSpec({ mode: 'msg-zerocopy', sink: 'zerocopy-receive', sizeBytes: ODD_SIZE, chunkBytes: CHUNK }));
+    expect(r.receiver.bytes).toBe(ODD_SIZE);
+    expect(r.receiver.checksumOk).toBe(true);
+    const z = r.receiver.zerocopyReceive!;
+    expect(z.mappedBytes + z.copiedBytes).toBe(ODD_SIZE);
+    expect(z.mappedBytes % 4096).toBe(0);
+    expect(r.receiver.syscalls.getsockopt).toBe(z.calls);
+    expect(r.receiver.syscalls).toMatchObject({ mmap: 1, munmap: 1 });
+  });
+
   it('cold cache starts with none of the file cached', async () => {
     const r = await runTransfer(parseRunSpec({ mode: 'read-write', cache: 'cold', sizeBytes: coldSize(1), chunkBytes: CHUNK }));
     expect(r.file.pagesCachedBefore).toBe(0);

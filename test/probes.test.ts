@@ -65,6 +65,34 @@ describe('probes, tracepoint tier', () => {
     expect(r.receiver.checksumOk).toBeNull();
   });
 
+  // Zero-copy on the receive side (issue 15, part 3): the same ground truth, on the sink's role.
+  it.each(['loopback', 'veth'] as PathName[])('the splice sink over %s: no receive copy, its splices counted', async (path) => {
+    const r = await run({ mode: 'sendfile', sink: 'splice', path });
+    expectGroundTruth(r);
+    expect(r.receiver.bytes).toBe(ODD_SIZE);
+    expect(r.receiver.checksumOk).toBeNull();
+    expect(r.probes!.sink!.counters.copy_socket_to_user_bytes).toBe(0);
+    expect(r.probes!.sink!.derived.cpu_copy_bytes).toBe(0);
+  });
+
+  it.each(['loopback', 'veth'] as PathName[])('the zerocopy-receive sink over %s maps what msg-zerocopy sent: mapped + copied = the file', async (path) => {
+    const r = await run({ mode: 'msg-zerocopy', sink: 'zerocopy-receive', path });
+    expectGroundTruth(r);
+    const z = r.receiver.zerocopyReceive!;
+    // The kernel copies MSG_ZEROCOPY sends into fresh order-0 pages on local delivery
+    // (skb_copy_ubufs), whole pages from offset 0: most of them map. Loopback's MSS is
+    // the listener's 4096 + 12 (each segment whole pages), veth's 1448 (the MTU's).
+    expect(z.mappedBytes).toBeGreaterThan((path === 'loopback' ? 0.9 : 0.5) * ODD_SIZE);
+    expect(r.probes!.sink!.counters.zerocopy_receive_bytes).toBe(z.mappedBytes);
+  });
+
+  it('the zerocopy-receive sink maps nothing a copying sender sent (compound pages): every byte copied, and counted so', async () => {
+    const r = await run({ mode: 'read-write', sink: 'zerocopy-receive' });
+    expectGroundTruth(r);
+    expect(r.receiver.zerocopyReceive!.mappedBytes).toBe(0);
+    expect(r.probes!.sink!.counters.copy_socket_to_user_bytes).toBe(ODD_SIZE);
+  });
+
   it('a cold file is read from the disk: block_read_bytes covers every page', async () => {
     const r = await run({ mode: 'read-write', cache: 'cold', sizeBytes: coldSize(2) });
     expect(r.file.pagesCachedBefore).toBe(0);

@@ -41,7 +41,7 @@ describe('the counter catalog (bpf/counters.h)', () => {
 
   it('splits the counters of bytes moved into DMA, CPU copies and references; the rest are events', () => {
     expect(countersOfKind('dma')).toEqual(['block_read_bytes', 'dev_xmit_bytes']);
-    expect(countersOfKind('ref')).toEqual(['splice_ref_bytes', 'zerocopy_bytes']);
+    expect(countersOfKind('ref')).toEqual(['splice_ref_bytes', 'zerocopy_bytes', 'zerocopy_receive_bytes']);
     expect(countersOfKind('event')).toEqual(['syscalls', 'ctx_switches', 'ctx_switches_voluntary', 'ctx_switches_involuntary', 'page_faults', 'retransmit_bytes', 'uring_sqes']);
   });
 

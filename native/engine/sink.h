@@ -7,6 +7,18 @@
 //           them to user space (tcp_recvmsg skips skb_copy_datagram_msg).
 //  copy:    recv() into a user buffer, nothing else (no checksum): what
 //           iperf3's receiver does, for benchmarks against it.
+//  splice:  splice(socket -> pipe, SPLICE_F_MOVE), then splice(pipe -> /dev/null):
+//           the skb's pages go into the pipe by reference (tcp_splice_read), and
+//           /dev/null drops them; the byte count is checked (no checksum: reading
+//           the bytes would be the copy the sink avoids).
+//  zerocopy-receive: TCP_ZEROCOPY_RECEIVE as the kernel's
+//           tools/testing/selftests/net/tcp_mmap.c does it: a PROT_READ mapping
+//           of the socket, getsockopt(TCP_ZEROCOPY_RECEIVE) maps whole pages the
+//           skbs own into it, recv() copies the recv_skip_hint bytes it could
+//           not map, madvise(MADV_DONTNEED) gives the pages back. Every byte,
+//           mapped or copied, is checksummed (mapped pages before MADV_DONTNEED).
+//           Its listener sets TCP_MAXSEG 4108 (4096 + the 12-byte timestamp
+//           option) so the sender's segments carry whole pages.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -17,7 +29,12 @@
 
 namespace zcl {
 
-enum class SinkMode { Read, Discard, Copy };
+enum class SinkMode { Read, Discard, Copy, Splice, ZerocopyReceive };
+
+// zerocopy-receive: the MSS its listener advertises (tcp_mmap's -M 4108): one page of payload per segment.
+constexpr int kZerocopyReceiveMss = 4096 + 12;
+// zerocopy-receive: sets TCP_MAXSEG on the listening socket before any sender connects; throws SysError.
+void prepare_sink_listener(SinkMode mode, int listen_fd);
 
 struct SinkSpec {
   SinkMode mode;
@@ -53,6 +70,11 @@ struct SinkResult {
   SyscallCounts syscalls;
   bool cancelled = false;
   std::string header;  // http: the response header, blank line included
+  // splice and zerocopy-receive sinks (issue 15, receive side):
+  uint64_t socket_splices = 0;  // splice: splice(socket -> pipe) calls (the probes count these by name; pipe -> /dev/null is on no data fd)
+  uint64_t mapped_bytes = 0;    // zerocopy-receive: bytes getsockopt(TCP_ZEROCOPY_RECEIVE) mapped (sum of zc.length)
+  uint64_t copied_bytes = 0;    // zerocopy-receive: bytes received with recv() (recv_skip_hint bytes and anything unmappable)
+  uint64_t zc_calls = 0;        // zerocopy-receive: getsockopt(TCP_ZEROCOPY_RECEIVE) calls
 };
 
 SinkResult run_sink(const SinkSpec& spec, SinkControl& ctl);

@@ -8,7 +8,7 @@ namespace zcl {
 
 #define ZCL_ENGINE_SYSCALLS(X) \
   X(read) X(write) X(mmap) X(munmap) X(sendfile) X(splice) X(sendto) X(recvfrom) X(recvmsg) X(poll) X(accept4) X(connect) \
-  X(lseek) X(clock_nanosleep) X(io_uring_enter)
+  X(lseek) X(clock_nanosleep) X(io_uring_enter) X(getsockopt) X(setsockopt) X(madvise)
 
 enum class Sys {
 #define X(name) name,

@@ -24,9 +24,10 @@ export const COUNTERS = [
   {"name":"block_read_bytes","unit":"bytes","kind":"dma","label":"disk read (DMA)","description":"DMA: bytes read from the disk into the page cache for the run's file","needs":["mm_filemap_add_to_page_cache"]},
   {"name":"dev_xmit_bytes","unit":"bytes","kind":"dma","label":"to device","description":"DMA: TCP payload the run's path device transmitted for the run's connection","needs":["net_dev_start_xmit"]},
   {"name":"uring_sqes","unit":"sqes","kind":"event","label":"io_uring SQEs submitted","description":"io_uring requests the role's io_uring_enter calls submitted (their return values): work issued without a syscall of its own","needs":["sys_enter","sys_exit"]},
+  {"name":"zerocopy_receive_bytes","unit":"bytes","kind":"ref","label":"mapped on receive (TCP_ZEROCOPY_RECEIVE)","description":"no copy: socket pages mapped into the receiver by getsockopt(TCP_ZEROCOPY_RECEIVE), read from its result at the syscall's exit (no tracepoint inside tcp_zerocopy_receive)","needs":["sys_enter","sys_exit"]},
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
-export const COUNTER_NAMES = ["syscalls","ctx_switches","ctx_switches_voluntary","ctx_switches_involuntary","page_faults","copy_file_to_user_bytes","copy_user_to_socket_bytes","copy_linearize_bytes","retransmit_bytes","splice_ref_bytes","copy_socket_to_user_bytes","zerocopy_bytes","zerocopy_copied_bytes","block_read_bytes","dev_xmit_bytes","uring_sqes"] as const;
+export const COUNTER_NAMES = ["syscalls","ctx_switches","ctx_switches_voluntary","ctx_switches_involuntary","page_faults","copy_file_to_user_bytes","copy_user_to_socket_bytes","copy_linearize_bytes","retransmit_bytes","splice_ref_bytes","copy_socket_to_user_bytes","zerocopy_bytes","zerocopy_copied_bytes","block_read_bytes","dev_xmit_bytes","uring_sqes","zerocopy_receive_bytes"] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 /** The names of the counters of one kind. */
 export type CounterOfKind<K extends CounterKind> = Extract<Counter, { kind: K }>['name'];
@@ -42,7 +43,7 @@ export function countersOfKind<K extends CounterKind>(kind: K): CounterOfKind<K>
 }
 
 /** Syscalls the probes count by name (on data fds: regular files and TCP sockets). */
-export const PROBE_SYSCALLS = ["read","write","mmap","pread64","readv","writev","sendfile","sendto","recvfrom","sendmsg","recvmsg","splice","preadv","io_uring_enter"] as const;
+export const PROBE_SYSCALLS = ["read","write","mmap","pread64","readv","writev","sendfile","sendto","recvfrom","sendmsg","recvmsg","splice","preadv","io_uring_enter","getsockopt"] as const;
 export const ROLES = ["sender","sink"] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -74,4 +75,5 @@ export const COUNTER_METRICS: readonly { counter: CounterName; family: MetricFam
   {"counter":"ctx_switches_involuntary","family":"context_switches","label":"kind","value":"involuntary"},
   {"counter":"page_faults","family":"page_faults","label":"","value":""},
   {"counter":"uring_sqes","family":"io_uring_sqes","label":"","value":""},
+  {"counter":"zerocopy_receive_bytes","family":"by_reference_bytes","label":"path","value":"zerocopy_receive"},
 ];

@@ -97,6 +97,8 @@ export const RunResultSchema = z
         cpuSysSeconds: count,
         wallSeconds: count,
         syscalls,
+        socketSplices: count.optional(),
+        zerocopyReceive: z.object({ calls: count, mappedBytes: count, copiedBytes: count }).strict().optional(),
       })
       .strict(),
     app: z

@@ -18,7 +18,7 @@ import type { SenderResult } from './child-protocol.js';
 import { ensureDataFile, lockDataFile, prepareCache, type CacheState, type DataFile, type DataFileLock } from './datafiles.js';
 import { openPath, type NetPath } from './netpath.js';
 import { AppProcess } from './app.js';
-import { modeInfo, type AppInfo } from '../../scenarios/catalog.js';
+import { modeInfo, sinkChecksums, type AppInfo } from '../../scenarios/catalog.js';
 import type { RunResult } from './result.js';
 import { CancelledError, IntegrityError, StallError } from '../core/errors.js';
 import { cpuTimes, machineDuring } from '../core/machine.js';
@@ -134,6 +134,10 @@ function receiverOf(pid: number, snk: NativeSinkResult, checksumOk: boolean | nu
     cpuSysSeconds: snk.cpuSysSeconds,
     wallSeconds: snk.wallSeconds,
     syscalls: snk.syscalls,
+    ...(snk.socketSplices !== undefined ? { socketSplices: snk.socketSplices } : {}),
+    ...(snk.mappedBytes !== undefined
+      ? { zerocopyReceive: { calls: snk.zerocopyCalls ?? 0, mappedBytes: snk.mappedBytes, copiedBytes: snk.copiedBytes ?? 0 } }
+      : {}),
   };
 }
 
@@ -279,7 +283,7 @@ async function transfer(
   if (snk.passes !== snd.passes || snk.tailBytes !== snd.tailBytes)
     throw new IntegrityError(`the sink counted ${snk.passes} passes and ${snk.tailBytes} bytes more, the sender ${snd.passes} and ${snd.tailBytes}`);
   let checksumOk: boolean | null = null;
-  if (spec.sink === 'read') {
+  if (sinkChecksums(spec.sink)) {
     if (snk.badPasses)
       throw new IntegrityError(
         `${snk.badPasses} of ${snk.passes} passes arrived with a checksum other than the file's ${file.checksum} (the first: pass ${snk.firstBadPass! + 1}${snk.passes === 1 ? `, ${snk.checksum}` : ''}): the bytes arrived corrupted or out of order`,
@@ -372,7 +376,7 @@ async function transferApp(
       throw new IntegrityError(`${info.name}'s Content-Length is ${h.contentLength ?? 'missing'}, not the file's ${spec.sizeBytes}`);
   }
   if (snk.bytes !== spec.sizeBytes) throw new IntegrityError(`the sink received ${snk.bytes} bytes${info.protocol === 'http' ? ' of body' : ''}, not the file's ${spec.sizeBytes}`);
-  const checksumOk = spec.sink === 'read' ? snk.checksum === file.checksum : null;
+  const checksumOk = sinkChecksums(spec.sink) ? snk.checksum === file.checksum : null;
   if (checksumOk === false)
     throw new IntegrityError(`the sink's checksum ${snk.checksum} differs from the file's ${file.checksum}: ${info.name} sent other bytes`);
   const user = Math.max(0, cpu1.user - cpu0.user);

@@ -38,12 +38,16 @@ export interface RunResult extends RunSpec {
   receiver: {
     pid: number;
     bytes: number;
-    /** read sink: the checksum (XXH3-64) of what arrived equals the file's; discard, copy: null (nothing checked but the byte count). */
+    /** read and zerocopy-receive sinks: the checksum (XXH3-64) of what arrived equals the file's; discard, copy, splice: null (nothing checked but the byte count). */
     checksumOk: boolean | null;
     cpuUserSeconds: number;
     cpuSysSeconds: number;
     wallSeconds: number;
     syscalls: SyscallCounts;
+    /** splice sink: its splice(socket -> pipe) calls (the probes count these by name; pipe -> /dev/null is on no data fd). */
+    socketSplices?: number;
+    /** zerocopy-receive sink: its getsockopt(TCP_ZEROCOPY_RECEIVE) calls, the bytes they mapped, and the bytes it received with recv() (a copy); mapped + copied = bytes. */
+    zerocopyReceive?: { calls: number; mappedBytes: number; copiedBytes: number };
   };
   /** App modes: the program that sent (its process tree at the end: nginx's wrapper, master and worker), and the protocol bytes it sent besides the file (the HTTP response header, taken from the response). */
   app?: { name: string; program: string; protocol: 'tcp' | 'http'; pid: number; tree: number[]; headerBytes: number };

@@ -107,7 +107,13 @@ export interface FlowContext {
 /** Whether each path's device does scatter-gather (when the run's own device is not known). */
 const PATH_GATHERS: Record<PathName, boolean> = { loopback: true, veth: true, 'veth-nosg': false };
 export const CACHE_SUBTITLES: Record<CacheName, string> = { warm: 'warm: cached', cold: 'cold: dropped first' };
-export const SINK_SUBTITLES: Record<SinkName, string> = { read: 'recv() into a buffer', discard: 'recv(MSG_TRUNC)', copy: 'recv() into a buffer, no checksum' };
+export const SINK_SUBTITLES: Record<SinkName, string> = {
+  read: 'recv() into a buffer',
+  discard: 'recv(MSG_TRUNC)',
+  copy: 'recv() into a buffer, no checksum',
+  splice: 'splice(socket -> pipe -> /dev/null)',
+  'zerocopy-receive': 'TCP_ZEROCOPY_RECEIVE: whole pages mapped, the rest copied',
+};
 
 /**
  * What the transmit arrow is on a path: the lab's paths are virtual devices (lo, veth) that pass
@@ -198,7 +204,7 @@ export function flowLayout(ctx: FlowContext): FlowLayout {
   if (gathers !== true)
     specs.push({ id: 'linearize', from: 'socket', to: 'device', measure: measure('sender', 'copy_linearize_bytes'), label: 'CPU copy (linearize)', detail: 'CPU copy: payload copied into linear packets for a device without scatter-gather', slot: 1 });
   if (!watch)
-    specs.push({ id: 'receive-copy', from: 'device', to: 'receiver', measure: measure('sink', 'copy_socket_to_user_bytes'), label: 'CPU copy', detail: "CPU copy: the receiver's socket buffer -> its user buffer (read and copy sinks; discard sink: none)", slot: 0 });
+    specs.push({ id: 'receive-copy', from: 'device', to: 'receiver', measure: measure('sink', 'copy_socket_to_user_bytes'), label: 'CPU copy', detail: "CPU copy: the receiver's socket buffer -> its user buffer (read and copy sinks; zerocopy-receive: what it could not map; discard and splice sinks: none)", slot: 0 });
 
   // Leave out what carried nothing; close the gaps that leaves in a hop's slots.
   const kept = specs.filter((s) => !s.measure || !ctx.carries || ctx.carries(s.measure));
