@@ -399,8 +399,15 @@ std::vector<ProgramStatus> Host::Impl::attach(Sources& src) {
     }
   }
   // The syscall programs attached above (so their status is real) wait detached
-  // until a run or a watch arms them.
+  // until a run or a watch arms them. ZCL_PROBES_SYSCALLS_ALWAYS=1 keeps them
+  // attached from load to close instead: each attach or detach patches the
+  // kernel's text (the tracepoint's static key), and under qemu's TCG a vCPU
+  // can run the stale int3 of a finished patch (the QEMU harness's guests:
+  // "Oops: int3" in syscall_trace_enter on 6.12, a lockup of both vCPUs on 6.1).
+  const char* always = getenv("ZCL_PROBES_SYSCALLS_ALWAYS");
+  const bool keep_attached = always && strcmp(always, "1") == 0;
   for (const char* tp : {"sys_enter", "sys_exit"}) {
+    if (keep_attached) break;
     auto it = src.tracepoints.find(tp);
     if (it == src.tracepoints.end() || !link_of.count(it->second)) continue;
     bpf_link* l = link_of[it->second];
