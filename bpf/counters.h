@@ -35,7 +35,8 @@
   X(zerocopy_bytes, "bytes", ref, "pinned (MSG_ZEROCOPY)", ("send"), "no copy: user pages pinned and sent by reference (MSG_ZEROCOPY)") \
   X(zerocopy_copied_bytes, "bytes", cpu, "MSG_ZEROCOPY copied", ("sys_enter", "sys_exit", "send"), "CPU copy: MSG_ZEROCOPY bytes the kernel reported as copied after all (SO_EE_CODE_ZEROCOPY_COPIED)") \
   X(block_read_bytes, "bytes", dma, "disk read (DMA)", ("mm_filemap_add_to_page_cache"), "DMA: bytes read from the disk into the page cache for the run's file") \
-  X(dev_xmit_bytes, "bytes", dma, "to device", ("net_dev_start_xmit"), "DMA: TCP payload the run's path device transmitted for the run's connection")
+  X(dev_xmit_bytes, "bytes", dma, "to device", ("net_dev_start_xmit"), "DMA: TCP payload the run's path device transmitted for the run's connection") \
+  X(copy_encrypt_bytes, "bytes", cpu, "encrypt (kTLS)", ("tls_encrypt"), "CPU pass: plaintext the kernel's software TLS (kTLS) encrypted into a separate record buffer (the cipher reads every byte and writes its ciphertext)")
 
 /* What each counter is called in Prometheus' text format and OpenMetrics
  * (GET /metrics, server/metrics/): the metric family (prefixed zcl_; a counter's
@@ -51,6 +52,7 @@
   X(copy_user_to_socket_bytes, "copied_bytes", "path", "user_to_socket")      \
   X(copy_linearize_bytes, "copied_bytes", "path", "linearize")                \
   X(zerocopy_copied_bytes, "copied_bytes", "path", "zerocopy_copied")         \
+  X(copy_encrypt_bytes, "copied_bytes", "path", "encrypt")                    \
   X(copy_socket_to_user_bytes, "copied_bytes", "path", "socket_to_user")      \
   X(splice_ref_bytes, "by_reference_bytes", "path", "splice")                 \
   X(zerocopy_bytes, "by_reference_bytes", "path", "zerocopy")                 \

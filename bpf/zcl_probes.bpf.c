@@ -703,6 +703,32 @@ int BPF_KRETPROBE(kretprobe_do_tcp_sendpages, long ret) {
   return 0;
 }
 
+/* ---- kTLS: the software record layer's encryption (the tls module) ----
+ * No tracepoint marks it. tls_sw_sendmsg() (write, and from 6.5 sendfile and
+ * splice too, as MSG_SPLICE_PAGES) and before 6.5 tls_sw_sendpage() (sendfile,
+ * splice) take plaintext into the open record; each record is encrypted into
+ * a separate buffer (tls_push_record -> tls_do_encryption) and that buffer is
+ * queued to TCP by reference. Their return value is the plaintext taken: every
+ * byte of it passes through the cipher once (the record's ciphertext is that
+ * many bytes, plus its header, content type and tag on the wire). */
+static __always_inline void count_encrypt(long ret) {
+  struct who w = current_who();
+  if (w.role < 0 || ret <= 0) return;
+  count(w, ZCL_C_copy_encrypt_bytes, ret);
+}
+
+SEC("fexit/tls_sw_sendmsg")
+int BPF_PROG(fexit_tls_sw_sendmsg, struct sock *sk, struct msghdr *msg, size_t size, int ret) {
+  count_encrypt(ret);
+  return 0;
+}
+
+SEC("fexit/tls_sw_sendpage")
+int BPF_PROG(fexit_tls_sw_sendpage, struct sock *sk, struct page *page, int offset, size_t size, int flags, int ret) {
+  count_encrypt(ret);
+  return 0;
+}
+
 /* ---- watch mode: follow forks, keep exited processes for user space ---- */
 /* A watched process forked: the child gets a fresh entry (zero counts, its start
  * time and name). An exited entry under the same pid that user space has not

@@ -39,9 +39,19 @@ export function zerocopyCopiedExtra(c: { zerocopy_copied_bytes?: number | null; 
   return Math.min(zcc, Math.max(0, c.dev_xmit_bytes - lin));
 }
 
-export function derive(role: RoleCounts, bytes: number, chunks: number): Derived {
+/**
+ * @param o.encrypts the role's socket encrypts (a kTLS mode's sender). Elsewhere kTLS
+ * encryption cannot have happened (no socket of the run has the tls ULP), so a
+ * copy_encrypt_bytes without a source (no tls module) adds 0 to cpu_copy_bytes; for
+ * a kTLS sender it leaves cpu_copy_bytes null, never a sum without the encryption.
+ */
+export function derive(role: RoleCounts, bytes: number, chunks: number, o: { encrypts?: boolean } = {}): Derived {
   const mib = bytes / 2 ** 20;
-  const copies = COPY_COUNTERS.map((n) => (n === 'zerocopy_copied_bytes' ? zerocopyCopiedExtra(role.counters) : role.counters[n]));
+  const copies = COPY_COUNTERS.map((n) =>
+    n === 'zerocopy_copied_bytes' ? zerocopyCopiedExtra(role.counters)
+    : n === 'copy_encrypt_bytes' && role.counters[n] === null && !o.encrypts ? 0
+    : role.counters[n],
+  );
   const cpu_copy_bytes = copies.some((v) => v === null) ? null : (copies as number[]).reduce((a, b) => a + b, 0);
   const per_mib: Record<string, number | null> = {};
   for (const n of COUNTER_NAMES) per_mib[n] = role.counters[n] === null ? null : role.counters[n]! / mib;

@@ -23,9 +23,10 @@ export const COUNTERS = [
   {"name":"zerocopy_copied_bytes","unit":"bytes","kind":"cpu","label":"MSG_ZEROCOPY copied","description":"CPU copy: MSG_ZEROCOPY bytes the kernel reported as copied after all (SO_EE_CODE_ZEROCOPY_COPIED)","needs":["sys_enter","sys_exit","send"]},
   {"name":"block_read_bytes","unit":"bytes","kind":"dma","label":"disk read (DMA)","description":"DMA: bytes read from the disk into the page cache for the run's file","needs":["mm_filemap_add_to_page_cache"]},
   {"name":"dev_xmit_bytes","unit":"bytes","kind":"dma","label":"to device","description":"DMA: TCP payload the run's path device transmitted for the run's connection","needs":["net_dev_start_xmit"]},
+  {"name":"copy_encrypt_bytes","unit":"bytes","kind":"cpu","label":"encrypt (kTLS)","description":"CPU pass: plaintext the kernel's software TLS (kTLS) encrypted into a separate record buffer (the cipher reads every byte and writes its ciphertext)","needs":["tls_encrypt"]},
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
-export const COUNTER_NAMES = ["syscalls","ctx_switches","ctx_switches_voluntary","ctx_switches_involuntary","page_faults","copy_file_to_user_bytes","copy_user_to_socket_bytes","copy_linearize_bytes","retransmit_bytes","splice_ref_bytes","copy_socket_to_user_bytes","zerocopy_bytes","zerocopy_copied_bytes","block_read_bytes","dev_xmit_bytes"] as const;
+export const COUNTER_NAMES = ["syscalls","ctx_switches","ctx_switches_voluntary","ctx_switches_involuntary","page_faults","copy_file_to_user_bytes","copy_user_to_socket_bytes","copy_linearize_bytes","retransmit_bytes","splice_ref_bytes","copy_socket_to_user_bytes","zerocopy_bytes","zerocopy_copied_bytes","block_read_bytes","dev_xmit_bytes","copy_encrypt_bytes"] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 /** The names of the counters of one kind. */
 export type CounterOfKind<K extends CounterKind> = Extract<Counter, { kind: K }>['name'];
@@ -62,6 +63,7 @@ export const COUNTER_METRICS: readonly { counter: CounterName; family: MetricFam
   {"counter":"copy_user_to_socket_bytes","family":"copied_bytes","label":"path","value":"user_to_socket"},
   {"counter":"copy_linearize_bytes","family":"copied_bytes","label":"path","value":"linearize"},
   {"counter":"zerocopy_copied_bytes","family":"copied_bytes","label":"path","value":"zerocopy_copied"},
+  {"counter":"copy_encrypt_bytes","family":"copied_bytes","label":"path","value":"encrypt"},
   {"counter":"copy_socket_to_user_bytes","family":"copied_bytes","label":"path","value":"socket_to_user"},
   {"counter":"splice_ref_bytes","family":"by_reference_bytes","label":"path","value":"splice"},
   {"counter":"zerocopy_bytes","family":"by_reference_bytes","label":"path","value":"zerocopy"},

@@ -3,6 +3,7 @@ import type { RunSpec } from '../schema/run-spec.js';
 import type { SyscallCounts } from '../native.js';
 import type { ProbeResult, TextbookRow } from '../probes/types.js';
 import type { MachineLoad } from '../core/machine.js';
+import type { TlsRunInfo } from './child-protocol.js';
 
 export interface RunResult extends RunSpec {
   id: string;
@@ -48,6 +49,8 @@ export interface RunResult extends RunSpec {
   /** App modes: the program that sent (its process tree at the end: nginx's wrapper, master and worker), and the protocol bytes it sent besides the file (the HTTP response header, taken from the response). */
   app?: { name: string; program: string; protocol: 'tcp' | 'http'; pid: number; tree: number[]; headerBytes: number };
   zerocopy?: { sends: number; completions: number; copiedCompletions: number; copiedBytes: number };
+  /** kTLS modes: TLS 1.3 AES-GCM-128, its record overhead, and TlsTxSw/TlsTxDevice (and the rest of /proc/net/tls_stat) across the transfer. */
+  tls?: TlsRunInfo;
   file: { path: string; checksum: string; pagesCachedBefore: number; pages: number };
   device: { name: string; netns?: string; scatterGather: boolean };
   /** The machine while the run ran (steal, CPU used by other work, load average), from /proc/stat and /proc/loadavg at the go and at the end; absent where /proc cannot be read. */

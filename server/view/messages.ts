@@ -64,6 +64,17 @@ const MODE_ZH: Record<ModeName, { summary: string; note: string; program: string
     switchesNote: 'Node 的流自行决定读写次数，并非每块各一次读、一次写',
     note: '读进一个 Buffer，再从它写出，外加事件循环',
   },
+  // kTLS (issue 15): contiguous, beside the catalog's own block.
+  'ktls-write': {
+    summary: 'kTLS：用 read() 把文件读进用户缓冲区，再 write() 到由内核加密的套接字（TCP_ULP "tls"，TLS_TX）',
+    program: '实验室自带的原生引擎（C++，native/engine/ktls.cc）',
+    note: '页缓存 -> 用户缓冲区（read），再由加密算法读取用户缓冲区、把密文写进记录缓冲区（加密就是拷进套接字的那一步）',
+  },
+  'ktls-sendfile': {
+    summary: 'kTLS：用 sendfile() 发送到由内核加密的套接字（TCP_ULP "tls"，TLS_TX）：加密算法读取页缓存的页',
+    program: '实验室自带的原生引擎（C++，native/engine/ktls.cc）',
+    note: '明文记录引用页缓存的页，再由加密算法读进另一块加密缓冲区（一次 CPU 处理，而不是引用）：TLS 拿走了零拷贝，kTLS 省掉了用户态那次拷贝',
+  },
   'java-transferto': {
     summary: 'Java NIO 的 FileChannel.transferTo() 发送到 SocketChannel：文章里的零拷贝例子（整个文件一次 sendfile）',
     program: 'OpenJDK 17 FileChannel.transferTo（apps/java TransferTo）',
@@ -174,6 +185,7 @@ const COUNTER_ZH: Record<CounterName, { label: string; description: string }> = 
   zerocopy_copied_bytes: { label: 'MSG_ZEROCOPY 仍被拷贝', description: 'CPU 拷贝：内核报告最终还是拷贝了的 MSG_ZEROCOPY 字节（SO_EE_CODE_ZEROCOPY_COPIED）' },
   block_read_bytes: { label: '磁盘读取（DMA）', description: 'DMA 拷贝：为本次运行的文件从磁盘读进页缓存的字节' },
   dev_xmit_bytes: { label: '交给设备', description: 'DMA：本次运行的路径设备为该连接发送的 TCP 载荷' },
+  copy_encrypt_bytes: { label: '加密（kTLS）', description: 'CPU 处理：内核的软件 TLS（kTLS）加密进另一块记录缓冲区的明文（加密算法读取每个字节并写出其密文）' },
 };
 
 /** What each error of the registry means (server/core/errors.ts): the page says it in Chinese when the server's own words have no translation. */
@@ -183,6 +195,7 @@ const ERROR_ZH: Record<ErrorCode, string> = {
   ZCL_TOO_LARGE: '请求正文超过了上限',
   ZCL_MEDIA_TYPE: '请求正文不是 JSON',
   ZCL_NOT_FOUND: '没有这个运行、报告或路由',
+  ZCL_KERNEL_UNSUPPORTED: '内核缺少该模式所需的功能（kTLS：tls 模块）：在任何准备之前就拒绝，并给出原因',
   ZCL_CONFLICT: '当前状态不允许这样做（已经结束，或已经在运行）',
   ZCL_QUEUE_FULL: '等待的运行太多了',
   ZCL_BUSY: '运行、报告和观察共用探针和机器：一个要等另一个结束',
@@ -683,6 +696,11 @@ const UI: Record<string, Message> = {
   'vpath.write': { en: 'write/send (copied into the socket)', zh: 'write/send（拷贝进套接字）' },
   'vpath.ref': { en: '{path} (pages by reference)', zh: '{path}（按引用传页）' },
   'vpath.zc': { en: 'MSG_ZEROCOPY (user pages pinned)', zh: 'MSG_ZEROCOPY（锁定的用户页）' },
+  'vpath.ktls': { en: 'kTLS records (encrypted into a kernel buffer, queued by reference)', zh: 'kTLS 记录（加密进内核缓冲区，按引用排队）' },
+  'finding.ktls': {
+    en: 'kernel TLS encrypted {a}: the cipher reads every byte and writes its ciphertext into a separate record buffer (one CPU pass per byte, even with sendfile); TLS takes zero-copy away and kTLS takes back only the user-space copy; a NIC with TLS offload (TlsTxDevice in /proc/net/tls_stat) takes back the rest',
+    zh: '内核 TLS 加密了 {a}：加密算法读取每个字节，把密文写进另一块记录缓冲区（每字节一次 CPU 处理，用 sendfile 也一样）；TLS 拿走了零拷贝，kTLS 只省回了用户态那次拷贝；带 TLS 卸载的网卡（/proc/net/tls_stat 里的 TlsTxDevice）能省回其余部分',
+  },
   'vpath.item': { en: '{label}: {bytes}', zh: '{label}：{bytes}' },
   'finding.readWrite': {
     en: 'file read into user space, then written to a socket: {a} copied file -> user and {b} user -> socket (2 CPU copies per byte){files}; send files with sendfile (Java: FileChannel.transferTo; nginx: sendfile on; Python: socket.sendfile; Netty: DefaultFileRegion)',
