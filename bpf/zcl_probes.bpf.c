@@ -560,10 +560,15 @@ static __always_inline int on_tcp_retransmit(const bool D, struct sock *sk, stru
   return 0;
 }
 
-/* The receive copy: skb_copy_datagram_iter() copying TCP payload to user memory. */
+/* The receive copy: skb_copy_datagram_iter() copying TCP payload to user memory.
+ * kTLS RX copies the plaintext out of a record it decrypted into an skb of its
+ * own, which no socket owns (skb->sk NULL): counted too (a role's threads copy
+ * datagrams from TCP sockets, or from such records; other sockets set skb->sk). */
 static __always_inline int on_skb_copy_datagram(const bool D, struct sk_buff *skb, int len) {
   struct who w = current_who();
-  if (w.role < 0 || len <= 0 || !sock_is_tcp(RD(D, skb->sk, skb, sk))) return 0;
+  if (w.role < 0 || len <= 0) return 0;
+  struct sock *sk = RD(D, skb->sk, skb, sk);
+  if (sk && !sock_is_tcp(sk)) return 0;
   count(w, ZCL_C_copy_socket_to_user_bytes, len);
   return 0;
 }
