@@ -439,6 +439,8 @@ const UI: Record<string, Message> = {
   'flow.arrow.userToSocket': { en: 'CPU copy: user buffer (or mapping) -> socket buffer (write()/send())', zh: 'CPU 拷贝：用户缓冲区（或映射区）-> 套接字缓冲区（write()/send()）' },
   'flow.arrow.pagesRef': { en: 'pages by reference', zh: '按引用传页' },
   'flow.arrow.pagesRefDetail': { en: 'by reference: page-cache pages handed to the socket (sendfile, splice)', zh: '按引用：页缓存的页交给套接字（sendfile、splice）' },
+  'flow.arrow.encrypt': { en: 'CPU pass (encrypt)', zh: 'CPU 处理（加密）' },
+  'flow.arrow.encryptDetail': { en: 'CPU pass: kTLS encrypts the plaintext into a record buffer of the socket (the ciphertext goes on by reference)', zh: 'CPU 处理：kTLS 把明文加密进套接字的记录缓冲区（密文随后按引用传递）' },
   'flow.arrow.inclRetx': { en: '{detail}; it includes what TCP retransmitted', zh: '{detail}；其中包括 TCP 重传的部分' },
   'flow.arrow.linearize': { en: 'CPU copy (linearize)', zh: 'CPU 拷贝（线性化）' },
   'flow.arrow.linearizeDetail': { en: 'CPU copy: payload copied into linear packets for a device without scatter-gather', zh: 'CPU 拷贝：为没有分散/聚集的设备，把载荷拷贝进线性数据包' },
