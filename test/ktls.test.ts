@@ -28,7 +28,7 @@ describe('kTLS support, read from the kernel', () => {
     expect(tlsSupport('mptcp tls\n', '/nonexistent')).toMatchObject({ ok: true, detail: expect.stringMatching(/tls ULP is registered/) });
     const none = tlsSupport('mptcp\n', '/nonexistent');
     expect(none.ok).toBe(false);
-    expect(!none.ok && none.reason).toMatch(/tcp_available_ulp lists mptcp, not tls, and there is no \/nonexistent/);
+    expect(!none.ok && none.reason).toMatch(/tcp_available_ulp lists mptcp, not tls, and no tls\.ko is installed in \/nonexistent \(/);
     // Debian's 6.12: the module installed (xz), not yet loaded: the first TCP_ULP "tls" loads it.
     const dir = mkdtempSync(join(tmpdir(), 'zcl-ktls-'));
     try {
@@ -97,7 +97,7 @@ describe('kTLS modes on this host', () => {
       const e = err as KernelUnsupportedError;
       expect(e.code).toBe('ZCL_KERNEL_UNSUPPORTED');
       expect(e.message).toBe(`mode ${mode} needs kernel TLS and this kernel cannot do it: ${tls.reason}`);
-      expect(e.message).toMatch(/tcp_available_ulp (lists|is unreadable)/);
+      expect(e.message).toMatch(/tcp_available_ulp lists /);
       // Before any setup: no data file work, no path, no child (well under the time a sink takes to start).
       expect(performance.now() - t0).toBeLessThan(200);
       expect(existsSync('/run/netns') ? readdirSync('/run/netns') : []).toEqual(netnsBefore);

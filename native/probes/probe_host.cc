@@ -164,7 +164,7 @@ bool tls_programs(zcl_probes* s, btf* vmlinux, std::vector<bpf_program*>* out, s
   }
   int mod_fd = module_btf_fd("tls");
   if (mod_fd < 0) {
-    *why = none + "cannot attach: the tls module's BTF object is not found";
+    *why = none + "does not work here: the tls module's BTF object is not found";
     return false;
   }
   btf* mod_btf = btf__load_module_btf("tls", vmlinux);

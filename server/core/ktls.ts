@@ -1,7 +1,7 @@
 // Kernel TLS on this machine: can the ktls-* modes run (the tls ULP registered,
 // or its module there to load), and the kernel's kTLS statistics
 // (/proc/net/tls_stat) a run reports the change of.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 
 export const TCP_AVAILABLE_ULP = '/proc/sys/net/ipv4/tcp_available_ulp';
@@ -28,10 +28,11 @@ export function tlsSupport(ulps = read(TCP_AVAILABLE_ULP), modulesDir = `/lib/mo
   const inFile = (f: string) => /(^|\/)tls\.ko(\.[a-z]+)?:?(\s|$)/m.test(read(`${modulesDir}/${f}`) ?? '');
   if (inFile('modules.builtin') || inFile('modules.dep'))
     return { ok: true, detail: `the tls module is installed (${modulesDir}) and loads on first use (${TCP_AVAILABLE_ULP}: ${list.join(' ') || 'empty'})` };
-  const have = ulps === undefined ? `${TCP_AVAILABLE_ULP} is unreadable` : `${TCP_AVAILABLE_ULP} lists ${list.length ? list.join(', ') : 'nothing'}`;
+  // (The same words whatever the case, the values apart: the page translates them by template, server/view/messages.ts.)
+  const have = ulps === undefined ? 'unreadable' : list.length ? list.join(', ') : 'empty';
   return {
     ok: false,
-    reason: `the kernel ${release()} has no tls module: ${have}, not tls, and ${existsSync(modulesDir) ? `${modulesDir} has no tls.ko` : `there is no ${modulesDir}`} (a kernel with CONFIG_TLS, e.g. Debian's, and modprobe tls)`,
+    reason: `the kernel ${release()} has no tls module: ${TCP_AVAILABLE_ULP} lists ${have}, not tls, and no tls.ko is installed in ${modulesDir} (a kernel with CONFIG_TLS, e.g. Debian's, and modprobe tls)`,
   };
 }
 

@@ -727,6 +727,29 @@ const UI: Record<string, Message> = {
     zh: '很可能是用户空间的 TLS（推断：探针看不到加密）：从文件读了 {a}，又有差不多的 {b} 拷贝到套接字，而且进程映射了 TLS 库；用户空间的 TLS 必须读取并加密每个字节，所以用不了 sendfile。内核 TLS（kTLS：OpenSSL 3 配合 SSL_OP_ENABLE_KTLS 和 SSL_sendfile，nginx 的“ssl_conf_command Options KTLS”）可以保留 sendfile；或者在 TLS 终结代理后面不加密地提供静态文件',
   },
 
+  // kTLS (issue 15): the refusal, doctor's check, and why copy_encrypt_bytes has no source (server/core/ktls.ts, the probe host, bt-script.ts)
+  'ktls.noTls': {
+    en: "the kernel {rawKernel} has no tls module: /proc/sys/net/ipv4/tcp_available_ulp lists {rawList}, not tls, and no tls.ko is installed in {rawDir} (a kernel with CONFIG_TLS, e.g. Debian's, and modprobe tls)",
+    zh: '内核 {rawKernel} 没有 tls 模块：/proc/sys/net/ipv4/tcp_available_ulp 列出的是 {rawList}，没有 tls，{rawDir} 里也没有安装 tls.ko（需要启用了 CONFIG_TLS 的内核，例如 Debian 的，再 modprobe tls）',
+  },
+  'ktls.refused': { en: '{rawModes} are refused: {reason}', zh: '{rawModes} 被拒绝：{reason}' },
+  'ktls.runs': { en: '{rawModes} run: {rawDetail}', zh: '{rawModes} 可以运行：{rawDetail}' },
+  'ktls.modeRefused': { en: 'mode {mode} needs kernel TLS and this kernel cannot do it: {reason}', zh: '模式 {mode} 需要内核 TLS，而本内核做不到：{reason}' },
+  'ktls.noModule': {
+    en: "no tracepoint marks kTLS encryption, and fexit on the tls module's tls_sw_sendmsg needs the module loaded: /sys/kernel/btf/tls is missing (/proc/sys/net/ipv4/tcp_available_ulp: {rawList}; modprobe tls before the lab starts, on a kernel with CONFIG_TLS)",
+    zh: '没有跟踪点标记 kTLS 加密，而对 tls 模块的 tls_sw_sendmsg 做 fexit 需要该模块已加载：/sys/kernel/btf/tls 不存在（/proc/sys/net/ipv4/tcp_available_ulp：{rawList}；请在实验室启动前 modprobe tls，且内核需启用 CONFIG_TLS）',
+  },
+  'ktls.noFexit': {
+    en: "no tracepoint marks kTLS encryption, and fexit on the tls module's tls_sw_sendmsg does not work here: {rawWhy}",
+    zh: '没有跟踪点标记 kTLS 加密，而对 tls 模块的 tls_sw_sendmsg 做 fexit 在这里不可用：{rawWhy}',
+  },
+  'ktls.bpftrace': {
+    en: "no tracepoint marks kTLS encryption, and the bpftrace script ({rawFile}) uses tracepoints only (the libbpf engine measures it with fexit on the tls module's tls_sw_sendmsg)",
+    zh: '没有跟踪点标记 kTLS 加密，而 bpftrace 脚本（{rawFile}）只用跟踪点（libbpf 引擎用对 tls 模块的 tls_sw_sendmsg 的 fexit 来测量）',
+  },
+  'ktls.fixCounter': { en: 'a kernel with the tls module (CONFIG_TLS), loaded before the lab starts (modprobe tls)', zh: '启用了 tls 模块（CONFIG_TLS）的内核，并在实验室启动前加载它（modprobe tls）' },
+  'ktls.fixCheck': { en: "a kernel with the tls module (CONFIG_TLS=m or y, e.g. Debian's), then modprobe tls", zh: '启用了 tls 模块（CONFIG_TLS=m 或 y，例如 Debian 的）的内核，再 modprobe tls' },
+
   // the Reports panel
   'reports.status.running': { en: 'running', zh: '运行中' },
   'reports.status.complete': { en: 'complete', zh: '已完成' },
