@@ -57,6 +57,7 @@ function expectKtls(r: RunResult, tier: string, encryptSource: RegExp): void {
   const missed = p.missedEvents ?? 0;
   const records = (s.dev_xmit_bytes! - again - size) / OVERHEAD;
   const tx = `transmit ${s.dev_xmit_bytes}, retransmitted ${again}, missed events ${missed}, file ${size}, by reference ${s.splice_ref_bytes}`;
+  console.log(`${r.kernel} ${r.mode}: ${tx}, encrypted ${s.copy_encrypt_bytes}, records ${records}, tls_stat ${JSON.stringify(r.tls?.stat)}`);
   if (missed === 0) {
     expect.soft(Number.isInteger(records), tx).toBe(true);
     expect.soft(records, tx).toBeGreaterThanOrEqual(Math.ceil(size / RECORD));
@@ -95,6 +96,11 @@ describe.each([
           ...zcl, 'compare', '--modes', 'ktls-write,ktls-sendfile', '--path', 'loopback', '--duration', '0',
           '--size', String(ODD_SIZE), '--chunk', String(CHUNK), '--json',
         ],
+        // What kTLS costs beside its plaintext peers, 2 s each, timed (TCG: the ratios, not the speeds, carry over).
+        cost: [
+          ...zcl, 'compare', '--modes', 'read-write,sendfile,ktls-write,ktls-sendfile', '--path', 'loopback', '--duration', '2s',
+          '--size', String(4 * 2 ** 20), '--chunk', String(128 * 1024), '--json',
+        ],
       },
     });
     expect(run.kernelRelease).toMatch(release);
@@ -105,5 +111,16 @@ describe.each([
     const rs = results(steps.ktls);
     expect(rs.map((r) => r.mode)).toEqual(['ktls-write', 'ktls-sendfile']);
     for (const r of rs) expectKtls(r, 'tracepoint+fentry', encrypt);
+    const cost = results(steps.cost);
+    for (const r of cost) {
+      expect.soft(r.receiver.checksumOk, r.mode).toBe(true);
+      const s = r.probes!.sender!;
+      if (r.tls) expect.soft(s.counters.copy_encrypt_bytes, r.mode).toBe(r.bytes);
+      console.log(
+        `${kernel} ${r.mode}: ${(r.bytes / 2 ** 20).toFixed(0)} MiB in ${r.wallSeconds.toFixed(2)} s, ${r.throughputMiBps.toFixed(1)} MiB/s, ` +
+          `sender ${r.sender.cpuSecondsPerGiB.toFixed(2)} CPU s/GiB, sink ${((r.receiver.cpuUserSeconds + r.receiver.cpuSysSeconds) / (r.bytes / 2 ** 30)).toFixed(2)} CPU s/GiB, ` +
+          `CPU copies per byte ${s.derived.cpu_copies_per_byte?.toFixed(3)}, encrypt ${s.counters.copy_encrypt_bytes}, by reference ${s.counters.splice_ref_bytes}, to device ${s.counters.dev_xmit_bytes}`,
+      );
+    }
   }, 1_000_000);
 });
