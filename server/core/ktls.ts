@@ -1,7 +1,7 @@
 // Kernel TLS on this machine: can the ktls-* modes run (the tls ULP registered,
 // or its module there to load), and the kernel's kTLS statistics
 // (/proc/net/tls_stat) a run reports the change of.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 
 export const TCP_AVAILABLE_ULP = '/proc/sys/net/ipv4/tcp_available_ulp';
@@ -35,6 +35,9 @@ export function tlsSupport(ulps = read(TCP_AVAILABLE_ULP), modulesDir = `/lib/mo
     reason: `the kernel ${release()} has no tls module: ${TCP_AVAILABLE_ULP} lists ${have}, not tls, and no tls.ko is installed in ${modulesDir} (a kernel with CONFIG_TLS, e.g. Debian's, and modprobe tls)`,
   };
 }
+
+/** The tls module is loaded now (its BTF is there): the probes can attach to its encryption point when they load. */
+export const tlsModuleLoaded = (): boolean => existsSync('/sys/kernel/btf/tls');
 
 /** The kernel's kTLS counters (TlsTxSw, TlsTxDevice, TlsRxSw, ...), or null where the tls module is not loaded. */
 export function readTlsStat(text = read(TLS_STAT)): Record<string, number> | null {

@@ -6,7 +6,7 @@ import { libbpfEngine } from '../probes/select.js';
 import { run } from '../run/exec.js';
 import { labNamespaces } from '../run/netpath.js';
 import { isAlive } from '../core/process.js';
-import { tlsSupport } from '../core/ktls.js';
+import { tlsModuleLoaded, tlsSupport } from '../core/ktls.js';
 import { KTLS_MODE_NAMES } from '../../scenarios/catalog.js';
 
 interface Check { check: string; ok: boolean; detail: string; fix?: string; fatal?: boolean }
@@ -58,8 +58,9 @@ export async function diagnose(): Promise<{ checks: Check[]; counters: { name: s
     checks.push({ check: 'probes (libbpf)', ok: true, detail: `tier ${caps.tier}; ${caps.programs.length - failed.length} of ${caps.programs.length} programs attached` });
     counters = caps.counters.map((c) => ({ name: c.name, source: c.available ? c.source : null, missing: c.missing }));
     for (const c of caps.counters.filter((c) => !c.available)) {
-      // kTLS encryption on a kernel without kTLS: the kTLS check below says so; the lab measures everything else.
-      if (c.name === 'copy_encrypt_bytes' && !tls.ok) {
+      // kTLS encryption without the tls module loaded (none, or not yet: the first TCP_ULP "tls" loads it, after the
+      // probes did): the kTLS check says so; the lab measures everything else.
+      if (c.name === 'copy_encrypt_bytes' && !tlsModuleLoaded()) {
         checks.push({ check: `counter ${c.name}`, ok: false, detail: `unavailable: ${c.missing}`, fix: 'a kernel with the tls module (CONFIG_TLS), loaded before the lab starts (modprobe tls)' });
         continue;
       }
