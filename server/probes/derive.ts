@@ -7,6 +7,12 @@ import type { Derived, RoleCounts } from './types.js';
 export const COPY_COUNTERS = countersOfKind('cpu');
 
 /**
+ * The CPU copies a run of a mode can make: kTLS encryption only where the mode encrypts (elsewhere
+ * no socket has the tls ULP; its counter may have no source there, which must not hide the others).
+ */
+export const copyCountersFor = (encrypts: boolean) => (encrypts ? COPY_COUNTERS : COPY_COUNTERS.filter((n) => n !== 'copy_encrypt_bytes'));
+
+/**
  * A ratio per byte as people read it: 2.00, 1.00, 0.46, and below 0.01 with two
  * significant digits (0.0039), so a count above zero never reads "0.00".
  */
