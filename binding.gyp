@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/engine/checksum.cc",
         "native/engine/datafile.cc",
+        "native/engine/ktls.cc",
         "native/engine/net_util.cc",
         "native/engine/sink.cc",
         "native/engine/transfer.cc",

@@ -37,7 +37,8 @@
   X(block_read_bytes, "bytes", dma, "disk read (DMA)", ("mm_filemap_add_to_page_cache"), "DMA: bytes read from the disk into the page cache for the run's file") \
   X(dev_xmit_bytes, "bytes", dma, "to device", ("net_dev_start_xmit"), "DMA: TCP payload the run's path device transmitted for the run's connection") \
   X(uring_sqes, "sqes", event, "io_uring SQEs submitted", ("sys_enter", "sys_exit"), "io_uring requests the role's io_uring_enter calls submitted (their return values): work issued without a syscall of its own") \
-  X(zerocopy_receive_bytes, "bytes", ref, "mapped on receive (TCP_ZEROCOPY_RECEIVE)", ("sys_enter", "sys_exit"), "no copy: socket pages mapped into the receiver by getsockopt(TCP_ZEROCOPY_RECEIVE), read from its result at the syscall's exit (no tracepoint inside tcp_zerocopy_receive)")
+  X(zerocopy_receive_bytes, "bytes", ref, "mapped on receive (TCP_ZEROCOPY_RECEIVE)", ("sys_enter", "sys_exit"), "no copy: socket pages mapped into the receiver by getsockopt(TCP_ZEROCOPY_RECEIVE), read from its result at the syscall's exit (no tracepoint inside tcp_zerocopy_receive)") \
+  X(copy_encrypt_bytes, "bytes", cpu, "encrypt (kTLS)", ("tls_encrypt"), "CPU pass: plaintext the kernel's software TLS (kTLS) encrypted into a separate record buffer (the cipher reads every byte and writes its ciphertext)")
 
 /* What each counter is called in Prometheus' text format and OpenMetrics
  * (GET /metrics, server/metrics/): the metric family (prefixed zcl_; a counter's
@@ -53,6 +54,7 @@
   X(copy_user_to_socket_bytes, "copied_bytes", "path", "user_to_socket")      \
   X(copy_linearize_bytes, "copied_bytes", "path", "linearize")                \
   X(zerocopy_copied_bytes, "copied_bytes", "path", "zerocopy_copied")         \
+  X(copy_encrypt_bytes, "copied_bytes", "path", "encrypt")                    \
   X(copy_socket_to_user_bytes, "copied_bytes", "path", "socket_to_user")      \
   X(splice_ref_bytes, "by_reference_bytes", "path", "splice")                 \
   X(zerocopy_bytes, "by_reference_bytes", "path", "zerocopy")                 \

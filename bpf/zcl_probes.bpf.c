@@ -614,10 +614,15 @@ static __always_inline int on_tcp_retransmit(const bool D, struct sock *sk, stru
   return 0;
 }
 
-/* The receive copy: skb_copy_datagram_iter() copying TCP payload to user memory. */
+/* The receive copy: skb_copy_datagram_iter() copying TCP payload to user memory.
+ * kTLS RX copies the plaintext out of a record it decrypted into an skb of its
+ * own, which no socket owns (skb->sk NULL): counted too (a role's threads copy
+ * datagrams from TCP sockets, or from such records; other sockets set skb->sk). */
 static __always_inline int on_skb_copy_datagram(const bool D, struct sk_buff *skb, int len) {
   struct who w = current_who();
-  if (w.role < 0 || len <= 0 || !sock_is_tcp(RD(D, skb->sk, skb, sk))) return 0;
+  if (w.role < 0 || len <= 0) return 0;
+  struct sock *sk = RD(D, skb->sk, skb, sk);
+  if (sk && !sock_is_tcp(sk)) return 0;
   count(w, ZCL_C_copy_socket_to_user_bytes, len);
   return 0;
 }
@@ -757,6 +762,32 @@ int BPF_KRETPROBE(kretprobe_do_tcp_sendpages, long ret) {
   count(w, ZCL_C_splice_ref_bytes, ret);
   conn_add(remember_sock(sk, w), ZCL_CC_splice_ref_bytes, ret);
   sendfile_ref(w, ret);
+  return 0;
+}
+
+/* ---- kTLS: the software record layer's encryption (the tls module) ----
+ * No tracepoint marks it. tls_sw_sendmsg() (write, and from 6.5 sendfile and
+ * splice too, as MSG_SPLICE_PAGES) and before 6.5 tls_sw_sendpage() (sendfile,
+ * splice) take plaintext into the open record; each record is encrypted into
+ * a separate buffer (tls_push_record -> tls_do_encryption) and that buffer is
+ * queued to TCP by reference. Their return value is the plaintext taken: every
+ * byte of it passes through the cipher once (the record's ciphertext is that
+ * many bytes, plus its header, content type and tag on the wire). */
+static __always_inline void count_encrypt(long ret) {
+  struct who w = current_who();
+  if (w.role < 0 || ret <= 0) return;
+  count(w, ZCL_C_copy_encrypt_bytes, ret);
+}
+
+SEC("fexit/tls_sw_sendmsg")
+int BPF_PROG(fexit_tls_sw_sendmsg, struct sock *sk, struct msghdr *msg, size_t size, int ret) {
+  count_encrypt(ret);
+  return 0;
+}
+
+SEC("fexit/tls_sw_sendpage")
+int BPF_PROG(fexit_tls_sw_sendpage, struct sock *sk, struct page *page, int offset, size_t size, int flags, int ret) {
+  count_encrypt(ret);
   return 0;
 }
 

@@ -74,6 +74,10 @@ async function main() {
   const flow = new FlowDiagram($('flow-diagram'), doc.flow, doc.defaults.mode, Object.fromEntries(doc.modes.map((m) => [m.name, m.textbook])));
   const charts = new LiveCharts($('charts'), doc.charts, doc.chartWindowSeconds);
   const overlay = new RunOverlay($('overlay'), doc.copyCounters);
+  // kTLS encryption counts only for the modes that encrypt (its counter may have no source elsewhere: no tls module).
+  const copyCountersOf = (/** @type {string} */ mode) =>
+    /** @type {{encrypts?: boolean} | undefined} */ (doc.modes.find((m) => m.name === mode))?.encrypts ? doc.copyCounters : doc.copyCounters.filter((n) => n !== 'copy_encrypt_bytes');
+  overlay.copyCountersOf = copyCountersOf;
   const modeNote = (/** @type {string} */ mode) => doc.modes.find((m) => m.name === mode)?.textbook;
 
   const panel = new RunPanel(/** @type {HTMLFormElement} */ ($('run-form')), doc, {
@@ -99,6 +103,12 @@ async function main() {
     async startAll(spec) {
       panel.clearErrors();
       for (const m of doc.modes) {
+        // A mode this kernel cannot run (kTLS without the tls module) is left out, said so.
+        const refused = /** @type {{refused?: string}} */ (m).refused;
+        if (refused) {
+          panel.showErrors(`${m.name}: ${refused}`);
+          continue;
+        }
         /** @type {Record<string, string>} */
         const s = { ...spec, mode: m.name };
         const needs = /** @type {{path?: string}} */ (m).path;
@@ -128,7 +138,7 @@ async function main() {
     const probes = r.result?.probes;
     flow.setRun(r);
     flow.show(probes?.sender && probes.sink ? { sender: probes.sender.counters, sink: probes.sink.counters } : null, r.result?.bytes, {
-      syscalls: probes?.sender?.syscalls, chunks: r.result?.chunks, copyCounters: doc.copyCounters,
+      syscalls: probes?.sender?.syscalls, chunks: r.result?.chunks, copyCounters: copyCountersOf(r.spec.mode),
     });
     showFlowTitle(r, probes?.status === 'ok' ? how : `probes ${probes?.status ?? 'absent'}${probes?.reason ? `: ${probes.reason}` : ''}`);
   };
@@ -295,7 +305,7 @@ async function main() {
           state.current.progress = { bytes: f.progress.bytes, total: f.progress.total, fraction: f.progress.fraction, ...(f.progress.duration ? { t: f.t, duration: f.progress.duration } : {}) };
           panel.showRun(state.current, state.queued, { throughputMiBps: f.throughputMiBps });
           // Per byte moved only from final counts: live progress reports lag the counters by up to a tick.
-          if (f.counters) flow.show(f.counters, f.progress.bytes, { syscalls: f.syscalls?.sender, copyCounters: doc.copyCounters, live: true });
+          if (f.counters) flow.show(f.counters, f.progress.bytes, { syscalls: f.syscalls?.sender, copyCounters: copyCountersOf(state.current.spec.mode), live: true });
         } else if (state.report?.progress?.runId === f.runId && f.counters) flow.show(f.counters);
       } else if (f.type === 'error') panel.showErrors(f.error, f.issues);
     },

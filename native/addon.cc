@@ -11,6 +11,7 @@
 
 #include "engine/checksum.h"
 #include "engine/datafile.h"
+#include "engine/ktls.h"
 #include "engine/net_util.h"
 #include "engine/sink.h"
 #include "engine/sys_error.h"
@@ -264,6 +265,14 @@ Napi::Value StartTransfer(const Napi::CallbackInfo& info) {
     if (!(spec.duration >= 0 && spec.duration <= 86400)) throw Napi::RangeError::New(env, "duration is out of range");
   }
   if (o.Get("rate").IsNumber()) spec.rate = u64_field(o, "rate");
+  // ktls-* modes: tls, the keys as tlsKeys() made them (72 hex digits).
+  if (o.Get("tls").IsString()) {
+    try {
+      spec.tls = parse_tls_keys(str_field(o, "tls"));
+    } catch (const std::exception& e) {
+      throw Napi::TypeError::New(env, e.what());
+    }
+  }
   bool zerocopy = spec.mode == Mode::MsgZerocopy || spec.mode == Mode::UringSendZc;
   bool uring = spec.mode == Mode::UringSend || spec.mode == Mode::UringSendZc || spec.mode == Mode::UringSplice;
   return start_loop<TransferResult>(
@@ -323,6 +332,14 @@ Napi::Value StartSink(const Napi::CallbackInfo& info) {
   if (o.Get("passBytes").IsNumber()) spec.pass_bytes = u64_field(o, "passBytes");
   Napi::Value ev = o.Get("expect");
   if (ev.IsString()) spec.expect = std::strtoull(ev.As<Napi::String>().Utf8Value().c_str(), nullptr, 16);
+  // The ktls-* modes' sink: tls, the sender's keys (72 hex digits): TLS_RX once accepted.
+  if (o.Get("tls").IsString()) {
+    try {
+      spec.tls = parse_tls_keys(str_field(o, "tls"));
+    } catch (const std::exception& e) {
+      throw Napi::TypeError::New(env, e.what());
+    }
+  }
   spec.buffer = u64_field(o, "buffer");
   if (spec.buffer == 0) throw Napi::RangeError::New(env, "buffer must be at least 1 byte");
   // zerocopy-receive: the listener's MSS, set before the caller says it listens (no sender has connected yet).
@@ -362,6 +379,15 @@ Napi::Value StartSink(const Napi::CallbackInfo& info) {
       });
 }
 
+// tlsKeys() -> 72 hex digits: a kTLS run's key, iv, salt and rec_seq, from getrandom(2).
+Napi::Value TlsKeysHex(const Napi::CallbackInfo& info) {
+  try {
+    return Napi::String::New(info.Env(), generate_tls_keys_hex());
+  } catch (...) {
+    throw to_js_error(info.Env(), std::current_exception());
+  }
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Array modes = Napi::Array::New(env);
   uint32_t i = 0;
@@ -381,6 +407,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("startTransfer", Napi::Function::New(env, StartTransfer));
   exports.Set("listen", Napi::Function::New(env, Listen));
   exports.Set("startSink", Napi::Function::New(env, StartSink));
+  exports.Set("tlsKeys", Napi::Function::New(env, TlsKeysHex));
   zcl::probes::register_exports(env, exports);
   return exports;
 }

@@ -47,6 +47,10 @@ export interface ModeInfo {
   textbook: { cpuCopies: number; modeSwitchesPerChunk: number; note: string };
   /** The path this mode is meant for, if it has one (sendfile-nogather needs a device without SG). */
   path?: PathName;
+  /** A kernel feature the mode needs (kTLS: the tls ULP); where the kernel lacks it the run is refused before any setup. */
+  kernelFeature?: 'tls';
+  /** The kernel encrypts what the socket sends (kTLS): a CPU pass over every byte into a separate buffer (copy_encrypt_bytes). */
+  encrypts?: boolean;
 }
 
 export const MODES = {
@@ -137,6 +141,40 @@ export const MODES = {
     mapsFile: false, usesUserBuffer: true, passesPages: false, pinsUserPages: false, needsNoGather: false,
     switchesNote: "Node's stream issues its own reads and writes, not one of each per chunk",
     textbook: { cpuCopies: 2, modeSwitchesPerChunk: 4, note: 'read into a Buffer, write from it, plus the event loop' },
+  },
+  // Beyond the articles (issue 15): TLS in the kernel (kTLS, TLS 1.3 AES-GCM-128,
+  // keys generated per run, the sink decrypting with kTLS RX). Software kTLS
+  // encrypts every record into a separate buffer: a CPU pass over each byte
+  // (copy_encrypt_bytes), which sendfile cannot avoid. The seeds' Kafka story:
+  // "zero-copy is lost with TLS"; what kTLS gets back is the user-space copy.
+  // Exactly: copy_encrypt_bytes equals the plaintext bytes sent; the wire (and the
+  // record buffers TCP takes by reference) carries 22 B more per record (TLS 1.3:
+  // 5 B header, 1 B content type, 16 B GCM tag), a record holding at most 16 KiB
+  // and closing at the end of each send (a 64 KiB write: 4 records). The sink's
+  // decryption is a CPU pass too, which no counter has yet.
+  'ktls-write': {
+    summary: 'kTLS: read() the file into a user buffer, then write() it to a socket the kernel encrypts (TCP_ULP "tls", TLS_TX)',
+    program: "the lab's native engine (C++, native/engine/ktls.cc)",
+    calls: 'setsockopt(TCP_ULP, "tls"); setsockopt(SOL_TLS, TLS_TX, aes_gcm_128); read(file, buf, chunk); write(sock, buf, n)',
+    native: true,
+    mapsFile: false, usesUserBuffer: true, passesPages: false, pinsUserPages: false, needsNoGather: false,
+    kernelFeature: 'tls', encrypts: true,
+    textbook: {
+      cpuCopies: 2, modeSwitchesPerChunk: 4,
+      note: 'page cache -> user buffer (read), then the cipher reads the user buffer and writes ciphertext into the record buffer (the encryption is the copy into the socket)',
+    },
+  },
+  'ktls-sendfile': {
+    summary: 'kTLS: sendfile() to a socket the kernel encrypts (TCP_ULP "tls", TLS_TX): the cipher reads the page-cache pages',
+    program: "the lab's native engine (C++, native/engine/ktls.cc)",
+    calls: 'setsockopt(TCP_ULP, "tls"); setsockopt(SOL_TLS, TLS_TX, aes_gcm_128); sendfile(sock, file, &off, chunk)',
+    native: true,
+    mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: false,
+    kernelFeature: 'tls', encrypts: true,
+    textbook: {
+      cpuCopies: 1, modeSwitchesPerChunk: 2,
+      note: 'page cache pages referenced by the plaintext record, then read by the cipher into a separate encrypted buffer (one CPU pass, not a reference): TLS takes zero-copy away, kTLS keeps the user-space copy away',
+    },
   },
   // The seeds' systems, run by real programs (apps/run; what each does, from
   // strace -f: apps/GROUND-TRUTH.md). The lab starts the program in the
@@ -313,5 +351,7 @@ export const modeInfo = (mode: string): ModeInfo => MODES[mode as ModeName];
 
 /** The modes a real program runs (apps/), in catalog order. */
 export const APP_MODE_NAMES = MODE_NAMES.filter((m) => modeInfo(m).app);
-/** The lab's own modes (its native engine, or Node in its sender process). */
-export const LAB_MODE_NAMES = MODE_NAMES.filter((m) => !modeInfo(m).app);
+/** The lab's own modes (its native engine, or Node in its sender process) that any kernel runs. */
+export const LAB_MODE_NAMES = MODE_NAMES.filter((m) => !modeInfo(m).app && !modeInfo(m).kernelFeature);
+/** The kTLS modes (the kernel's tls module: refused where it is missing). */
+export const KTLS_MODE_NAMES = MODE_NAMES.filter((m) => modeInfo(m).kernelFeature === 'tls');

@@ -82,13 +82,15 @@ export interface Addon {
   /** SIGINT and SIGTERM ignored from now on (the process is exiting through its cleanup). */
   ignoreInterrupts(): void;
   startTransfer(
-    spec: { mode: string; file: string; size: number; chunk: number; host: string; port: number; duration?: number; rate?: number },
+    spec: { mode: string; file: string; size: number; chunk: number; host: string; port: number; duration?: number; rate?: number; tls?: string },
     cb: Callback<NativeTransferResult>,
   ): LoopHandle;
   listen(host: string, port: number): { fd: number; port: number };
+  /** A kTLS run's key material from getrandom(2): key (16 B), iv (8), salt (4), rec_seq (8), as 72 hex digits. */
+  tlsKeys(): string;
   /** Listening sink ({fd}: accepts one connection), or client sink ({connect}: connects, sends request, with http reads the response header apart). */
   startSink(
-    spec: { fd: number; mode: SinkName; buffer: number; passBytes?: number; expect?: string } | { connect: { host: string; port: number }; request?: string; http?: boolean; mode: SinkName; buffer: number },
+    spec: { fd: number; mode: SinkName; buffer: number; passBytes?: number; expect?: string; tls?: string } | { connect: { host: string; port: number }; request?: string; http?: boolean; mode: SinkName; buffer: number },
     cb: Callback<NativeSinkResult>,
   ): LoopHandle;
   probes: {

@@ -181,6 +181,8 @@ export class RunOverlay {
    */
   constructor(host, copyCounters, keep = 6) {
     this.copyCounters = copyCounters;
+    /** The copy counters of a run of this mode (kTLS encryption only where the mode encrypts): set by the page. @type {(mode: string) => string[]} */
+    this.copyCountersOf = () => this.copyCounters;
     this.keep = keep;
     /** @type {{id: string, key: string, label: string, duration?: number, samples: {t: number, pt: number, bytes: number, copied: number | null, calls: number | null}[]}[]} newest first */
     this.runs = [];
@@ -320,7 +322,7 @@ export class RunOverlay {
     const last = run.samples[run.samples.length - 1];
     if (last && f.t <= last.t) return;
     const c = /** @type {Record<string, number | null> | undefined} */ (f.counters?.sender);
-    const copies = c ? this.copyCounters.map((n) => c[n]) : [];
+    const copies = c ? this.copyCountersOf(run.key.split('|')[0]).map((n) => c[n]) : [];
     const copied = c && copies.every((v) => typeof v === 'number') ? copies.reduce((a, b) => /** @type {number} */ (a) + /** @type {number} */ (b), 0) : null;
     const calls = typeof c?.syscalls === 'number' ? c.syscalls : null;
     run.samples.push({ t: f.t, pt: f.progress.t, bytes: f.progress.bytes, copied: /** @type {number | null} */ (copied), calls });

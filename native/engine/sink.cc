@@ -249,6 +249,7 @@ SinkResult run_sink(const SinkSpec& spec, SinkControl& ctl) {
   }
   if (spec.listen_fd >= 0) close(spec.listen_fd);
   std::unique_ptr<int, void (*)(int*)> guard(&fd, [](int* f) { close(*f); });
+  if (spec.tls.set) enable_ktls(fd, spec.tls, false);
 
   void* raw = nullptr;
   if (posix_memalign(&raw, 4096, spec.buffer) != 0) throw EngineError("cannot allocate the receive buffer");

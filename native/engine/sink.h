@@ -25,6 +25,7 @@
 #include <string>
 
 #include "control.h"
+#include "ktls.h"
 #include "syscall_counts.h"
 
 namespace zcl {
@@ -52,6 +53,8 @@ struct SinkSpec {
   // stream is one piece (checksum over everything).
   uint64_t pass_bytes = 0;
   uint64_t expect = 0;
+  // The ktls-* modes' sink: TLS_RX with the sender's keys once accepted, so recv() returns plaintext.
+  TlsKeys tls;
 };
 
 using SinkControl = Control;

@@ -87,6 +87,9 @@ class Loop : public ChunkLoop {
         open_pipe();
         uring_splice(*this, spec, out, rs.file, rs.sock, rs.pipe_r, rs.pipe_w);
         break;
+      // kTLS: the socket encrypts (TLS_TX set up before the loop); the loops are read-write's and sendfile's.
+      case Mode::KtlsWrite: read_write(); break;
+      case Mode::KtlsSendfile: send_file(); break;
     }
   }
 
@@ -399,6 +402,10 @@ TransferResult run_transfer(const TransferSpec& spec, Control& ctl) {
     throw EngineError("file " + spec.file + " holds " + std::to_string(st.st_size) + " bytes, fewer than " +
                       std::to_string(spec.size));
   rs.sock = tcp_connect(spec.host, spec.port);
+  if (spec.mode == Mode::KtlsWrite || spec.mode == Mode::KtlsSendfile) {
+    if (!spec.tls.set) throw EngineError("mode " + std::string(spec.mode == Mode::KtlsWrite ? "ktls-write" : "ktls-sendfile") + " needs tls keys");
+    enable_ktls(rs.sock, spec.tls, true);
+  }
 
   double u0, s0;
   thread_cpu_seconds(&u0, &s0);

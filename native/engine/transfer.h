@@ -6,6 +6,7 @@
 #include <string>
 
 #include "control.h"
+#include "ktls.h"
 #include "syscall_counts.h"
 
 namespace zcl {
@@ -20,7 +21,9 @@ namespace zcl {
   X(MsgZerocopy, "msg-zerocopy")            \
   X(UringSend, "io_uring-send")             \
   X(UringSendZc, "io_uring-send-zc")        \
-  X(UringSplice, "io_uring-splice")
+  X(UringSplice, "io_uring-splice")         \
+  X(KtlsWrite, "ktls-write")                \
+  X(KtlsSendfile, "ktls-sendfile")
 
 enum class Mode {
 #define X(id, name) id,
@@ -46,6 +49,8 @@ struct TransferSpec {
   // empty and holding at most 100 ms of it (at least one chunk): by any time t
   // since the start at most rate x t bytes were sent. 0: unlimited.
   uint64_t rate = 0;
+  // ktls-* modes: the record layer's keys (TLS_TX), the sink's TLS_RX gets the same.
+  TlsKeys tls;
 };
 
 

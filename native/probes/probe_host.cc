@@ -97,6 +97,91 @@ bool fentry_can_attach(btf* vmlinux, const char* func, std::string* why) {
   return true;
 }
 
+// ---- kTLS: fexit on the tls module's functions ----
+// The kernel's BTF object of a loaded module, as an fd (fexit on a module
+// function names it with attach_btf_obj_fd), or -1.
+int module_btf_fd(const char* module) {
+  __u32 id = 0;
+  while (bpf_btf_get_next_id(id, &id) == 0) {
+    int fd = bpf_btf_get_fd_by_id(id);
+    if (fd < 0) continue;
+    char name[64] = {};
+    bpf_btf_info info{};
+    info.name = reinterpret_cast<__u64>(name);
+    info.name_len = sizeof name;
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strcmp(name, module) == 0) return fd;
+    ::close(fd);
+  }
+  return -1;
+}
+
+// fentry_can_attach for a module's function: its id in the module's (split) BTF, loaded against the module's BTF object.
+bool module_fentry_can_attach(int mod_fd, btf* mod_btf, const char* func, std::string* why) {
+  int id = mod_btf ? btf__find_by_name_kind(mod_btf, func, BTF_KIND_FUNC) : -1;
+  if (id <= 0) {
+    *why = std::string("the tls module has no function ") + func;
+    return false;
+  }
+  struct bpf_insn insns[2] = {};
+  insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
+  insns[1].code = BPF_JMP | BPF_EXIT;
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT, .attach_btf_id = static_cast<__u32>(id),
+              .attach_btf_obj_fd = static_cast<__u32>(mod_fd));
+  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "zcl_can_fexit", "GPL", insns, 2, &opts);
+  if (fd < 0) {
+    *why = std::string("fexit on ") + func + " does not load: " + strerror(errno);
+    return false;
+  }
+  int link = bpf_raw_tracepoint_open(nullptr, fd);
+  int err = errno;
+  ::close(fd);
+  if (link < 0) {
+    *why = std::string("fexit on ") + func + " does not attach: " + strerror(err);
+    return false;
+  }
+  ::close(link);
+  return true;
+}
+
+std::string first_line(const char* path) {
+  std::ifstream f(path);
+  std::string line;
+  std::getline(f, line);
+  return line;
+}
+
+// The kTLS encryption point's programs: fexit on tls_sw_sendmsg (needed) and
+// tls_sw_sendpage (before 6.5), where the tls module is loaded and fentry
+// attaches to it. No tracepoint marks kTLS encryption, so without them the
+// counter has no source (null, with this reason), never 0.
+bool tls_programs(zcl_probes* s, btf* vmlinux, std::vector<bpf_program*>* out, std::string* why) {
+  const std::string none = "no tracepoint marks kTLS encryption, and fexit on the tls module's tls_sw_sendmsg ";
+  if (!exists("/sys/kernel/btf/tls")) {
+    *why = none + "needs the module loaded: /sys/kernel/btf/tls is missing (/proc/sys/net/ipv4/tcp_available_ulp: " +
+           first_line("/proc/sys/net/ipv4/tcp_available_ulp") + "; modprobe tls before the lab starts, on a kernel with CONFIG_TLS)";
+    return false;
+  }
+  int mod_fd = module_btf_fd("tls");
+  if (mod_fd < 0) {
+    *why = none + "does not work here: the tls module's BTF object is not found";
+    return false;
+  }
+  btf* mod_btf = btf__load_module_btf("tls", vmlinux);
+  std::string fail;
+  bool ok = module_fentry_can_attach(mod_fd, mod_btf, "tls_sw_sendmsg", &fail);
+  if (ok) {
+    out->push_back(s->progs.fexit_tls_sw_sendmsg);
+    std::string ignored;
+    if (module_fentry_can_attach(mod_fd, mod_btf, "tls_sw_sendpage", &ignored)) out->push_back(s->progs.fexit_tls_sw_sendpage);
+  } else {
+    *why = none + "does not work here: " + fail;
+  }
+  btf__free(mod_btf);
+  ::close(mod_fd);
+  return ok;
+}
+
 // kprobes are configured (the kprobe PMU exists) and the kernel has the function.
 bool kprobe_exists(btf* vmlinux, const char* func) {
   return exists("/sys/bus/event_source/devices/kprobe/type") && kernel_has_func(vmlinux, func);
@@ -261,6 +346,7 @@ struct Sources {
   std::map<std::string, bpf_program*> tracepoints;  // tracepoint -> its program (attached in name order)
   std::string send_kind;                            // "tracepoint", "fentry", "kprobe"; empty: none
   std::vector<bpf_program*> send_programs;          // the function source's programs (not the tracepoint one's)
+  std::vector<bpf_program*> tls_programs;           // the kTLS encryption point's (fexit in the tls module), if any
   std::map<std::string, std::string> why_not;       // probe point -> why it has no source
 };
 
@@ -342,6 +428,8 @@ Sources Host::Impl::choose_sources(btf* vmlinux) const {
     break;
   }
   if (src.send_kind.empty()) src.why_not["send"] = send_why;  // completed in attach()
+  std::string tls_why;
+  if (!tls_programs(skel, vmlinux, &src.tls_programs, &tls_why)) src.why_not["tls_encrypt"] = tls_why;
   // Only the chosen send source loads; the tracepoint pair stays off if another source won.
   if (src.send_kind != "tracepoint")
     for (const char* tp : {"tcp_sendmsg_locked", "sock_send_length"}) src.tracepoints.erase(tp);
@@ -354,6 +442,7 @@ void Host::Impl::set_autoload(const Sources& src) const {
   bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
   for (const auto& [tp, p] : src.tracepoints) bpf_program__set_autoload(p, true);
   for (bpf_program* p : src.send_programs) bpf_program__set_autoload(p, true);
+  for (bpf_program* p : src.tls_programs) bpf_program__set_autoload(p, true);
 }
 
 // A real attach attempt decides what each probe point gets (source_of), and
@@ -397,6 +486,17 @@ std::vector<ProgramStatus> Host::Impl::attach(Sources& src) {
       if (const char* sec = attach_one(prog, &send_why)) send_source += std::string(send_source.empty() ? "" : " + ") + sec;
       else send_ok = false;
     }
+  }
+  // kTLS encryption: every program attached, or no source (with why).
+  if (!src.tls_programs.empty()) {
+    std::string tls_source, tls_why;
+    bool tls_ok = true;
+    for (bpf_program* prog : src.tls_programs) {
+      if (const char* sec = attach_one(prog, &tls_why)) tls_source += std::string(tls_source.empty() ? "" : " + ") + sec;
+      else tls_ok = false;
+    }
+    if (tls_ok) source_of["tls_encrypt"] = tls_source;
+    else src.why_not["tls_encrypt"] = "the kTLS encryption probes did not attach: " + tls_why;
   }
   // The syscall programs attached above (so their status is real) wait detached
   // until a run or a watch arms them. ZCL_PROBES_SYSCALLS_ALWAYS=1 keeps them
@@ -453,8 +553,11 @@ std::vector<CounterStatus> Host::Impl::counter_status(const Sources& src) const 
 std::string Host::tier() const {
   std::string t = "tracepoint";
   if (!impl_->send_kind.empty() && impl_->send_kind != "tracepoint") t += "+" + impl_->send_kind;
-  for (const auto& c : counters_)
+  for (const auto& c : counters_) {
+    // kTLS encryption where the kernel has no tls module loaded: nothing there to measure, the probes are whole.
+    if (!c.available && c.name == "copy_encrypt_bytes" && !exists("/sys/kernel/btf/tls")) continue;
     if (!c.available) return t + " (partial)";
+  }
   return t;
 }
 

@@ -2,7 +2,7 @@
 # Builds the initramfs that a kernel VM boots, and prints its path: busybox
 # (static) as /init's shell, the host's node and the tools the lab calls (ip,
 # ethtool, bpftool) with their libraries, the kernel's modules the lab needs
-# (veth), and the project's runtime (dist/, the native addon, the production
+# (veth; tls and its cipher), and the project's runtime (dist/, the native addon, the production
 # node_modules) under /opt/zerocopy-lab.
 #
 #   scripts/kernel-vm/make-initramfs.sh --kernel debian-6.1-cloud
@@ -15,7 +15,7 @@
 #   modules  the kernel's modules and their dependencies          (changes with the kernel)
 #   app      the project's runtime                                (changes with every build)
 # Environment:
-#   ZCL_VM_MODULES     modules to load at boot, default "veth" (dependencies are added)
+#   ZCL_VM_MODULES     modules to load at boot, default "veth tls gcm ctr ghash_generic" (dependencies are added)
 #   ZCL_VM_EXTRA_BINS  more host programs to copy in, with their libraries (e.g. "bpftrace tc")
 #   ZCL_VM_EXTRA_PATHS more project paths (relative to the project) to copy in
 #   ZCL_VM_COMPRESS    lz4 (default: the fastest to unpack under TCG that is not
@@ -29,7 +29,11 @@ shopt -s inherit_errexit
 HERE=$(cd "$(dirname "$0")" && pwd)
 PROJECT=$(cd "$HERE/../.." && pwd)
 APP_DIR=opt/zerocopy-lab # inside the image
-MODULES=${ZCL_VM_MODULES:-veth}
+# veth for the veth paths; tls for the ktls-* modes, with what its AES-GCM needs
+# as modules on Debian's kernels (gcm, ctr, ghash-generic; AES is built in).
+# No aesni-intel: the generic cipher is synchronous, so kTLS encrypts in the
+# sender's own send call (an async cipher would defer records to a kworker).
+MODULES=${ZCL_VM_MODULES:-veth tls gcm ctr ghash_generic}
 # Tools the lab runs (server/run/netpath.ts, the probe host), and bash; left out with a note if absent.
 TOOLS=(ip ethtool bpftool bash)
 read -r -a EXTRA_BINS <<<"${ZCL_VM_EXTRA_BINS:-}"

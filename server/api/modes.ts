@@ -3,7 +3,8 @@
 // per value, the textbook per mode, the limits). A field added to RunSpecSchema
 // shows up in the dashboard's form without a change here.
 import { z } from 'zod';
-import { CACHES, DEFAULTS, ENGINES, LIMITS, MODES, PATHS, SINKS } from '../../scenarios/catalog.js';
+import { CACHES, DEFAULTS, ENGINES, LIMITS, MODES, PATHS, SINKS, type ModeInfo } from '../../scenarios/catalog.js';
+import { tlsSupport } from '../core/ktls.js';
 import { COUNTERS, ROLES } from '../probes/schema.generated.js';
 import { RunSpecSchema, TIMED_FIELDS } from '../schema/run-spec.js';
 import { formatSize, SIZE_SYNTAX } from '../schema/units.js';
@@ -74,7 +75,11 @@ export function modesDocument() {
   return {
     fields: formFields().map((f) => ({ ...f, label: LABELS[f.name] ?? f.name })),
     // every mode with its program (app modes: the app's name, protocol and fixed chunk; functions dropped by JSON)
-    modes: Object.entries(MODES).map(([name, m]) => ({ name, ...m })),
+    // refused: why this kernel cannot run the mode (kTLS without the tls module), read now.
+    modes: Object.entries(MODES).map(([name, m]) => {
+      const t = (m as ModeInfo).kernelFeature === 'tls' ? tlsSupport() : undefined;
+      return { name, ...m, ...(t && !t.ok ? { refused: `mode ${name} needs kernel TLS and this kernel cannot do it: ${t.reason}` } : {}) };
+    }),
     paths: Object.entries(PATHS).map(([name, p]) => ({ name, ...p })),
     sinks: Object.entries(SINKS).map(([name, s]) => ({ name, ...s })),
     caches: Object.entries(CACHES).map(([name, c]) => ({ name, ...c })),

@@ -1,6 +1,6 @@
 // zcl compare: every mode once on a path, side by side.
 import { Option, type Command } from 'commander';
-import { APP_MODE_NAMES, LAB_MODE_NAMES, MODE_NAMES, MODES, modeInfo, PATH_NAMES } from '../../scenarios/catalog.js';
+import { APP_MODE_NAMES, KTLS_MODE_NAMES, LAB_MODE_NAMES, MODE_NAMES, MODES, modeInfo, PATH_NAMES } from '../../scenarios/catalog.js';
 import { probeSetup } from '../probes/select.js';
 import { CancelledError, InputError } from '../core/errors.js';
 import type { RunResult } from '../run/result.js';
@@ -23,12 +23,12 @@ export function registerCompare(program: Command): void {
     .addOption(new Option('--duration <time>', 'each lab mode sends the file pass after pass for this long (app modes: one pass): e.g. 10s; 0: one pass of the file. Timed by default: a one-pass run lasts 0.1-0.4 s, too short for steady CPU figures on a shared machine').default(COMPARE_DURATION))
     .addOption(new Option('--repeat <n>', 'run every mode this many times, interleaved (one run of each mode, then the next round): medians, lowest-highest, and a flag where they spread wide').default('1'))
     .addOption(new Option('--rate <rate>', 'cap each lab mode at this many bytes per second (app modes: unpaced): e.g. 50MiB/s (default: 0, unlimited)'))
-    .option('--modes <list>', `comma-separated modes, or \`lab\` (the lab's own sender: ${LAB_MODE_NAMES.join(', ')}) or \`apps\` (the real programs: ${APP_MODE_NAMES.join(', ')}) (default: all)`)
+    .option('--modes <list>', `comma-separated modes, or \`lab\` (the lab's own sender: ${LAB_MODE_NAMES.join(', ')}) or \`apps\` (the real programs: ${APP_MODE_NAMES.join(', ')}) or \`ktls\` (kernel TLS, where the kernel has the tls module: ${KTLS_MODE_NAMES.join(', ')}) (default: lab and apps)`)
     .addOption(engineOption())
     .option('--json', 'print the RunResults as JSON')
     .action(async (o: Record<string, string>) => {
-      const groups: Record<string, readonly string[]> = { lab: LAB_MODE_NAMES, apps: APP_MODE_NAMES };
-      const modes = o.modes ? o.modes.split(',').flatMap((m) => groups[m.trim()] ?? [m.trim()]) : MODE_NAMES;
+      const groups: Record<string, readonly string[]> = { lab: LAB_MODE_NAMES, apps: APP_MODE_NAMES, ktls: KTLS_MODE_NAMES };
+      const modes = o.modes ? o.modes.split(',').flatMap((m) => groups[m.trim()] ?? [m.trim()]) : MODE_NAMES.filter((m) => !modeInfo(m).kernelFeature);
       const repeat = Number(o.repeat);
       if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) throw new InputError([{ field: '--repeat', message: `'${o.repeat}' is not allowed; allowed: a whole number from 1 to 20` }], 'options');
       const once: RunSpec[] = withOptionNames(() =>

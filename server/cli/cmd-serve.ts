@@ -4,7 +4,8 @@ import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { startServer } from '../api/server.js';
 import { onInterrupt } from './progress.js';
-import { MODE_NAMES, MODES } from '../../scenarios/catalog.js';
+import { MODE_NAMES, MODES, modeInfo } from '../../scenarios/catalog.js';
+import { tlsSupport } from '../core/ktls.js';
 import { InputError, parseRunSpec } from '../schema/run-spec.js';
 
 /** The environment variable the token may come from (the systemd unit's EnvironmentFile sets it). */
@@ -62,10 +63,13 @@ export function registerServe(program: Command): void {
       // The results directory's runs (this lab's and `zcl run`'s); the reports' runs are listed too, but are not its history.
       const kept = o.everyMode ? server.runner.recent(1000).filter((r) => r.origin !== 'report').length : 0;
       if (o.everyMode && kept === 0) {
-        // The default scenario: the seeds' comparison, every mode once on its path.
-        for (const mode of MODE_NAMES)
+        // The default scenario: the seeds' comparison, every mode once on its path (the kTLS modes where the kernel has tls).
+        const tls = tlsSupport();
+        const modes = MODE_NAMES.filter((m) => !modeInfo(m).kernelFeature || tls.ok);
+        for (const mode of modes)
           server.runner.submit(parseRunSpec({ mode, path: (MODES[mode] as { path?: string }).path ?? 'loopback' }));
-        process.stdout.write(`queued every mode once (${MODE_NAMES.length} runs of 256 MiB): the compare view and the seeds' table fill in as they finish\n`);
+        process.stdout.write(`queued every mode once (${modes.length} runs of 256 MiB): the compare view and the seeds' table fill in as they finish\n`);
+        if (!tls.ok) process.stdout.write(`not queued: ${MODE_NAMES.filter((m) => modeInfo(m).kernelFeature).join(', ')} (${tls.reason})\n`);
       } else if (o.everyMode)
         // Not silently: what was skipped, and how to have it anyway.
         process.stdout.write(

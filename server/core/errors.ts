@@ -25,6 +25,7 @@ export const ERRORS = {
   ZCL_DATA_DIR: { status: 507, exit: 1, what: 'not enough disk for the data file, or a bad ZCL_DATA_MAX' },
   ZCL_LOCK_TIMEOUT: { status: 503, exit: 1, what: 'another process held the data file too long' },
   ZCL_PROBES: { status: 500, exit: 1, what: 'the probe engine failed' },
+  ZCL_KERNEL_UNSUPPORTED: { status: 422, exit: 1, what: 'the kernel lacks what the mode needs (kTLS: the tls module): refused before any setup, with the reason' },
   ZCL_KERNEL_VM: { status: 500, exit: 1, what: 'a kernel VM (zcl report --kernel) could not be prepared, booted or finish its command' },
 } as const;
 
@@ -183,6 +184,14 @@ export class ProbeEngineError extends LabError {
   constructor(message: string) {
     super('ZCL_PROBES', message);
     this.name = 'ProbeEngineError';
+  }
+}
+
+/** A mode this kernel cannot run (kTLS without the tls module): refused before any setup, the reason from the kernel itself. */
+export class KernelUnsupportedError extends LabError {
+  constructor(readonly mode: string, readonly reason: string) {
+    super('ZCL_KERNEL_UNSUPPORTED', `mode ${mode} needs kernel TLS and this kernel cannot do it: ${reason}`, { mode, reason });
+    this.name = 'KernelUnsupportedError';
   }
 }
 

@@ -14,9 +14,9 @@ import { ownerMark } from '../core/owner.js';
 import { SAMPLE_HZ, Session, type SessionEvent, type SessionOptions } from '../session/session.js';
 import { endTime, type ResultStore } from './store.js';
 import { runProgress, sampleFrame, type RunEvent, type RunFrame, type RunRecord, type SeriesPoint } from './frames.js';
-import { COPY_COUNTERS } from '../probes/derive.js';
+import { copyCountersFor } from '../probes/derive.js';
 import { formatDuration, formatSize } from '../schema/units.js';
-import { MODE_NAMES } from '../../scenarios/catalog.js';
+import { MODE_NAMES, modeInfo } from '../../scenarios/catalog.js';
 
 /** Runs that may wait by default: every mode of the catalog ("Run every mode" queues one each), and 2 more. */
 export const DEFAULT_MAX_QUEUED = MODE_NAMES.length + 2;
@@ -255,7 +255,7 @@ export class Runner {
       const f = sampleFrame(a.record.id, a.seq++, e);
       this.o.broadcast(JSON.stringify(f), 'sample');
       const c = f.counters?.sender;
-      const copies = c ? COPY_COUNTERS.map((n) => c[n]) : [];
+      const copies = c ? copyCountersFor(!!modeInfo(a.record.spec.mode)?.encrypts).map((n) => c[n]) : [];
       const copied = c && copies.every((v) => typeof v === 'number') ? (copies as number[]).reduce((x, y) => x + y, 0) : null;
       const calls = typeof c?.syscalls === 'number' ? c.syscalls : null;
       a.series.push({ t: f.t, pt: f.progress.t, bytes: f.progress.bytes, copied, calls });

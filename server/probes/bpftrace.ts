@@ -334,7 +334,8 @@ export class BpftraceEngine implements ProbeEngine {
     this.available = new Set(this.plan.counters.filter((c) => c.available).map((c) => c.name));
     this.caps = {
       engine: this.name,
-      tier: this.available.size === COUNTER_NAMES.length ? 'tracepoint' : 'tracepoint (partial)',
+      // kTLS encryption has no tracepoint: its counter's absence does not make the tracepoint tier partial.
+      tier: COUNTER_NAMES.every((n) => this.available.has(n) || n === 'copy_encrypt_bytes') ? 'tracepoint' : 'tracepoint (partial)',
       programs: this.plan.probes.map((p) => ({ name: p.name, attached: p.kept, ...(p.reason ? { error: p.reason } : {}) })),
       counters: this.plan.counters.map((c) => ({ name: c.name, available: c.available, source: c.source, ...(c.missing ? { missing: c.missing } : {}) })),
     };

@@ -226,7 +226,9 @@ export function planScript(main: ParsedScript, fallbacks: ParsedScript | undefin
     const would = [...byName.values()].filter((s) => s.writes.has(name));
     const missing = would.length
       ? would.map((s) => `section ${s.name}: ${reason.get(s.name)}`).join('; ')
-      : `the bpftrace script (${main.file}) does not measure ${name}`;
+      : name === 'copy_encrypt_bytes'
+        ? `no tracepoint marks kTLS encryption, and the bpftrace script (${main.file}) uses tracepoints only (the libbpf engine measures it with fexit on the tls module's tls_sw_sendmsg)`
+        : `the bpftrace script (${main.file}) does not measure ${name}`;
     return { name, available: false, source: '', missing };
   });
   const probes: ScriptPlan['probes'] = [];

@@ -7,6 +7,12 @@ import type { Derived, RoleCounts } from './types.js';
 export const COPY_COUNTERS = countersOfKind('cpu');
 
 /**
+ * The CPU copies a run of a mode can make: kTLS encryption only where the mode encrypts (elsewhere
+ * no socket has the tls ULP; its counter may have no source there, which must not hide the others).
+ */
+export const copyCountersFor = (encrypts: boolean) => (encrypts ? COPY_COUNTERS : COPY_COUNTERS.filter((n) => n !== 'copy_encrypt_bytes'));
+
+/**
  * A ratio per byte as people read it: 2.00, 1.00, 0.46, and below 0.01 with two
  * significant digits (0.0039), so a count above zero never reads "0.00".
  */
@@ -39,9 +45,19 @@ export function zerocopyCopiedExtra(c: { zerocopy_copied_bytes?: number | null; 
   return Math.min(zcc, Math.max(0, c.dev_xmit_bytes - lin));
 }
 
-export function derive(role: RoleCounts, bytes: number, chunks: number): Derived {
+/**
+ * @param o.encrypts the role's socket encrypts (a kTLS mode's sender). Elsewhere kTLS
+ * encryption cannot have happened (no socket of the run has the tls ULP), so a
+ * copy_encrypt_bytes without a source (no tls module) adds 0 to cpu_copy_bytes; for
+ * a kTLS sender it leaves cpu_copy_bytes null, never a sum without the encryption.
+ */
+export function derive(role: RoleCounts, bytes: number, chunks: number, o: { encrypts?: boolean } = {}): Derived {
   const mib = bytes / 2 ** 20;
-  const copies = COPY_COUNTERS.map((n) => (n === 'zerocopy_copied_bytes' ? zerocopyCopiedExtra(role.counters) : role.counters[n]));
+  const copies = COPY_COUNTERS.map((n) =>
+    n === 'zerocopy_copied_bytes' ? zerocopyCopiedExtra(role.counters)
+    : n === 'copy_encrypt_bytes' && role.counters[n] === null && !o.encrypts ? 0
+    : role.counters[n],
+  );
   const cpu_copy_bytes = copies.some((v) => v === null) ? null : (copies as number[]).reduce((a, b) => a + b, 0);
   const per_mib: Record<string, number | null> = {};
   for (const n of COUNTER_NAMES) per_mib[n] = role.counters[n] === null ? null : role.counters[n]! / mib;

@@ -25,9 +25,10 @@ export const COUNTERS = [
   {"name":"dev_xmit_bytes","unit":"bytes","kind":"dma","label":"to device","description":"DMA: TCP payload the run's path device transmitted for the run's connection","needs":["net_dev_start_xmit"]},
   {"name":"uring_sqes","unit":"sqes","kind":"event","label":"io_uring SQEs submitted","description":"io_uring requests the role's io_uring_enter calls submitted (their return values): work issued without a syscall of its own","needs":["sys_enter","sys_exit"]},
   {"name":"zerocopy_receive_bytes","unit":"bytes","kind":"ref","label":"mapped on receive (TCP_ZEROCOPY_RECEIVE)","description":"no copy: socket pages mapped into the receiver by getsockopt(TCP_ZEROCOPY_RECEIVE), read from its result at the syscall's exit (no tracepoint inside tcp_zerocopy_receive)","needs":["sys_enter","sys_exit"]},
+  {"name":"copy_encrypt_bytes","unit":"bytes","kind":"cpu","label":"encrypt (kTLS)","description":"CPU pass: plaintext the kernel's software TLS (kTLS) encrypted into a separate record buffer (the cipher reads every byte and writes its ciphertext)","needs":["tls_encrypt"]},
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
-export const COUNTER_NAMES = ["syscalls","ctx_switches","ctx_switches_voluntary","ctx_switches_involuntary","page_faults","copy_file_to_user_bytes","copy_user_to_socket_bytes","copy_linearize_bytes","retransmit_bytes","splice_ref_bytes","copy_socket_to_user_bytes","zerocopy_bytes","zerocopy_copied_bytes","block_read_bytes","dev_xmit_bytes","uring_sqes","zerocopy_receive_bytes"] as const;
+export const COUNTER_NAMES = ["syscalls","ctx_switches","ctx_switches_voluntary","ctx_switches_involuntary","page_faults","copy_file_to_user_bytes","copy_user_to_socket_bytes","copy_linearize_bytes","retransmit_bytes","splice_ref_bytes","copy_socket_to_user_bytes","zerocopy_bytes","zerocopy_copied_bytes","block_read_bytes","dev_xmit_bytes","uring_sqes","zerocopy_receive_bytes","copy_encrypt_bytes"] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 /** The names of the counters of one kind. */
 export type CounterOfKind<K extends CounterKind> = Extract<Counter, { kind: K }>['name'];
@@ -65,6 +66,7 @@ export const COUNTER_METRICS: readonly { counter: CounterName; family: MetricFam
   {"counter":"copy_user_to_socket_bytes","family":"copied_bytes","label":"path","value":"user_to_socket"},
   {"counter":"copy_linearize_bytes","family":"copied_bytes","label":"path","value":"linearize"},
   {"counter":"zerocopy_copied_bytes","family":"copied_bytes","label":"path","value":"zerocopy_copied"},
+  {"counter":"copy_encrypt_bytes","family":"copied_bytes","label":"path","value":"encrypt"},
   {"counter":"copy_socket_to_user_bytes","family":"copied_bytes","label":"path","value":"socket_to_user"},
   {"counter":"splice_ref_bytes","family":"by_reference_bytes","label":"path","value":"splice"},
   {"counter":"zerocopy_bytes","family":"by_reference_bytes","label":"path","value":"zerocopy"},

@@ -31,7 +31,7 @@ export const TLS_RATIO = [1.001, 1.25] as const;
 export const COPY_SEND_SYSCALLS = ['write', 'writev', 'sendto', 'sendmsg'] as const;
 export const REF_SEND_SYSCALLS = ['sendfile', 'splice'] as const;
 
-export type SendPathName = 'write' | 'sendfile' | 'splice' | 'sendfile+splice' | 'msg-zerocopy' | 'io_uring-send-zc';
+export type SendPathName = 'write' | 'sendfile' | 'splice' | 'sendfile+splice' | 'msg-zerocopy' | 'io_uring-send-zc' | 'ktls';
 
 /** io_uring's syscall: it submits sends (IORING_OP_SEND copies, SEND_ZC pins) with no send syscall of their own. */
 export const URING_SYSCALLS = ['io_uring_enter'] as const;
@@ -50,7 +50,7 @@ export interface SendPath {
   label: string;
 }
 
-export type FindingCode = 'read-then-write' | 'no-gather' | 'zerocopy-copied' | 'userspace-tls' | 'small-sends';
+export type FindingCode = 'read-then-write' | 'no-gather' | 'zerocopy-copied' | 'userspace-tls' | 'small-sends' | 'ktls-encrypt';
 
 export interface Finding {
   code: FindingCode;
@@ -104,7 +104,9 @@ export function bytesSent(c: Partial<Counters>): number {
 export function sendCopyBytes(c: Partial<Counters>): number | null {
   const parts = [c.copy_file_to_user_bytes, c.copy_user_to_socket_bytes, c.copy_linearize_bytes, zerocopyCopiedExtra(c)];
   if (parts.some((v) => v === null)) return null;
-  return parts.reduce<number>((a, v) => a + n(v), 0);
+  // kTLS encryption (a CPU pass into the record buffer) where measured; without a source (no tls
+  // module when the probes loaded) it adds nothing: the kTLS finding cannot be made then either.
+  return parts.reduce<number>((a, v) => a + n(v), 0) + n(c.copy_encrypt_bytes);
 }
 
 /** CPU copies per byte sent (null: nothing sent, or unmeasured). */
@@ -123,7 +125,10 @@ export function sendPaths(c: Partial<Counters>, syscalls: Record<string, number>
   const ref = n(c.splice_ref_bytes);
   const sf = syscalls.sendfile ?? 0;
   const sp = syscalls.splice ?? 0;
-  if (ref > 0 || sf > 0) {
+  if (n(c.copy_encrypt_bytes) > 0) {
+    // kTLS: what TCP got by reference are the record buffers the kernel encrypted into (ciphertext), whatever the syscall.
+    out.push({ path: 'ktls', bytes: ref, byReference: true, syscalls: pick(syscalls, [...COPY_SEND_SYSCALLS, ...REF_SEND_SYSCALLS]), label: 'kTLS records (encrypted into a kernel buffer, queued by reference)' });
+  } else if (ref > 0 || sf > 0) {
     const path: SendPathName = sf && sp ? 'sendfile+splice' : sp ? 'splice' : 'sendfile';
     out.push({ path, bytes: ref, byReference: true, syscalls: pick(syscalls, REF_SEND_SYSCALLS), label: `${path} (pages by reference)` });
   }
@@ -205,6 +210,17 @@ export function findings(c: Partial<Counters>, syscalls: Record<string, number>,
         `(a receiver on this host copies the pinned pages on delivery)${zcc > extra ? `; ${size(zcc - extra)} more were marked copied but had been copied linear at transmit already (counted once, under no-gather)` : ''}; ` +
         `MSG_ZEROCOPY pays only for large sends to another host over a NIC that gathers: use plain send here`,
       evidence: { zerocopy_copied_bytes: zcc, zerocopy_copied_extra_bytes: extra, zerocopy_bytes: n(c.zerocopy_bytes) },
+    });
+
+  // Kernel TLS: each byte passed through the cipher into a separate record buffer.
+  const enc = n(c.copy_encrypt_bytes);
+  if (enc > 0)
+    out.push({
+      code: 'ktls-encrypt',
+      message:
+        `kernel TLS encrypted ${size(enc)}: the cipher reads every byte and writes its ciphertext into a separate record buffer (one CPU pass per byte, even with sendfile); ` +
+        `TLS takes zero-copy away and kTLS takes back only the user-space copy; a NIC with TLS offload (TlsTxDevice in /proc/net/tls_stat) takes back the rest`,
+      evidence: { copy_encrypt_bytes: enc, splice_ref_bytes: n(c.splice_ref_bytes), copy_file_to_user_bytes: fileToUser },
     });
 
   // Many small sends: a syscall (two mode switches) per few KiB.

@@ -35,6 +35,7 @@ const COPY_STACKS: Record<CounterOfKind<'cpu'>, { role: Role; legend: string; co
   copy_user_to_socket_bytes: { role: 'sender', legend: 'user buffer → socket buffer (write/send)', color: '#ff7f0e' },
   copy_linearize_bytes: { role: 'sender', legend: 'linearize for a device without scatter-gather', color: '#8c564b' },
   zerocopy_copied_bytes: { role: 'sender', legend: 'MSG_ZEROCOPY copied after all', color: '#e377c2' },
+  copy_encrypt_bytes: { role: 'sender', legend: 'kTLS: plaintext → ciphertext record buffer (encrypt)', color: '#bcbd22' },
   copy_socket_to_user_bytes: { role: 'sink', legend: 'receiver: socket buffer → user buffer', color: '#7f7f7f' },
 };
 

@@ -107,6 +107,13 @@ export const RunResultSchema = z
       .optional(),
     zerocopy: z.object({ sends: count, completions: count, copiedCompletions: count, copiedBytes: count }).strict().optional(),
     uring: z.object({ enters: count, sqes: count, sends: count }).strict().optional(),
+    tls: z
+      .object({
+        version: z.literal('TLS 1.3'), cipher: z.literal('AES-GCM-128'), recordOverheadBytes: z.literal(22), maxRecordBytes: z.literal(16384),
+        stat: z.record(z.string(), z.number().int()).nullable(),
+      })
+      .strict()
+      .optional(),
     file: z.object({ path: z.string(), checksum: z.string(), pagesCachedBefore: count, pages: count }).strict(),
     device: z.object({ name: z.string(), netns: z.string().optional(), scatterGather: z.boolean() }).strict(),
     machine: z

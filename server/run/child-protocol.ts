@@ -9,6 +9,8 @@ export interface SenderArgs {
   duration?: number;
   /** Paced run: bytes per second. */
   rate?: number;
+  /** ktls-* modes: the run's kTLS keys (addon tlsKeys()); the sink gets the same. */
+  tls?: string;
 }
 export interface SinkArgs {
   mode: SinkName;
@@ -26,10 +28,24 @@ export interface SinkArgs {
   expect?: string;
   /** Fetch once, discarding, before saying "ready" (app modes: the program's start-up stays out of the counts). */
   warmup?: boolean;
+  /** ktls-* modes: the sender's kTLS keys, set as TLS_RX once the connection is accepted. */
+  tls?: string;
 }
 
 /** What the sender reports; node-stream fills what JS can know. */
-export type SenderResult = NativeTransferResult & { engine: 'native' | 'node'; cpuScope: 'thread' | 'process' };
+export type SenderResult = NativeTransferResult & { engine: 'native' | 'node'; cpuScope: 'thread' | 'process'; tls?: TlsRunInfo };
+
+/** kTLS modes: the record layer the sender set up, and the change of the kernel's kTLS counters (/proc/net/tls_stat in the sender's network namespace) across its transfer. */
+export interface TlsRunInfo {
+  version: 'TLS 1.3';
+  cipher: 'AES-GCM-128';
+  /** Bytes each record adds on the wire: a 5-byte header, the 1-byte inner content type and the 16-byte GCM tag (TLS 1.3). */
+  recordOverheadBytes: 22;
+  /** Plaintext bytes a record holds at most (2^14). */
+  maxRecordBytes: 16384;
+  /** TlsTxSw, TlsTxDevice, TlsRxSw, TlsRxDevice, ... after minus before (sessions set up, not bytes); null where the file is missing. */
+  stat: Record<string, number> | null;
+}
 
 export interface ChildError { message: string; syscall?: string; code?: string }
 

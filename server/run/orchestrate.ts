@@ -20,7 +20,8 @@ import { openPath, type NetPath } from './netpath.js';
 import { AppProcess } from './app.js';
 import { modeInfo, sinkChecksums, type AppInfo } from '../../scenarios/catalog.js';
 import type { RunResult } from './result.js';
-import { CancelledError, IntegrityError, StallError } from '../core/errors.js';
+import { CancelledError, IntegrityError, KernelUnsupportedError, StallError } from '../core/errors.js';
+import { tlsSupport } from '../core/ktls.js';
 import { cpuTimes, machineDuring } from '../core/machine.js';
 
 export { CancelledError, IntegrityError, StallError };
@@ -142,6 +143,11 @@ function receiverOf(pid: number, snk: NativeSinkResult, checksumOk: boolean | nu
 }
 
 export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Promise<PreparedRun> {
+  // kTLS modes on a kernel without the tls module: refused before anything is set up.
+  if (modeInfo(spec.mode).kernelFeature === 'tls') {
+    const t = tlsSupport();
+    if (!t.ok) throw new KernelUnsupportedError(spec.mode, t.reason);
+  }
   const startedAt = new Date().toISOString();
   const g = new Guards(opts.signal, (opts.stallSeconds ?? 60) * 1000);
   let path: NetPath | undefined;
@@ -208,10 +214,12 @@ export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Prom
         close,
       };
     }
+    // kTLS modes: one key set per run (getrandom), the sender's TLS_TX and the sink's TLS_RX.
+    const tls = modeInfo(spec.mode).kernelFeature === 'tls' ? { tls: addon().tlsKeys() } : {};
     // Every pass of the file is checked on its own by the sink (a timed run sends it again and again).
     const sink = new Child(
       'sink', 'sink-child.js',
-      { mode: spec.sink, host: path.sinkHost, bufferBytes: opts.sinkBufferBytes ?? 128 * 1024, passBytes: spec.sizeBytes, expect: file.checksum },
+      { mode: spec.sink, host: path.sinkHost, bufferBytes: opts.sinkBufferBytes ?? 128 * 1024, passBytes: spec.sizeBytes, expect: file.checksum, ...tls },
       path.sinkNetns,
     );
     children.push(sink);
@@ -219,7 +227,7 @@ export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Prom
     const { port } = await g.guard(sink.next('listening'));
     const sender = new Child(
       'sender', 'sender-child.js',
-      { mode: spec.mode, file: file.path, sizeBytes: spec.sizeBytes, chunkBytes: spec.chunkBytes, host: path.sinkHost, port, duration: spec.duration, rate: spec.rate },
+      { mode: spec.mode, file: file.path, sizeBytes: spec.sizeBytes, chunkBytes: spec.chunkBytes, host: path.sinkHost, port, duration: spec.duration, rate: spec.rate, ...tls },
       path.senderNetns,
     );
     children.push(sender);
@@ -322,6 +330,7 @@ async function transfer(
     receiver: receiverOf(sink.pid, snk, checksumOk),
     ...(snd.zerocopy ? { zerocopy: snd.zerocopy } : {}),
     ...(snd.uring ? { uring: snd.uring } : {}),
+    ...(snd.tls ? { tls: snd.tls } : {}),
     file: { path: file.path, checksum: file.checksum, pagesCachedBefore: x.cacheState.resident, pages: x.cacheState.pages },
     device: { name: path.device.name, netns: path.device.netns, scatterGather: path.device.scatterGather },
   };

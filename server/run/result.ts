@@ -3,6 +3,7 @@ import type { RunSpec } from '../schema/run-spec.js';
 import type { SyscallCounts } from '../native.js';
 import type { ProbeResult, TextbookRow } from '../probes/types.js';
 import type { MachineLoad } from '../core/machine.js';
+import type { TlsRunInfo } from './child-protocol.js';
 
 export interface RunResult extends RunSpec {
   id: string;
@@ -54,6 +55,8 @@ export interface RunResult extends RunSpec {
   zerocopy?: { sends: number; completions: number; copiedCompletions: number; copiedBytes: number };
   /** io_uring modes: the engine's own io_uring_enter calls, the SQEs they submitted (their return values), and the send requests completed. zerocopy above holds io_uring-send-zc's notifications (IORING_CQE_F_NOTIF; copied: IORING_NOTIF_USAGE_ZC_COPIED). */
   uring?: { enters: number; sqes: number; sends: number };
+  /** kTLS modes: TLS 1.3 AES-GCM-128, its record overhead, and TlsTxSw/TlsTxDevice (and the rest of /proc/net/tls_stat) across the transfer. */
+  tls?: TlsRunInfo;
   file: { path: string; checksum: string; pagesCachedBefore: number; pages: number };
   device: { name: string; netns?: string; scatterGather: boolean };
   /** The machine while the run ran (steal, CPU used by other work, load average), from /proc/stat and /proc/loadavg at the go and at the end; absent where /proc cannot be read. */

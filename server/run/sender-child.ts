@@ -6,21 +6,31 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { modeInfo } from '../../scenarios/catalog.js';
 import { addon, runLoop } from '../native.js';
-import { errorMessage, exitWithParent, sendToParent, type SenderArgs, type SenderResult } from './child-protocol.js';
+import { errorMessage, exitWithParent, sendToParent, type SenderArgs, type SenderResult, type TlsRunInfo } from './child-protocol.js';
+import { readTlsStat } from '../core/ktls.js';
 
 const args = JSON.parse(process.argv[2]) as SenderArgs;
 exitWithParent(args.parentPid);
 
+/** kTLS: what the run set up, and the kernel's kTLS counters' change in this network namespace. */
+function tlsInfo(before: Record<string, number> | null, after: Record<string, number> | null): TlsRunInfo {
+  const stat = before && after ? Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)])) : null;
+  return { version: 'TLS 1.3', cipher: 'AES-GCM-128', recordOverheadBytes: 22, maxRecordBytes: 16384, stat };
+}
+
 async function nativeTransfer(progress: { get: () => number }): Promise<SenderResult> {
+  // /proc/net/tls_stat before the connection (the tls module registers it: loaded by the first TCP_ULP "tls" at the latest).
+  const before = args.tls ? (readTlsStat() ?? {}) : null;
   const { handle, done } = runLoop<import('../native.js').NativeTransferResult>((cb) =>
     addon().startTransfer(
-      { mode: args.mode, file: args.file, size: args.sizeBytes, chunk: args.chunkBytes, host: args.host, port: args.port, duration: args.duration ?? 0, rate: args.rate ?? 0 },
+      { mode: args.mode, file: args.file, size: args.sizeBytes, chunk: args.chunkBytes, host: args.host, port: args.port, duration: args.duration ?? 0, rate: args.rate ?? 0, ...(args.tls ? { tls: args.tls } : {}) },
       cb,
     ),
   );
   progress.get = () => handle.progress();
   process.on('SIGTERM', () => handle.cancel());
-  return { ...(await done), engine: 'native', cpuScope: 'thread' };
+  const result = await done;
+  return { ...result, engine: 'native', cpuScope: 'thread', ...(args.tls ? { tls: tlsInfo(before, readTlsStat()) } : {}) };
 }
 
 // node-stream: the way Node programs send files. The engine cannot count this

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   try {
     const a = addon();
     const l = a.listen(args.host, 0);
-    const { handle, done } = runLoop<NativeSinkResult>((cb) => a.startSink({ fd: l.fd, mode: args.mode, buffer: args.bufferBytes, passBytes: args.passBytes, expect: args.expect }, cb));
+    const { handle, done } = runLoop<NativeSinkResult>((cb) => a.startSink({ fd: l.fd, mode: args.mode, buffer: args.bufferBytes, passBytes: args.passBytes, expect: args.expect, ...(args.tls ? { tls: args.tls } : {}) }, cb));
     process.on('SIGTERM', () => handle.cancel());
     await sendToParent({ type: 'listening', pid: process.pid, port: l.port });
     const result = await done;

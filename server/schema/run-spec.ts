@@ -181,6 +181,12 @@ export const RunSpecSchema = z.preprocess(withDependentDefaults, RunSpecObject).
         code: 'custom', path: ['path'],
         message: `mode ${s.mode} runs on path ${needs} (its point is a device without scatter-gather); got '${s.path}'`,
       });
+    // kTLS decrypts into the receiver's buffer: a sink that drops bytes unread (MSG_TRUNC) has nothing to decrypt into.
+    if ((MODES as Record<string, ModeInfo>)[s.mode].kernelFeature === 'tls' && s.sink === 'discard')
+      ctx.addIssue({
+        code: 'custom', path: ['sink'],
+        message: `mode ${s.mode} is received with kTLS (TLS_RX), which decrypts into the receiver's buffer; allowed sinks: read, copy; got 'discard'`,
+      });
     if (Math.ceil(s.sizeBytes / s.chunkBytes) > LIMITS.maxChunks)
       ctx.addIssue({
         code: 'custom', path: ['chunkBytes'],

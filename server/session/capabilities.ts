@@ -50,7 +50,10 @@ export async function capabilities(engines: { name: string; summary?: string; se
       }),
     };
     for (const c of probes.counters.filter((c) => !c.available))
-      missing.push({ what: `counter ${c.name}`, detail: c.missing ?? 'no source on this kernel', fix: 'a kernel with this tracepoint (see the README: probe tiers), or the function tier where fentry works' });
+      missing.push({
+        what: `counter ${c.name}`, detail: c.missing ?? 'no source on this kernel',
+        fix: c.name === 'copy_encrypt_bytes' ? 'a kernel with the tls module (CONFIG_TLS), loaded before the lab starts (modprobe tls)' : 'a kernel with this tracepoint (see the README: probe tiers), or the function tier where fentry works',
+      });
     for (const p of caps.programs.filter((p) => !p.attached))
       missing.push({ what: `program ${p.name}`, detail: p.error ?? 'not attached' });
   } else {

@@ -6,6 +6,8 @@ import { libbpfEngine } from '../probes/select.js';
 import { run } from '../run/exec.js';
 import { labNamespaces } from '../run/netpath.js';
 import { isAlive } from '../core/process.js';
+import { tlsModuleLoaded, tlsSupport } from '../core/ktls.js';
+import { KTLS_MODE_NAMES } from '../../scenarios/catalog.js';
 
 interface Check { check: string; ok: boolean; detail: string; fix?: string; fatal?: boolean }
 
@@ -40,6 +42,13 @@ export async function diagnose(): Promise<{ checks: Check[]; counters: { name: s
     detail: t.state === 'not mounted' && root ? `${t.detail}; the probes mount it when they load` : t.detail,
     fix: t.state === 'unreadable' ? `run as root (reading ${t.path}/events needs it)` : 'mount -t tracefs nodev /sys/kernel/tracing',
   });
+  // Kernel TLS: the ktls-* modes run only where the kernel has the tls module (not fatal: the other modes run).
+  const tls = tlsSupport();
+  checks.push(
+    tls.ok
+      ? { check: 'kTLS', ok: true, detail: `${KTLS_MODE_NAMES.join(', ')} run: ${tls.detail}` }
+      : { check: 'kTLS', ok: false, detail: `${KTLS_MODE_NAMES.join(', ')} are refused: ${tls.reason}`, fix: 'a kernel with the tls module (CONFIG_TLS=m or y, e.g. Debian\'s), then modprobe tls' },
+  );
   let counters: { name: string; source: string | null; missing?: string }[] = [];
   let tier: string | undefined;
   try {
@@ -48,8 +57,15 @@ export async function diagnose(): Promise<{ checks: Check[]; counters: { name: s
     const failed = caps.programs.filter((p) => !p.attached);
     checks.push({ check: 'probes (libbpf)', ok: true, detail: `tier ${caps.tier}; ${caps.programs.length - failed.length} of ${caps.programs.length} programs attached` });
     counters = caps.counters.map((c) => ({ name: c.name, source: c.available ? c.source : null, missing: c.missing }));
-    for (const c of caps.counters.filter((c) => !c.available))
+    for (const c of caps.counters.filter((c) => !c.available)) {
+      // kTLS encryption without the tls module loaded (none, or not yet: the first TCP_ULP "tls" loads it, after the
+      // probes did): the kTLS check says so; the lab measures everything else.
+      if (c.name === 'copy_encrypt_bytes' && !tlsModuleLoaded()) {
+        checks.push({ check: `counter ${c.name}`, ok: false, detail: `unavailable: ${c.missing}`, fix: 'a kernel with the tls module (CONFIG_TLS), loaded before the lab starts (modprobe tls)' });
+        continue;
+      }
       checks.push({ check: `counter ${c.name}`, ok: false, fatal: true, detail: `unavailable: ${c.missing}`, fix: 'a kernel with this tracepoint (see the README: probe tiers), or the function tier where fentry works' });
+    }
   } catch (e) {
     checks.push({ check: 'probes (libbpf)', ok: false, fatal: true, detail: (e as Error).message, fix: 'see the detail; `npm run setup` builds the programs' });
   }

@@ -29,7 +29,7 @@ const kindOf = (c: FlowCounter) => counterInfo(c).kind as FlowKind;
 export type BoxId = 'disk' | 'pagecache' | 'user' | 'socket' | 'device' | 'receiver';
 export type ArrowId =
   | 'disk-read' | 'file-to-user' | 'file-mapped' | 'user-to-socket' | 'zerocopy-ref' | 'zerocopy-copied'
-  | 'splice-ref' | 'linearize' | 'dev-xmit' | 'receive-copy';
+  | 'splice-ref' | 'linearize' | 'dev-xmit' | 'receive-copy' | 'encrypt';
 
 /** What an arrow shows: one counter of one role. */
 export interface FlowMeasure { role: Role; counter: FlowCounter }
@@ -90,7 +90,7 @@ export interface FlowLayout {
  * are drawn; the receiver is whoever the program sends to, not measured.
  */
 export const WATCH_MODE = 'watch';
-const WATCH_INFO = { native: true, mapsFile: false, usesUserBuffer: true, passesPages: true, pinsUserPages: true };
+const WATCH_INFO = { native: true, mapsFile: false, usesUserBuffer: true, passesPages: true, pinsUserPages: true, encrypts: false };
 
 /** What is known of the run the diagram is for. Unknown fields give the layout every arrow they could allow. */
 export interface FlowContext {
@@ -197,7 +197,14 @@ export function flowLayout(ctx: FlowContext): FlowLayout {
     specs.push({ id: 'zerocopy-copied', from: 'user', to: 'socket', measure: measure('sender', 'zerocopy_copied_bytes'), label: 'copied after all', detail: 'CPU copy: MSG_ZEROCOPY bytes the kernel reported copied after all (SO_EE_CODE_ZEROCOPY_COPIED)', slot: 1 });
   if (user)
     specs.push({ id: 'user-to-socket', from: 'user', to: 'socket', measure: measure('sender', 'copy_user_to_socket_bytes'), label: 'CPU copy', detail: 'CPU copy: user buffer (or mapping) -> socket buffer (write()/send())', slot: info.pinsUserPages ? 2 : 0 });
-  if (info.passesPages)
+  // kTLS: the cipher reads the plaintext (the user buffer, or with sendfile the page-cache pages) and writes
+  // the ciphertext into a record buffer of the socket's, which TCP then queues by reference.
+  if (info.encrypts)
+    specs.push({
+      id: 'encrypt', from: info.passesPages ? 'pagecache' : 'user', to: 'socket', measure: measure('sender', 'copy_encrypt_bytes'), label: 'CPU pass (encrypt)',
+      detail: 'CPU pass: kTLS encrypts the plaintext into a record buffer of the socket (the ciphertext goes on by reference)', slot: 1, arc: info.passesPages,
+    });
+  if (info.passesPages && !info.encrypts)
     specs.push({ id: 'splice-ref', from: 'pagecache', to: 'socket', measure: measure('sender', 'splice_ref_bytes'), label: 'pages by reference', detail: 'by reference: page-cache pages handed to the socket (sendfile, splice)', slot: 0, arc: true });
   const xmit = watch ? TRANSMIT.unknown : TRANSMIT[ctx.path ?? 'unknown'];
   specs.push({ id: 'dev-xmit', from: 'socket', to: 'device', measure: measure('sender', 'dev_xmit_bytes'), label: xmit.label, detail: `${xmit.detail}; it includes what TCP retransmitted`, slot: 0 });

@@ -82,6 +82,17 @@ const MODE_ZH: Record<ModeName, { summary: string; note: string; program: string
     switchesNote: 'Node 的流自行决定读写次数，并非每块各一次读、一次写',
     note: '读进一个 Buffer，再从它写出，外加事件循环',
   },
+  // kTLS (issue 15): contiguous, beside the catalog's own block.
+  'ktls-write': {
+    summary: 'kTLS：用 read() 把文件读进用户缓冲区，再 write() 到由内核加密的套接字（TCP_ULP "tls"，TLS_TX）',
+    program: '实验室自带的原生引擎（C++，native/engine/ktls.cc）',
+    note: '页缓存 -> 用户缓冲区（read），再由加密算法读取用户缓冲区、把密文写进记录缓冲区（加密就是拷进套接字的那一步）',
+  },
+  'ktls-sendfile': {
+    summary: 'kTLS：用 sendfile() 发送到由内核加密的套接字（TCP_ULP "tls"，TLS_TX）：加密算法读取页缓存的页',
+    program: '实验室自带的原生引擎（C++，native/engine/ktls.cc）',
+    note: '明文记录引用页缓存的页，再由加密算法读进另一块加密缓冲区（一次 CPU 处理，而不是引用）：TLS 拿走了零拷贝，kTLS 省掉了用户态那次拷贝',
+  },
   'java-transferto': {
     summary: 'Java NIO 的 FileChannel.transferTo() 发送到 SocketChannel：文章里的零拷贝例子（整个文件一次 sendfile）',
     program: 'OpenJDK 17 FileChannel.transferTo（apps/java TransferTo）',
@@ -216,6 +227,7 @@ const COUNTER_ZH: Record<CounterName, { label: string; description: string }> = 
     label: '接收时映射（TCP_ZEROCOPY_RECEIVE）',
     description: '无拷贝：getsockopt(TCP_ZEROCOPY_RECEIVE) 把套接字的页映射进接收端，在系统调用返回时从它的结果读出（tcp_zerocopy_receive 内部没有跟踪点）',
   },
+  copy_encrypt_bytes: { label: '加密（kTLS）', description: 'CPU 处理：内核的软件 TLS（kTLS）加密进另一块记录缓冲区的明文（加密算法读取每个字节并写出其密文）' },
 };
 
 /** What each error of the registry means (server/core/errors.ts): the page says it in Chinese when the server's own words have no translation. */
@@ -225,6 +237,7 @@ const ERROR_ZH: Record<ErrorCode, string> = {
   ZCL_TOO_LARGE: '请求正文超过了上限',
   ZCL_MEDIA_TYPE: '请求正文不是 JSON',
   ZCL_NOT_FOUND: '没有这个运行、报告或路由',
+  ZCL_KERNEL_UNSUPPORTED: '内核缺少该模式所需的功能（kTLS：tls 模块）：在任何准备之前就拒绝，并给出原因',
   ZCL_CONFLICT: '当前状态不允许这样做（已经结束，或已经在运行）',
   ZCL_QUEUE_FULL: '等待的运行太多了',
   ZCL_BUSY: '运行、报告和观察共用探针和机器：一个要等另一个结束',
@@ -469,6 +482,8 @@ const UI: Record<string, Message> = {
   'flow.arrow.userToSocket': { en: 'CPU copy: user buffer (or mapping) -> socket buffer (write()/send())', zh: 'CPU 拷贝：用户缓冲区（或映射区）-> 套接字缓冲区（write()/send()）' },
   'flow.arrow.pagesRef': { en: 'pages by reference', zh: '按引用传页' },
   'flow.arrow.pagesRefDetail': { en: 'by reference: page-cache pages handed to the socket (sendfile, splice)', zh: '按引用：页缓存的页交给套接字（sendfile、splice）' },
+  'flow.arrow.encrypt': { en: 'CPU pass (encrypt)', zh: 'CPU 处理（加密）' },
+  'flow.arrow.encryptDetail': { en: 'CPU pass: kTLS encrypts the plaintext into a record buffer of the socket (the ciphertext goes on by reference)', zh: 'CPU 处理：kTLS 把明文加密进套接字的记录缓冲区（密文随后按引用传递）' },
   'flow.arrow.inclRetx': { en: '{detail}; it includes what TCP retransmitted', zh: '{detail}；其中包括 TCP 重传的部分' },
   'flow.arrow.linearize': { en: 'CPU copy (linearize)', zh: 'CPU 拷贝（线性化）' },
   'flow.arrow.linearizeDetail': { en: 'CPU copy: payload copied into linear packets for a device without scatter-gather', zh: 'CPU 拷贝：为没有分散/聚集的设备，把载荷拷贝进线性数据包' },
@@ -731,6 +746,11 @@ const UI: Record<string, Message> = {
   'vpath.ref': { en: '{path} (pages by reference)', zh: '{path}（按引用传页）' },
   'vpath.zc': { en: 'MSG_ZEROCOPY (user pages pinned)', zh: 'MSG_ZEROCOPY（锁定的用户页）' },
   'vpath.uringZc': { en: 'io_uring SEND_ZC (user pages pinned)', zh: 'io_uring SEND_ZC（锁定的用户页）' },
+  'vpath.ktls': { en: 'kTLS records (encrypted into a kernel buffer, queued by reference)', zh: 'kTLS 记录（加密进内核缓冲区，按引用排队）' },
+  'finding.ktls': {
+    en: 'kernel TLS encrypted {a}: the cipher reads every byte and writes its ciphertext into a separate record buffer (one CPU pass per byte, even with sendfile); TLS takes zero-copy away and kTLS takes back only the user-space copy; a NIC with TLS offload (TlsTxDevice in /proc/net/tls_stat) takes back the rest',
+    zh: '内核 TLS 加密了 {a}：加密算法读取每个字节，把密文写进另一块记录缓冲区（每字节一次 CPU 处理，用 sendfile 也一样）；TLS 拿走了零拷贝，kTLS 只省回了用户态那次拷贝；带 TLS 卸载的网卡（/proc/net/tls_stat 里的 TlsTxDevice）能省回其余部分',
+  },
   'vpath.item': { en: '{label}: {bytes}', zh: '{label}：{bytes}' },
   'finding.readWrite': {
     en: 'file read into user space, then written to a socket: {a} copied file -> user and {b} user -> socket (2 CPU copies per byte){files}; send files with sendfile (Java: FileChannel.transferTo; nginx: sendfile on; Python: socket.sendfile; Netty: DefaultFileRegion)',
@@ -758,6 +778,29 @@ const UI: Record<string, Message> = {
     en: "probably TLS in user space (an inference: the probes do not see encryption): {a} read from files, then a similar {b} copied to sockets, and the process maps a TLS library; user-space TLS must read and encrypt every byte, so sendfile cannot be used. Kernel TLS (kTLS: OpenSSL 3 with SSL_OP_ENABLE_KTLS and SSL_sendfile, nginx 'ssl_conf_command Options KTLS') keeps sendfile; or serve static files without TLS behind a TLS terminator",
     zh: '很可能是用户空间的 TLS（推断：探针看不到加密）：从文件读了 {a}，又有差不多的 {b} 拷贝到套接字，而且进程映射了 TLS 库；用户空间的 TLS 必须读取并加密每个字节，所以用不了 sendfile。内核 TLS（kTLS：OpenSSL 3 配合 SSL_OP_ENABLE_KTLS 和 SSL_sendfile，nginx 的“ssl_conf_command Options KTLS”）可以保留 sendfile；或者在 TLS 终结代理后面不加密地提供静态文件',
   },
+
+  // kTLS (issue 15): the refusal, doctor's check, and why copy_encrypt_bytes has no source (server/core/ktls.ts, the probe host, bt-script.ts)
+  'ktls.noTls': {
+    en: "the kernel {rawKernel} has no tls module: /proc/sys/net/ipv4/tcp_available_ulp lists {rawList}, not tls, and no tls.ko is installed in {rawDir} (a kernel with CONFIG_TLS, e.g. Debian's, and modprobe tls)",
+    zh: '内核 {rawKernel} 没有 tls 模块：/proc/sys/net/ipv4/tcp_available_ulp 列出的是 {rawList}，没有 tls，{rawDir} 里也没有安装 tls.ko（需要启用了 CONFIG_TLS 的内核，例如 Debian 的，再 modprobe tls）',
+  },
+  'ktls.refused': { en: '{rawModes} are refused: {reason}', zh: '{rawModes} 被拒绝：{reason}' },
+  'ktls.runs': { en: '{rawModes} run: {rawDetail}', zh: '{rawModes} 可以运行：{rawDetail}' },
+  'ktls.modeRefused': { en: 'mode {mode} needs kernel TLS and this kernel cannot do it: {reason}', zh: '模式 {mode} 需要内核 TLS，而本内核做不到：{reason}' },
+  'ktls.noModule': {
+    en: "no tracepoint marks kTLS encryption, and fexit on the tls module's tls_sw_sendmsg needs the module loaded: /sys/kernel/btf/tls is missing (/proc/sys/net/ipv4/tcp_available_ulp: {rawList}; modprobe tls before the lab starts, on a kernel with CONFIG_TLS)",
+    zh: '没有跟踪点标记 kTLS 加密，而对 tls 模块的 tls_sw_sendmsg 做 fexit 需要该模块已加载：/sys/kernel/btf/tls 不存在（/proc/sys/net/ipv4/tcp_available_ulp：{rawList}；请在实验室启动前 modprobe tls，且内核需启用 CONFIG_TLS）',
+  },
+  'ktls.noFexit': {
+    en: "no tracepoint marks kTLS encryption, and fexit on the tls module's tls_sw_sendmsg does not work here: {rawWhy}",
+    zh: '没有跟踪点标记 kTLS 加密，而对 tls 模块的 tls_sw_sendmsg 做 fexit 在这里不可用：{rawWhy}',
+  },
+  'ktls.bpftrace': {
+    en: "no tracepoint marks kTLS encryption, and the bpftrace script ({rawFile}) uses tracepoints only (the libbpf engine measures it with fexit on the tls module's tls_sw_sendmsg)",
+    zh: '没有跟踪点标记 kTLS 加密，而 bpftrace 脚本（{rawFile}）只用跟踪点（libbpf 引擎用对 tls 模块的 tls_sw_sendmsg 的 fexit 来测量）',
+  },
+  'ktls.fixCounter': { en: 'a kernel with the tls module (CONFIG_TLS), loaded before the lab starts (modprobe tls)', zh: '启用了 tls 模块（CONFIG_TLS）的内核，并在实验室启动前加载它（modprobe tls）' },
+  'ktls.fixCheck': { en: "a kernel with the tls module (CONFIG_TLS=m or y, e.g. Debian's), then modprobe tls", zh: '启用了 tls 模块（CONFIG_TLS=m 或 y，例如 Debian 的）的内核，再 modprobe tls' },
 
   // the Reports panel
   'reports.status.running': { en: 'running', zh: '运行中' },
