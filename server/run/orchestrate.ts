@@ -252,7 +252,15 @@ export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Prom
 async function withMachine(go: () => Promise<BaseResult>): Promise<BaseResult> {
   const before = cpuTimes();
   const r = await go();
-  const after = cpuTimes();
+  // /proc/stat counts in ticks (USER_HZ): a run of a few milliseconds can fall
+  // between two. The window then stretches to the next tick (at most ~10 ms
+  // past the end, the run's figures untouched), so every result says how busy
+  // the machine was around it.
+  let after = cpuTimes();
+  for (let i = 0; i < 25 && before && after && after.total <= before.total; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    after = cpuTimes();
+  }
   const own = r.sender.cpuUserSeconds + r.sender.cpuSysSeconds + r.receiver.cpuUserSeconds + r.receiver.cpuSysSeconds;
   const machine = before && after ? machineDuring(before, after, own) : null;
   return machine ? { ...r, machine } : r;
