@@ -89,6 +89,16 @@ static __always_inline struct sys_state *state_get(bool create) {
   return bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
+/* A counted syscall begins (or an io-wq worker's send, counted as io_uring_enter's). */
+static __always_inline void state_begin(struct sys_state *st, int idx, int cls) {
+  st->idx = idx;
+  st->cls = cls;
+  st->decision = SEND_NONE;
+  st->active = 1;
+  st->file_dev = 0;
+  st->file_ino = 0;
+}
+
 /* ---- watch mode: processes the lab did not start ----
  * The watched processes (tgid -> role and their own counters), filled by user
  * space; with follow, sched_process_fork adds the children of watched processes.
@@ -384,12 +394,7 @@ static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long
 
   struct sys_state *st = state_get(true);
   if (!st) return 0;
-  st->idx = idx;
-  st->cls = cls;
-  st->decision = SEND_NONE;
-  st->active = 1;
-  st->file_dev = 0;
-  st->file_ino = 0;
+  state_begin(st, idx, cls);
   if (f) {
     st->file_dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
     st->file_ino = BPF_CORE_READ(f, f_inode, i_ino);
@@ -482,12 +487,7 @@ static __always_inline int on_tcp_sendmsg(const bool D, struct sock *sk, struct 
   if ((!st || !st->active) && (BPF_CORE_READ(bpf_get_current_task_btf(), flags) & PF_IO_WORKER)) {
     st = state_get(true);
     if (!st) return 0;
-    st->idx = ZCL_S_io_uring_enter;
-    st->cls = FD_OTHER;
-    st->decision = SEND_NONE;
-    st->active = 1;
-    st->file_dev = 0;
-    st->file_ino = 0;
+    state_begin(st, ZCL_S_io_uring_enter, FD_OTHER);
   }
   /* decided already: the loop fires this once per skb of the same message */
   if (!st || !st->active || st->decision != SEND_NONE) return 0;

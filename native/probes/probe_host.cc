@@ -15,6 +15,9 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -69,18 +72,32 @@ bool kernel_has_func(btf* vmlinux, const char* func) {
   return vmlinux && btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC) > 0;
 }
 
+// Running under qemu's TCG (instruction emulation, no hardware virtualization):
+// the hypervisor CPUID leaf says "TCGTCGTCGTCG" (KVM says "KVMKVMKVM").
+bool under_tcg() {
+#if defined(__x86_64__)
+  unsigned int a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 31))) return false;  // no hypervisor
+  __cpuid(0x40000000, a, b, c, d);
+  char sig[13] = {};
+  memcpy(sig, &b, 4);
+  memcpy(sig + 4, &c, 4);
+  memcpy(sig + 8, &d, 4);
+  return strcmp(sig, "TCGTCGTCGTCG") == 0;
+#else
+  return false;
+#endif
+}
+
 // A real attach attempt, as bcc's fentry_can_attach: a two-instruction fexit
-// program loaded against the function's BTF id and attached.
-bool fentry_can_attach(btf* vmlinux, const char* func, std::string* why) {
-  int id = vmlinux ? btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC) : -1;
-  if (id <= 0) {
-    *why = std::string("the kernel has no function ") + func;
-    return false;
-  }
+// program loaded against the function's BTF id (in vmlinux, or in a module's
+// BTF object when btf_obj_fd >= 0) and attached.
+bool fexit_loads_and_attaches(const char* func, int id, int btf_obj_fd, std::string* why) {
   struct bpf_insn insns[2] = {};
   insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;  // r0 = 0
   insns[1].code = BPF_JMP | BPF_EXIT;
   LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT, .attach_btf_id = static_cast<__u32>(id));
+  if (btf_obj_fd >= 0) opts.attach_btf_obj_fd = static_cast<__u32>(btf_obj_fd);
   int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "zcl_can_fexit", "GPL", insns, 2, &opts);
   if (fd < 0) {
     *why = std::string("fexit on ") + func + " does not load: " + strerror(errno);
@@ -95,6 +112,15 @@ bool fentry_can_attach(btf* vmlinux, const char* func, std::string* why) {
   }
   ::close(link);
   return true;
+}
+
+bool fentry_can_attach(btf* vmlinux, const char* func, std::string* why) {
+  int id = vmlinux ? btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC) : -1;
+  if (id <= 0) {
+    *why = std::string("the kernel has no function ") + func;
+    return false;
+  }
+  return fexit_loads_and_attaches(func, id, -1, why);
 }
 
 // ---- kTLS: fexit on the tls module's functions ----
@@ -123,25 +149,7 @@ bool module_fentry_can_attach(int mod_fd, btf* mod_btf, const char* func, std::s
     *why = std::string("the tls module has no function ") + func;
     return false;
   }
-  struct bpf_insn insns[2] = {};
-  insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
-  insns[1].code = BPF_JMP | BPF_EXIT;
-  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT, .attach_btf_id = static_cast<__u32>(id),
-              .attach_btf_obj_fd = static_cast<__u32>(mod_fd));
-  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "zcl_can_fexit", "GPL", insns, 2, &opts);
-  if (fd < 0) {
-    *why = std::string("fexit on ") + func + " does not load: " + strerror(errno);
-    return false;
-  }
-  int link = bpf_raw_tracepoint_open(nullptr, fd);
-  int err = errno;
-  ::close(fd);
-  if (link < 0) {
-    *why = std::string("fexit on ") + func + " does not attach: " + strerror(err);
-    return false;
-  }
-  ::close(link);
-  return true;
+  return fexit_loads_and_attaches(func, id, mod_fd, why);
 }
 
 std::string first_line(const char* path) {
@@ -499,13 +507,14 @@ std::vector<ProgramStatus> Host::Impl::attach(Sources& src) {
     else src.why_not["tls_encrypt"] = "the kTLS encryption probes did not attach: " + tls_why;
   }
   // The syscall programs attached above (so their status is real) wait detached
-  // until a run or a watch arms them. ZCL_PROBES_SYSCALLS_ALWAYS=1 keeps them
-  // attached from load to close instead: each attach or detach patches the
-  // kernel's text (the tracepoint's static key), and under qemu's TCG a vCPU
-  // can run the stale int3 of a finished patch (the QEMU harness's guests:
-  // "Oops: int3" in syscall_trace_enter on 6.12, a lockup of both vCPUs on 6.1).
+  // until a run or a watch arms them. Under qemu's TCG (found by its CPUID
+  // signature), or with ZCL_PROBES_SYSCALLS_ALWAYS=1, they stay attached from
+  // load to close instead: each attach or detach patches the kernel's text (the
+  // tracepoint's static key), and under TCG a vCPU can run the stale int3 of a
+  // finished patch (the QEMU harness's guests: "Oops: int3" in
+  // syscall_trace_enter on 6.12, a lockup of both vCPUs on 6.1).
   const char* always = getenv("ZCL_PROBES_SYSCALLS_ALWAYS");
-  const bool keep_attached = always && strcmp(always, "1") == 0;
+  const bool keep_attached = (always && strcmp(always, "1") == 0) || under_tcg();
   for (const char* tp : {"sys_enter", "sys_exit"}) {
     if (keep_attached) break;
     auto it = src.tracepoints.find(tp);
