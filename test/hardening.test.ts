@@ -82,8 +82,10 @@ describe('children die with their parent (item 2)', () => {
     const orphan = spawn('sleep', ['30'], { env: { ...process.env, ZCL_OWNER: '1:1' }, stdio: 'ignore' });
     const ours = spawn('sleep', ['30'], { env: { ...process.env, ZCL_OWNER: `${process.pid}:${readFileSync(`/proc/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]}` }, stdio: 'ignore' });
     started.push(orphan, ours);
-    await until('both sleepers to start', () => labProcesses().some((p) => p.pid === orphan.pid) && labProcesses().some((p) => p.pid === ours.pid));
-    // Any zcl sweeps at start; clean says so too.
+    // Any zcl sweeps at start (other test files' runs too, in parallel: the orphan may be gone
+    // before it is seen here, killed by the same rule); clean says so too.
+    await Promise.all([orphan, ours].map((p) => new Promise((resolve) => p.once('spawn', resolve))));
+    await until('our sleeper to be seen as the lab\'s', () => labProcesses().some((p) => p.pid === ours.pid));
     const r = zclClean();
     expect(r.status).toBe(0);
     await until('the orphan to die', () => !alive(orphan.pid!));
