@@ -97,8 +97,20 @@ token=$(sed -nE 's/.*[?&]token=([0-9a-f]+).*/\1/p' <<<"$line")
 [ -n "$token" ] || die "no token in the provisioner's dashboard URL"
 base="http://127.0.0.1:$port"
 
+# The service starts as provisioning ends; under TCG zcl serve takes a while to load
+# (Node, the BPF programs through the verifier). Until it listens, qemu's forward
+# accepts and the guest resets (curl: exit 56). The first run of this test reached
+# here after 70 min and stopped on that reset: wait for an HTTP answer first.
+end=$(($(date +%s) + 600))
+until code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$base/api/modes") && [ "$code" != 000 ]; do
+  [ "$(date +%s)" -lt "$end" ] || die "the dashboard did not answer on 127.0.0.1:$port within 600 s of provisioning (last curl: ${code:-none})"
+  kill -0 "$qpid" 2>/dev/null || die "qemu exited"
+  sleep 3
+done
+phase "the service answering"
+
 # The dashboard, through the forwarded port: without the token 401, with it the page.
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$base/api/modes")
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$base/api/modes") || die "GET /api/modes: curl failed ($?)"
 [ "$code" = 401 ] || die "GET /api/modes without the token: $code, expected 401"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$base/?token=$token")
 [ "$code" = 303 ] || die "GET /?token=...: $code, expected 303 (the token set as a cookie)"
