@@ -90,7 +90,8 @@ export function transmitText(xmit, retx) {
 
 /**
  * The seeds' table: per mode and per path it was measured on, the textbook's expectation and the
- * latest run's measurement there (a mode never run: one row, "not run yet").
+ * latest run's measurement there (a mode never run: one row, "not run yet", or "refused on this
+ * kernel" with the kernel's reason).
  * @param {HTMLTableElement} table
  * @param {RunRecord[]} runs newest first
  * @param {ModesDoc} doc
@@ -120,12 +121,14 @@ function seedRow(m, r) {
   const res = r?.result;
   const ctx = res?.probes?.sender?.counters.ctx_switches;
   const perChunk = typeof ctx === 'number' && res?.chunks ? ctx / res.chunks : null;
+  /** why this kernel cannot run the mode (GET /api/modes), shown where a measurement would be */
+  const refused = /** @type {{refused?: string}} */ (m).refused;
   return el('tr', { 'data-mode': m.name, 'data-path': r?.spec.path ?? '' },
       el('td', {}, m.name), el('td', { class: 'path' }, r?.spec.path ?? '–'), el('td', { class: 'note' }, m.textbook.note),
       el('td', { class: 'num' }, m.textbook.cpuCopies), el('td', { class: 'num' }, tb ? fmtNum(tb.measured.cpuCopies, 2) : '–'),
       el('td', { class: 'num' }, m.textbook.modeSwitchesPerChunk), el('td', { class: 'num' }, tb ? fmtNum(tb.measured.modeSwitchesPerChunk, 3) : '–'),
       el('td', { class: 'num ctx' }, perChunk === null ? '–' : fmtNum(perChunk, 3)),
-      el('td', { class: `verdict ${tb?.verdict ?? 'none'}` }, tb?.verdict ?? 'not run yet'),
-      el('td', { class: 'reason' }, tb?.reason ?? ''),
+      el('td', { class: `verdict ${tb?.verdict ?? (refused ? 'refused' : 'none')}` }, tb?.verdict ?? (refused ? 'refused on this kernel' : 'not run yet')),
+      el('td', { class: 'reason' }, tb?.reason ?? refused ?? ''),
       el('td', { class: 'small' }, r ? `${r.spec.path}, ${fmtBytes(r.spec.sizeBytes)}, chunk ${fmtBytes(r.spec.chunkBytes)}${res?.passes && res.passes > 1 ? `, ${res.passes} passes` : ''}` : ''));
 }

@@ -622,6 +622,7 @@ const UI: Record<string, Message> = {
   'verdict.differs': { en: 'differs', zh: '不符' },
   'verdict.unmeasured': { en: 'unmeasured', zh: '未测量' },
   'verdict.notRun': { en: 'not run yet', zh: '尚未运行' },
+  'verdict.refused': { en: 'refused on this kernel', zh: '此内核拒绝运行' },
   'status.ok': { en: 'ok', zh: '正常' },
   'status.unavailable': { en: 'unavailable', zh: '不可用' },
   'status.absent': { en: 'absent', zh: '缺失' },
