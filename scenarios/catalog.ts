@@ -51,6 +51,13 @@ export interface ModeInfo {
   kernelFeature?: 'tls';
   /** The kernel encrypts what the socket sends (kTLS): a CPU pass over every byte into a separate buffer (copy_encrypt_bytes). */
   encrypts?: boolean;
+  /**
+   * The modes a report reads this one against, when a matrix has both with every other
+   * field equal: the ratio of throughput and CPU per cell, and over a chunk sweep the
+   * chunk size from which this mode is ahead (report/compare.ts). `shows` says what
+   * the pair answers, as a sentence.
+   */
+  against?: readonly { mode: string; shows: string }[];
 }
 
 export const MODES = {
@@ -76,6 +83,7 @@ export const MODES = {
     calls: 'sendfile(sock, file, &off, chunk)',
     native: true,
     mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: false,
+    against: [{ mode: 'read-write', shows: 'What sendfile saves over read() + write(): the copies through user space.' }],
     textbook: { cpuCopies: 0, modeSwitchesPerChunk: 2, note: 'page cache pages referenced by the socket buffer; DMA gathers them' },
   },
   'sendfile-nogather': {
@@ -102,6 +110,7 @@ export const MODES = {
     native: true,
     mapsFile: true, usesUserBuffer: true, passesPages: false, pinsUserPages: true, needsNoGather: false,
     switchesNote: 'MSG_ZEROCOPY adds the completion reads from the error queue (recvmsg) to each send',
+    against: [{ mode: 'mmap-write', shows: 'What MSG_ZEROCOPY saves over write() from the same mapping: the copy into the socket buffer, at the price of pinning and completions.' }],
     textbook: { cpuCopies: 0, modeSwitchesPerChunk: 2, note: 'user pages pinned and sent by reference, unless the kernel falls back to copying' },
   },
   // Beyond the articles (issue 15): io_uring, one io_uring_enter for a batch of
@@ -122,6 +131,7 @@ export const MODES = {
     native: true,
     mapsFile: true, usesUserBuffer: true, passesPages: false, pinsUserPages: true, needsNoGather: false,
     switchesNote: 'io_uring: one io_uring_enter submits 8 sends; more enters only wait for completions and notifications, none per chunk',
+    against: [{ mode: 'io_uring-send', shows: "What io_uring's zero-copy send saves over its copying send, and from which chunk size it pays." }],
     textbook: { cpuCopies: 0, modeSwitchesPerChunk: 0.25, note: 'beyond the articles: user pages pinned and sent by reference (like MSG_ZEROCOPY), unless the kernel falls back to copying; one io_uring_enter per 8 chunks' },
   },
   'io_uring-splice': {
@@ -159,6 +169,7 @@ export const MODES = {
     native: true,
     mapsFile: false, usesUserBuffer: true, passesPages: false, pinsUserPages: false, needsNoGather: false,
     kernelFeature: 'tls', encrypts: true,
+    against: [{ mode: 'read-write', shows: 'What encryption in the kernel costs a copying sender.' }],
     textbook: {
       cpuCopies: 2, modeSwitchesPerChunk: 4,
       note: 'page cache -> user buffer (read), then the cipher reads the user buffer and writes ciphertext into the record buffer (the encryption is the copy into the socket)',
@@ -171,6 +182,10 @@ export const MODES = {
     native: true,
     mapsFile: false, usesUserBuffer: false, passesPages: true, pinsUserPages: false, needsNoGather: false,
     kernelFeature: 'tls', encrypts: true,
+    against: [
+      { mode: 'sendfile', shows: "What TLS takes from sendfile's zero-copy: the cipher's pass over every byte." },
+      { mode: 'ktls-write', shows: 'What sendfile still saves under kTLS: the copy through user space.' },
+    ],
     textbook: {
       cpuCopies: 1, modeSwitchesPerChunk: 2,
       note: 'page cache pages referenced by the plaintext record, then read by the cipher into a separate encrypted buffer (one CPU pass, not a reference): TLS takes zero-copy away, kTLS keeps the user-space copy away',

@@ -20,6 +20,7 @@ import { SPREAD_RULE } from '../server/report/tables.js';
 import type { RunResult } from '../server/run/result.js';
 import { csvColumns } from '../server/report/write-data.js';
 import { runTransfer, startRun } from '../server/session/session.js';
+import { KernelUnsupportedError } from '../server/core/errors.js';
 import { loadMatrixFile, parseMatrix, RUN_SPEC_FIELDS } from '../server/schema/matrix.js';
 
 const zclPath = join(DIST, 'server', 'cli', 'zcl.js');
@@ -208,6 +209,28 @@ describe('zcl report: a small matrix end to end', () => {
     expect(md).not.toMatch(/NaN|undefined|\[object/);
   });
 
+  it('report.md reads sendfile against read-write (the catalog\'s pair): the medians\' ratios per chunk and the crossover (issue 15)', () => {
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    const json = ResultsFileSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+    expect(md).toContain('## Each mode against its baseline');
+    expect(md).toContain('### sendfile against read-write');
+    expect(md).toContain('What sendfile saves over read() + write(): the copies through user space.');
+    const cell = (mode: string, chunk: number) => json.cells.find((c) => c.spec.mode === mode && c.spec.chunkBytes === chunk)!.summary;
+    for (const [chunk, text] of [[16384, '16 KiB'], [131072, '128 KiB']] as const) {
+      const a = cell('sendfile', chunk);
+      const b = cell('read-write', chunk);
+      const row = md.split('\n').find((l) => l.startsWith(`| ${text} | `) && l.includes(' | 0.00 | 2.00 | '))!;
+      expect(row, md).toBeDefined();
+      const ratio = (x: number, y: number) => (y > 0 ? `×${(x / y).toFixed(2)}` : '–'); // CPU can round to 0 on 2 MiB
+      expect(row).toContain(` | ${ratio(a.throughputMiBps!.median, b.throughputMiBps!.median)} | `);
+      expect(row).toContain(` | ${ratio(a.cpuSecondsPerGiB!.median, b.cpuSecondsPerGiB!.median)} | `);
+      expect(row).toMatch(/ \| (throughput (ahead|behind|level \(ranges overlap\))); (CPU (cheaper|dearer|level \(ranges overlap\))) \|$/);
+    }
+    // Two chunk sizes: one line on throughput and one on CPU, from the same medians.
+    expect(md).toMatch(/^- sendfile is (not )?ahead in throughput (at|from) /m);
+    expect(md).toMatch(/^- sendfile is (not )?cheaper in sender CPU per GiB (at|from) /m);
+  });
+
   it('report.html is self-contained: its charts and diagrams, no external URL', () => {
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(externalRefs(html)).toEqual([]);
@@ -371,5 +394,43 @@ describe('runMatrix: a failed cell is recorded and the rest go on', () => {
     expect(retried.runs).toMatchObject({ planned: 6, done: 6, failed: 0, resumed: 3 });
     const after = ResultsFileSchema.parse(JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')));
     expect(after.cells.map((c) => [c.status, c.runs.length])).toEqual([['done', 2], ['done', 2]]);
+  });
+});
+
+describe('runMatrix: a cell the kernel refuses is not a failure (issue 15: kTLS without the tls module)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zcl-report-refused-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('records the kernel\'s reason once, skips the cell\'s other runs, completes, and says so in every file', async () => {
+    const matrix = parseMatrix({ name: 'refused', base: { sizeBytes: '1MiB' }, axes: { mode: ['read-write', 'ktls-write'] }, repetitions: 2, warmup: 1 }, 'inline');
+    const outDir = join(dir, 'out');
+    const events: string[] = [];
+    const reason = 'the kernel 9.9 has no tls module (a test)';
+    const outcome = await runMatrix(matrix, {
+      outDir,
+      probes: probeSetup(false),
+      onProgress: (p) => p.event === 'run-end' && events.push(`${p.cell!.spec.mode} ${p.warmup ? 'w' : 'r'}${p.rep} ${p.refused ? 'refused' : p.error ? 'failed' : 'ok'}`),
+      startRun: (spec, o) => (spec.mode === 'ktls-write' ? { result: Promise.reject(new KernelUnsupportedError('ktls-write', reason)), on: () => () => true } : startRun(spec, o)),
+    });
+    expect(outcome.status).toBe('complete');
+    expect(events).toEqual(['read-write w1 ok', 'ktls-write w1 refused', 'read-write r1 ok', 'read-write r2 ok']);
+    expect(outcome.failedCells).toEqual([]);
+    expect(outcome.refusedCells).toEqual([{ id: matrix.cells[1].id, label: 'ktls-write', reason: `mode ktls-write needs kernel TLS and this kernel cannot do it: ${reason}` }]);
+    const json = ResultsFileSchema.parse(JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')));
+    expect(json.status).toBe('complete');
+    expect(json.cells.map((c) => [c.status, c.refused])).toEqual([['done', undefined], ['refused', reason]]);
+    expect(json.totals).toMatchObject({ cellsDone: 1, cellsFailed: 0, cellsRefused: 1 });
+    const csv = parseCsv(readFileSync(join(outDir, 'results.csv'), 'utf8'));
+    expect(csv.filter((r) => r[csv[0].indexOf('status')] === 'refused').map((r) => r[csv[0].indexOf('mode')])).toEqual(['ktls-write']);
+    const md = readFileSync(join(outDir, 'report.md'), 'utf8');
+    expect(md).toMatch(/^\*\*Complete: 2 runs \(2 cells × 2 repetitions\), all ok; 1 warmup run per cell before them, discarded\. 1 cell was refused by this kernel \(see "Refused on this kernel"\)\.\*\*/m);
+    expect(md).not.toMatch(/^## Failures$/m);
+    expect(md).toMatch(/^## Refused on this kernel$/m);
+    expect(md).toContain(`| ktls-write | ${reason} |`);
+    expect(md).toMatch(/^\| ktls-write \| .* \| refused on this kernel \|$/m);
+    // The pair (ktls-write against read-write) is drawn, and says the kernel refused it.
+    expect(md).toContain('### ktls-write against read-write');
+    expect(md).toContain('- Refused on this kernel: see "Refused on this kernel" for the reason.');
+    expect(readFileSync(join(outDir, 'report.html'), 'utf8')).toContain('<h2 id="refused">Refused on this kernel</h2>');
   });
 });

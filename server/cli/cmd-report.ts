@@ -113,6 +113,7 @@ the first; \`zcl diff\` compares any two). Ctrl-C kills qemu and stops there (ex
             ? `interrupted after ${outcome.runs.done} of ${outcome.runs.planned} runs${outcome.runs.resumed ? ` (${outcome.runs.resumed} kept from before)` : ''}; the report shows what is done; continue with: zcl report ${file} --out ${rel(outDir)} --resume`
             : `finished with ${outcome.failedCells.length} failed cell${outcome.failedCells.length === 1 ? '' : 's'} (the others ran):`,
         ...outcome.failedCells.map((c) => `  ${c.label}: ${c.error}`),
+        ...(outcome.refusedCells.length ? [`refused by this kernel (not run; see the report's "Refused on this kernel"):`, ...outcome.refusedCells.map((c) => `  ${c.label}: ${c.reason}`)] : []),
         `report: ${rel(outcome.files.markdown)}`,
         `        ${rel(outcome.files.html)}`,
         `data:   ${rel(outcome.files.json)}`,
@@ -267,7 +268,9 @@ function progressDisplay(): { update(p: MatrixProgress): void; stop(): void } {
       if (p.event !== 'run-end') return;
       const what = p.result
         ? `${num(p.result.throughputMiBps)} MiB/s, ${num(p.result.sender.cpuSecondsPerGiB)} CPU s/GiB${p.result.textbook ? `, ${p.result.textbook.verdict}` : ''}`
-        : `FAILED: ${p.error}`;
+        : p.refused
+          ? `refused by this kernel: ${p.error}`
+          : `FAILED: ${p.error}`;
       const w = String(p.total).length;
       process.stderr.write(`[${String(p.done).padStart(w)}/${p.total}] ${p.label} ${p.warmup ? `warmup ${p.rep}` : `rep ${p.rep}`}: ${what} (ETA ${p.etaSeconds === null ? '?' : duration(p.etaSeconds)})\n`);
     },

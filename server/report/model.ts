@@ -57,7 +57,10 @@ export interface CellSummary {
 export interface CellReport {
   cell: MatrixCell;
   label: string;
-  status: 'done' | 'failed' | 'partial' | 'pending';
+  /** refused: the kernel cannot do the mode (ZCL_KERNEL_UNSUPPORTED, e.g. kTLS without the tls module); not a failure. */
+  status: 'done' | 'failed' | 'refused' | 'partial' | 'pending';
+  /** Why the kernel refused the cell (status refused). */
+  refused?: string;
   /** Measured runs, by repetition (failed ones included; warmup failures too, since they fail the cell). */
   runs: RunEntry[];
   summary: CellSummary;
@@ -89,7 +92,7 @@ export interface ReportModel {
   cells: CellReport[];
   flows: FlowGroup[];
   /** runs and runsDone: the plan's runs, warmups included, and those that ended (ok or failed): the count `zcl report` prints too. */
-  totals: { cells: number; runs: number; runsDone: number; runsPlanned: number; runsOk: number; runsFailed: number; cellsDone: number; cellsFailed: number; cellsPending: number };
+  totals: { cells: number; runs: number; runsDone: number; runsPlanned: number; runsOk: number; runsFailed: number; cellsDone: number; cellsFailed: number; cellsRefused: number; cellsPending: number };
 }
 
 export interface ReportInput {
@@ -183,6 +186,11 @@ function summarize(ok: RunResult[], reps: number[] = ok.map((_, i) => i + 1)): C
 }
 
 const isWarmup = (r: RunEntry) => !r.ok && r.warmup;
+
+/** A run the kernel refused (ZCL_KERNEL_UNSUPPORTED: the mode needs a feature this kernel lacks): the cell is refused, not failed. */
+export const isRefusal = (e: { name: string }): boolean => e.name === 'KernelUnsupportedError';
+/** The kernel's reason, without the mode's name the message starts with. */
+const refusalReason = (e: { message: string }): string => e.message.replace(/^mode \S+ needs [^:]+: /, '');
 const NUMERIC_FIELDS = new Set(['sizeBytes', 'chunkBytes', 'duration', 'rate']);
 
 export function buildModel(input: ReportInput): ReportModel {
@@ -203,8 +211,12 @@ export function buildModel(input: ReportInput): ReportModel {
     const ok = okRuns.map((r) => r.result);
     // A warmup failure that a later run of the same cell got past does not fail the cell.
     const failures = runs.filter((r) => !r.ok && !(r.warmup && ok.length >= matrix.repetitions));
-    const status: CellReport['status'] = failures.length ? 'failed' : ok.length >= matrix.repetitions ? 'done' : ok.length ? 'partial' : 'pending';
-    return { cell, label: labels.get(cell.id)!, status, runs: runs.filter((r) => r.ok || failures.includes(r)), summary: summarize(ok, okRuns.map((r) => r.rep)) };
+    const refusal = !ok.length && failures.length && failures.every((r) => !r.ok && isRefusal(r.error)) ? (failures[0] as Extract<RunEntry, { ok: false }>).error : null;
+    const status: CellReport['status'] = refusal ? 'refused' : failures.length ? 'failed' : ok.length >= matrix.repetitions ? 'done' : ok.length ? 'partial' : 'pending';
+    return {
+      cell, label: labels.get(cell.id)!, status, ...(refusal ? { refused: refusalReason(refusal) } : {}),
+      runs: runs.filter((r) => r.ok || failures.includes(r)), summary: summarize(ok, okRuns.map((r) => r.rep)),
+    };
   });
 
   const varying = varyingFields(matrix.cells);
@@ -258,6 +270,7 @@ export function buildModel(input: ReportInput): ReportModel {
       runsFailed,
       cellsDone: cells.filter((c) => c.status === 'done').length,
       cellsFailed: cells.filter((c) => c.status === 'failed').length,
+      cellsRefused: cells.filter((c) => c.status === 'refused').length,
       cellsPending: cells.filter((c) => c.status === 'pending' || c.status === 'partial').length,
     },
   };

@@ -253,7 +253,7 @@ export const ResultsFileSchema = z
     environment: EnvironmentSchema,
     totals: z
       .object({
-        cells: count, runs: count, runsDone: count, runsPlanned: count, runsOk: count, runsFailed: count, cellsDone: count, cellsFailed: count, cellsPending: count,
+        cells: count, runs: count, runsDone: count, runsPlanned: count, runsOk: count, runsFailed: count, cellsDone: count, cellsFailed: count, cellsRefused: count.optional(), cellsPending: count,
       })
       .strict(),
     cells: z.array(
@@ -265,7 +265,8 @@ export const ResultsFileSchema = z
           from: z.string(),
           spec: z.object(specShape).strict(),
           axes: z.object(Object.fromEntries(RUN_SPEC_FIELDS.map((f) => [f, specShape[f as keyof RunSpec].optional()]))).strict(),
-          status: z.enum(['done', 'failed', 'partial', 'pending']),
+          status: z.enum(['done', 'failed', 'refused', 'partial', 'pending']),
+          refused: z.string().optional(),
           summary: CellSummarySchema,
           runs: z.array(RunEntrySchema),
         })

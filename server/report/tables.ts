@@ -28,6 +28,7 @@ const idCells = (m: ReportModel, c: CellReport) => idFields(m).map((f) => fieldS
 const perByte = (s: Stat | null | undefined): Stat | null => (s ? { median: s.median / 2 ** 20, min: s.min / 2 ** 20, max: s.max / 2 ** 20, n: s.n } : null);
 
 export function verdictText(c: CellReport): string {
+  if (c.status === 'refused') return 'refused on this kernel';
   if (c.status === 'failed' && !c.summary.n) return 'failed';
   if (!c.summary.n) return 'not run yet';
   const v = c.summary.verdict;
@@ -53,7 +54,7 @@ export function seedsTable(m: ReportModel): Table {
         statText(s.diskPerByte, 2), statText(s.devicePerByte, 2), verdictText(c),
       ];
     }),
-    verdicts: m.cells.map((c) => c.summary.verdict?.verdict ?? (c.status === 'failed' ? 'failed' : null)),
+    verdicts: m.cells.map((c) => c.summary.verdict?.verdict ?? (c.status === 'failed' ? 'failed' : c.status === 'refused' ? 'refused' : null)),
     idColumns: ids.length,
   };
 }
@@ -105,8 +106,12 @@ export function divergences(m: ReportModel): { cells: { label: string; verdict: 
 /** What to say when no measured cell differs. */
 export function allMatch(m: ReportModel): string {
   if (!m.totals.runsOk) return 'Nothing measured yet.';
-  const unmeasured = m.cells.filter((c) => !c.summary.n).length;
-  const tail = unmeasured ? ` (${unmeasured} ${unmeasured === 1 ? 'cell has' : 'cells have'} no measured run: ${m.cells.some((c) => c.status === 'failed') ? 'see "Failures"' : 'not run yet'})` : '';
+  const unmeasured = m.cells.filter((c) => !c.summary.n && c.status !== 'refused').length;
+  const refused = m.cells.filter((c) => c.status === 'refused').length;
+  const tail = [
+    unmeasured ? `${unmeasured} ${unmeasured === 1 ? 'cell has' : 'cells have'} no measured run: ${m.cells.some((c) => c.status === 'failed') ? 'see "Failures"' : 'not run yet'}` : '',
+    refused ? `${refused} ${refused === 1 ? 'cell was' : 'cells were'} refused by this kernel: see "Refused on this kernel"` : '',
+  ].filter(Boolean).map((t) => ` (${t})`).join('');
   return `Every measured cell matches the seeds${tail}.`;
 }
 
@@ -184,22 +189,37 @@ export function copiesTable(m: ReportModel): Table {
 export function failuresTable(m: ReportModel): Table | null {
   const rows: string[][] = [];
   for (const c of m.cells)
-    for (const r of c.runs) if (!r.ok) rows.push([c.label, r.warmup ? `warmup ${r.rep}` : `repetition ${r.rep}`, `${r.error.name}: ${r.error.message}`]);
+    if (c.status !== 'refused')
+      for (const r of c.runs) if (!r.ok) rows.push([c.label, r.warmup ? `warmup ${r.rep}` : `repetition ${r.rep}`, `${r.error.name}: ${r.error.message}`]);
   if (!rows.length) return null;
   return { headers: ['cell', 'run', 'error'], numeric: [false, false, false], rows, idColumns: 2 };
 }
+
+/** Cells the kernel refused (a mode needing a feature it lacks), with its reason; null when none. */
+export function refusedTable(m: ReportModel): Table | null {
+  const rows = m.cells.filter((c) => c.status === 'refused').map((c) => [c.label, c.refused ?? '']);
+  return rows.length ? { headers: ['cell', "the kernel's reason"], numeric: [false, false], rows, idColumns: 1 } : null;
+}
+
+export const REFUSED_INTRO =
+  'These cells need a kernel feature this kernel does not have, so they were not run (not a failure). Run the matrix on a kernel that has it: zcl report\'s option --kernel boots one (e.g. debian-6.12-cloud) in QEMU.';
 
 export function statusLine(m: ReportModel): string {
   const t = m.totals;
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   const shape = `${plural(t.cells, 'cell')} × ${plural(m.matrix.repetitions, 'repetition')}`;
   const warm = m.matrix.warmup ? `; ${plural(m.matrix.warmup, 'warmup run')} per cell before them, discarded` : '';
-  if (m.status === 'complete') return `Complete: ${plural(t.runsPlanned, 'run')} (${shape}), all ok${warm}.`;
+  const refused = t.cellsRefused ? `; ${plural(t.cellsRefused, 'cell')} refused by this kernel (see "Refused on this kernel")` : '';
+  if (m.status === 'complete') {
+    const runs = plural(t.runsPlanned - (t.cellsRefused ?? 0) * m.matrix.repetitions, 'run');
+    const also = t.cellsRefused ? ` ${t.cellsRefused === 1 ? '1 cell was' : `${t.cellsRefused} cells were`} refused by this kernel (see "Refused on this kernel").` : '';
+    return `Complete: ${runs} (${shape}), all ok${warm}.${also}`;
+  }
   const failed = t.cellsFailed ? `; ${plural(t.cellsFailed, 'cell')} failed (see "Failures")` : '';
   const head = m.status === 'interrupted' ? 'Incomplete (interrupted)' : 'Incomplete';
   // the count the progress line and zcl report's summary say: runs of the plan, warmups included, ended
   const plan = m.matrix.warmup ? `${shape} + ${plural(m.matrix.warmup, 'warmup')}` : shape;
-  return `${head}: ${t.runsDone} of ${plural(t.runs, 'run')} done (${plan}; measured: ${t.runsOk} of ${t.runsPlanned} repetitions ok)${failed}${warm}.`;
+  return `${head}: ${t.runsDone} of ${plural(t.runs, 'run')} done (${plan}; measured: ${t.runsOk} of ${t.runsPlanned} repetitions ok)${failed}${refused}${warm}.`;
 }
 
 /** The command that finishes an incomplete report, and what it does. */

@@ -4,7 +4,7 @@
 import { COUNTER_NAMES, PROBE_SYSCALLS, ROLES } from '../probes/schema.generated.js';
 import type { RunResult } from '../run/result.js';
 import { RUN_SPEC_FIELDS } from '../schema/matrix.js';
-import type { ReportModel } from './model.js';
+import { isRefusal, type ReportModel } from './model.js';
 import { RESULTS_FORMAT, type ResultsFile } from './schema.js';
 
 export function resultsFile(m: ReportModel): ResultsFile {
@@ -24,6 +24,7 @@ export function resultsFile(m: ReportModel): ResultsFile {
       spec: { ...c.cell.spec },
       axes: { ...c.cell.axes },
       status: c.status,
+      ...(c.refused ? { refused: c.refused } : {}),
       summary: c.summary,
       runs: c.runs,
     })) as ResultsFile['cells'],
@@ -106,7 +107,7 @@ export function resultsCsv(m: ReportModel): string {
       row.cell = c.label;
       row.cell_id = c.cell.id;
       row.rep = run.ok ? run.rep : run.warmup ? `warmup ${run.rep}` : run.rep;
-      row.status = run.ok ? 'ok' : 'failed';
+      row.status = run.ok ? 'ok' : isRefusal(run.error) ? 'refused' : 'failed';
       row.error = run.ok ? '' : `${run.error.name}: ${run.error.message}`;
       if (!run.ok) row.started_at = run.at;
       lines.push(cols.map((k) => cellText(row[k])).join(','));

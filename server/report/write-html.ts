@@ -8,10 +8,11 @@ import { dirname, join } from 'node:path';
 import { ROOT } from '../project.js';
 import { buildCharts, type ChartSpec } from './charts.js';
 import { flowLegend, flowSvg } from './flow-svg.js';
+import { modePairs, pairTable, PAIRS_INTRO } from './compare.js';
 import type { ReportModel } from './model.js';
 import { GLOSSARY, MESSAGES, NAMES, type Lang } from '../view/messages.js';
 import {
-  allMatch, SPREAD_RULE, spreadFlags, probesText, copiesTable, divergences, environmentList, failuresTable, matrixText, resultsTable, resumeHint, seedsTable, sourcesTable, statusLine, timeSpent, type Table,
+  allMatch, refusedTable, REFUSED_INTRO, SPREAD_RULE, spreadFlags, probesText, copiesTable, divergences, environmentList, failuresTable, matrixText, resultsTable, resumeHint, seedsTable, sourcesTable, statusLine, timeSpent, type Table,
 } from './tables.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -182,6 +183,8 @@ export function reportHtml(m: ReportModel, outDir: string, lang: Lang = 'en'): s
   const d = divergences(m);
   const hint = resumeHint(m, outDir);
   const f = failuresTable(m);
+  const refused = refusedTable(m);
+  const pairs = modePairs(m);
   const src = sourcesTable(m);
   const spent = timeSpent(m);
   const data = JSON.stringify(charts.map((c) => ({ id: c.id, config: c.config }))).replace(/</g, '\\u003c');
@@ -192,7 +195,8 @@ export function reportHtml(m: ReportModel, outDir: string, lang: Lang = 'en'): s
     .join('\n');
   const nav = [
     ['seeds', "The seeds' table"], ['charts', 'Charts'], ...(sweeps.length ? [['sweeps', 'Sweeps']] : []), ['flows', 'Data flow'], ['cells', 'Results per cell'],
-    ['bytes', 'Where the bytes went'], ...(f ? [['failures', 'Failures']] : []), ['environment', 'Environment'], ['matrix', 'Matrix'],
+    ...(pairs.length ? [['pairs', 'Against the baseline']] : []),
+    ['bytes', 'Where the bytes went'], ...(f ? [['failures', 'Failures']] : []), ...(refused ? [['refused', 'Refused on this kernel']] : []), ['environment', 'Environment'], ['matrix', 'Matrix'],
   ]
     .map(([id, t]) => `<a href="#${id}">${esc(t)}</a>`)
     .join('') + `<a href="#glossary">Glossary</a><select id="lang-select" aria-label="Language / 语言" translate="no"><option value="en" lang="en">English</option><option value="zh" lang="zh-CN">简体中文</option></select>`;
@@ -242,11 +246,19 @@ ${htmlTable(resultsTable(m))}
 <p>${esc(SPREAD_RULE)}</p>
 ${spreadFlags(m).length ? `<h3 id="spread">Figures to read with care</h3><ul class="spread">${spreadFlags(m).map((f) => `<li><strong>${esc(f.label)}</strong>: ${esc(f.text)}.</li>`).join('\n')}</ul>` : ''}
 
+${pairs.length ? `<h2 id="pairs">Each mode against its baseline</h2>
+<p>${esc(PAIRS_INTRO)}</p>
+${pairs.map((pr) => `<h3>${esc(`${pr.mode} against ${pr.against}`)}</h3>
+<p>${esc(pr.shows)}</p>
+${pr.crossover.length || pr.refused ? `<ul class="crossover">${pr.crossover.map((x) => `<li>${esc(x)}</li>`).join('')}${pr.refused ? `<li>${esc('Refused on this kernel: see "Refused on this kernel" for the reason.')}</li>` : ''}</ul>` : ''}
+${htmlTable(pairTable(pr))}`).join('\n')}` : ''}
+
 <h2 id="bytes">Where the bytes went, per byte moved</h2>
 <p>What the probes counted crossing each step, divided by the bytes moved. "By reference" and "pinned" bytes were passed without a copy.</p>
 ${htmlTable(copiesTable(m))}
 
 ${f ? `<h2 id="failures">Failures</h2><p>A failed run stops its cell (its remaining runs are skipped); the other cells ran. <code>--resume</code> retries them.</p>${htmlTable(f)}` : ''}
+${refused ? `<h2 id="refused">Refused on this kernel</h2><p>${esc(REFUSED_INTRO)}</p>${htmlTable(refused)}` : ''}
 
 <h2 id="environment">Environment</h2>
 <dl class="env">

@@ -1,8 +1,9 @@
 // report.md: the seeds' table measured, every cell's medians with min-max,
 // where the bytes went, failures, the environment, and the matrix itself.
+import { modePairs, pairTable, PAIRS_INTRO } from './compare.js';
 import type { ReportModel } from './model.js';
 import {
-  allMatch, copiesTable, divergences, SPREAD_RULE, spreadFlags, environmentList, failuresTable, matrixText, resultsTable, resumeHint, seedsTable, sourcesTable, statusLine, timeSpent, type Table,
+  allMatch, copiesTable, refusedTable, REFUSED_INTRO, divergences, SPREAD_RULE, spreadFlags, environmentList, failuresTable, matrixText, resultsTable, resumeHint, seedsTable, sourcesTable, statusLine, timeSpent, type Table,
 } from './tables.js';
 
 const cell = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -73,6 +74,24 @@ export function reportMarkdown(m: ReportModel, outDir: string): string {
     for (const f of flags) p(`- **${f.label}**: ${f.text}.`);
     p();
   }
+  const pairs = modePairs(m);
+  if (pairs.length) {
+    p('## Each mode against its baseline');
+    p();
+    p(PAIRS_INTRO);
+    p();
+    for (const pr of pairs) {
+      p(`### ${pr.mode} against ${pr.against}`);
+      p();
+      p(pr.shows);
+      p();
+      for (const x of pr.crossover) p(`- ${x}`);
+      if (pr.refused) p('- Refused on this kernel: see "Refused on this kernel" for the reason.');
+      if (pr.crossover.length || pr.refused) p();
+      p(mdTable(pairTable(pr)));
+      p();
+    }
+  }
   p('## Where the bytes went, per byte moved');
   p();
   p('What the probes counted crossing each step of the seeds\' diagram (disk → page cache → user buffer → socket buffer → device → receiver), divided by the bytes moved. CPU columns are copies; "by reference" and "pinned" are bytes the kernel passed without copying them.');
@@ -86,6 +105,15 @@ export function reportMarkdown(m: ReportModel, outDir: string): string {
     p('A failed run stops its cell (its remaining runs are skipped); the other cells ran. `--resume` retries them.');
     p();
     p(mdTable(f));
+    p();
+  }
+  const refused = refusedTable(m);
+  if (refused) {
+    p('## Refused on this kernel');
+    p();
+    p(REFUSED_INTRO);
+    p();
+    p(mdTable(refused));
     p();
   }
   p('## Environment');

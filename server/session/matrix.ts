@@ -11,7 +11,7 @@ import { CancelledError } from '../core/errors.js';
 import type { RunResult } from '../run/result.js';
 import { probeSetup, type ProbeSetup } from '../probes/select.js';
 import { captureEnvironment, type Environment } from '../report/environment.js';
-import { cellLabels } from '../report/model.js';
+import { cellLabels, isRefusal } from '../report/model.js';
 import type { ReportProgress } from '../report/record.js';
 import { latestRecords, RunStore, type RunRecord } from '../report/store.js';
 import { writeReports, type ReportFiles } from '../report/write.js';
@@ -32,6 +32,8 @@ export interface MatrixProgress extends Omit<ReportProgress, 'spec' | 'runId'> {
   cell?: MatrixCell;
   result?: RunResult;
   error?: string;
+  /** Set with error when the kernel refused the run (a feature it lacks), which is not a failure. */
+  refused?: boolean;
 }
 
 export interface RunMatrixOptions {
@@ -58,6 +60,8 @@ export interface MatrixOutcome {
   /** planned: the plan's runs, warmups included; done: those that ended (ok or failed), kept ones included; resumed: kept from an earlier session. */
   runs: { planned: number; done: number; failed: number; resumed: number };
   failedCells: { id: string; label: string; error: string }[];
+  /** Cells the kernel refused (a mode needing a feature it lacks, ZCL_KERNEL_UNSUPPORTED): not failures; the matrix can still be complete. */
+  refusedCells: { id: string; label: string; reason: string }[];
 }
 
 interface Task { cell: MatrixCell; rep: number; warmup: boolean }
@@ -98,6 +102,7 @@ export async function runMatrix(matrix: Matrix, opts: RunMatrixOptions): Promise
     const resumed = [...ended].filter((k) => !again.has(k)).length;
 
     const failedCells = new Map<string, string>();
+    const refusedCells = new Map<string, string>();
     const eta = new EtaModel();
     const total = plannedRuns(matrix);
     let failed = 0;
@@ -148,17 +153,26 @@ export async function runMatrix(matrix: Matrix, opts: RunMatrixOptions): Promise
       store.append(record);
       eta.add(t.cell.spec.sizeBytes, (performance.now() - t0) / 1e3);
       ended.add(runKey({ cellId: t.cell.id, rep: t.rep, warmup: t.warmup }));
-      if (!record.ok) {
+      if (!record.ok && isRefusal(record.error)) {
+        // The kernel cannot run the mode: the cell's other runs would be refused too.
+        refusedCells.set(t.cell.id, record.error.message);
+        failedCells.set(t.cell.id, '');
+      } else if (!record.ok) {
         failed++;
         failedCells.set(t.cell.id, `${t.warmup ? 'warmup ' : ''}run ${t.rep}: ${record.error.name}: ${record.error.message}`);
         // The cell's remaining runs are skipped (they stay not done).
       }
-      progress({ event: 'run-end', ...base, ...(record.ok ? { result: record.result } : { error: record.error.message }) });
+      progress({ event: 'run-end', ...base, ...(record.ok ? { result: record.result } : { error: record.error.message, ...(isRefusal(record.error) ? { refused: true } : {}) }) });
     }
 
     const records = latestRecords([...earlier, ...store.sessionRecords]).filter((r) => ids.has(r.cellId));
     const okNow = new Set(records.filter((r) => r.ok && !r.warmup).map((r) => `${r.cellId}/${r.rep}`));
+    const refusedNow = new Set(matrix.cells.filter((c) => {
+      const mine = records.filter((r) => r.cellId === c.id);
+      return mine.length && !mine.some((r) => r.ok) && mine.every((r) => !r.ok && isRefusal(r.error));
+    }).map((c) => c.id));
     const complete = matrix.cells.every((c) => {
+      if (refusedNow.has(c.id)) return true;
       for (let rep = 1; rep <= matrix.repetitions; rep++) if (!okNow.has(`${c.id}/${rep}`)) return false;
       return true;
     });
@@ -170,7 +184,8 @@ export async function runMatrix(matrix: Matrix, opts: RunMatrixOptions): Promise
       outDir: opts.outDir,
       files,
       runs: { planned: total, done: ended.size, failed, resumed },
-      failedCells: [...failedCells].map(([id, error]) => ({ id, label: labels.get(id)!, error })),
+      failedCells: [...failedCells].filter(([id]) => !refusedCells.has(id)).map(([id, error]) => ({ id, label: labels.get(id)!, error })),
+      refusedCells: [...refusedCells].map(([id, reason]) => ({ id, label: labels.get(id)!, reason })),
     };
   } finally {
     store.close();

@@ -15,7 +15,7 @@
 // Terms as the seed articles use them: 零拷贝, CPU 拷贝, DMA 拷贝, 上下文切换,
 // 用户态/内核态切换, 系统调用, 页缓存, 用户缓冲区, 套接字缓冲区 (socket buffer),
 // 分散/聚集 (scatter-gather, DMA gather), 重传.
-import { CACHE_NAMES, CACHES, ENGINE_NAMES, ENGINES, MODE_NAMES, MODES, PATH_NAMES, PATHS, SINK_NAMES, SINKS, type CacheName, type EngineName, type ModeName, type PathName, type SinkName } from '../../scenarios/catalog.js';
+import { CACHE_NAMES, CACHES, ENGINE_NAMES, ENGINES, MODE_NAMES, MODES, modeInfo, PATH_NAMES, PATHS, SINK_NAMES, SINKS, type CacheName, type EngineName, type ModeName, type PathName, type SinkName } from '../../scenarios/catalog.js';
 import { ERRORS, type ErrorCode } from '../core/errors.js';
 import { COUNTERS, type CounterName } from '../probes/schema.generated.js';
 import { CACHE_SUBTITLES, GATHER_NOTE, SINK_SUBTITLES, TRANSMIT } from './flow.js';
@@ -26,7 +26,7 @@ export interface Message { en: string; zh: string }
 
 // ---------------------------------------------------------------- owned elsewhere: only the Chinese here
 
-const MODE_ZH: Record<ModeName, { summary: string; note: string; program: string; switchesNote?: string }> = {
+const MODE_ZH: Record<ModeName, { summary: string; note: string; program: string; switchesNote?: string; against?: string[] }> = {
   'read-write': {
     summary: '用 read() 把文件读进用户缓冲区，再用 write() 写到套接字',
     program: '实验室自带的原生引擎（C++，native/engine）',
@@ -38,6 +38,7 @@ const MODE_ZH: Record<ModeName, { summary: string; note: string; program: string
     note: '映射区（即页缓存）-> 套接字缓冲区',
   },
   sendfile: {
+    against: ['sendfile 比 read() + write() 省下了什么：经过用户空间的那些拷贝。'],
     summary: '在支持分散/聚集的设备上用 sendfile()（即“sendfile + DMA gather”，Linux 2.4 起）',
     program: '实验室自带的原生引擎（C++，native/engine）',
     note: '套接字缓冲区只引用页缓存的页，由 DMA 收集（gather）',
@@ -53,6 +54,7 @@ const MODE_ZH: Record<ModeName, { summary: string; note: string; program: string
     note: '页的引用依次经过 文件 -> 管道 -> 套接字',
   },
   'msg-zerocopy': {
+    against: ['MSG_ZEROCOPY 比从同一映射 write() 省下了什么：拷进套接字缓冲区的那一次拷贝，代价是锁定页和完成通知。'],
     summary: '对 mmap() 映射的文件用 send(MSG_ZEROCOPY) 发送；从套接字错误队列读取完成通知',
     program: '实验室自带的原生引擎（C++，native/engine）',
     switchesNote: 'MSG_ZEROCOPY 每次发送之外还要从错误队列读取完成通知（recvmsg）',
@@ -65,6 +67,7 @@ const MODE_ZH: Record<ModeName, { summary: string; note: string; program: string
     note: '超出文章范围：页缓存 -> 用户缓冲区（read）-> 套接字缓冲区（IORING_OP_SEND 像 send 一样拷贝）；每块一次 read，每 8 块一次 io_uring_enter',
   },
   'io_uring-send-zc': {
+    against: ['io_uring 的零拷贝发送比它的拷贝式发送省下了什么，以及从多大的块开始划算。'],
     summary: '对 mmap() 映射的文件用 IORING_OP_SEND_ZC 发送，每次 io_uring_enter 提交 8 个链接的 SQE；通知 CQE（IORING_CQE_F_NOTIF）说明页何时被释放，以及是否被拷贝',
     program: '实验室自带的原生引擎（C++，native/engine，liburing）',
     switchesNote: 'io_uring：一次 io_uring_enter 提交 8 个发送；其余的 io_uring_enter 只为等待完成和通知，不是每块一次',
@@ -84,11 +87,13 @@ const MODE_ZH: Record<ModeName, { summary: string; note: string; program: string
   },
   // kTLS (issue 15): contiguous, beside the catalog's own block.
   'ktls-write': {
+    against: ['内核里的加密让一个拷贝式发送端多花了多少。'],
     summary: 'kTLS：用 read() 把文件读进用户缓冲区，再 write() 到由内核加密的套接字（TCP_ULP "tls"，TLS_TX）',
     program: '实验室自带的原生引擎（C++，native/engine/ktls.cc）',
     note: '页缓存 -> 用户缓冲区（read），再由加密算法读取用户缓冲区、把密文写进记录缓冲区（加密就是拷进套接字的那一步）',
   },
   'ktls-sendfile': {
+    against: ['TLS 从 sendfile 的零拷贝里拿走了什么：密码算法对每个字节的一遍处理。', '在 kTLS 下 sendfile 仍然省下了什么：经过用户空间的那次拷贝。'],
     summary: 'kTLS：用 sendfile() 发送到由内核加密的套接字（TCP_ULP "tls"，TLS_TX）：加密算法读取页缓存的页',
     program: '实验室自带的原生引擎（C++，native/engine/ktls.cc）',
     note: '明文记录引用页缓存的页，再由加密算法读进另一块加密缓冲区（一次 CPU 处理，而不是引用）：TLS 拿走了零拷贝，kTLS 省掉了用户态那次拷贝',
@@ -264,6 +269,7 @@ function derived(): Record<string, Message> {
     put(`mode.${m}.program`, info.program, z.program);
     put(`mode.${m}.note`, info.textbook.note, z.note);
     put(`mode.${m}.switchesNote`, (info as { switchesNote?: string }).switchesNote, z.switchesNote);
+    modeInfo(m).against?.forEach((a, i) => put(`mode.${m}.against.${i}`, a.shows, z.against?.[i]));
   }
   for (const [p, v] of Object.entries(PATHS) as [PathName, { summary: string }][]) put(`path.${p}`, v.summary, PATH_ZH[p]);
   put('path.veth-nosg.cpuNote', PATHS['veth-nosg'].cpuNote, VETH_NOSG_CPU_NOTE_ZH);
@@ -958,6 +964,51 @@ const UI: Record<string, Message> = {
   'rep.th.linearize': { en: 'linearize (CPU)', zh: '线性化（CPU）' },
   'rep.th.toDevice': { en: 'to device (incl. retransmitted)', zh: '交给设备（含重传）' },
   'rep.th.retx': { en: 'of which retransmitted', zh: '其中重传' },
+  // report.html: each mode against its baseline (server/report/compare.ts), cells a kernel refused
+  'rep.nav.pairs': { en: 'Against the baseline', zh: '与基准对比' },
+  'rep.pairs.h': { en: 'Each mode against its baseline', zh: '每个模式与其基准对比' },
+  'rep.pairs.p': {
+    en: 'Each mode read against the mode the catalog compares it with, cell by cell (every other field equal). Ratios are of the medians (mode ÷ baseline): above 1 in throughput and below 1 in sender CPU per GiB is better. "ahead", "behind", "cheaper" and "dearer" mean that no run of one side overlapped a run of the other; otherwise the two are level within the runs\' spread.',
+    zh: '每个模式与目录里为它指定的对照模式逐个单元格比较（其余字段都相同）。比值是中位数之比（模式 ÷ 基准）：吞吐量大于 1、发送端每 GiB CPU 小于 1 为更好。“领先”“落后”“更省”“更费”表示两边没有任何一次运行的范围重叠；否则两者在各次运行的波动范围内持平。',
+  },
+  'rep.pairs.title': { en: '{a} against {b}', zh: '{a} 对比 {b}' },
+  'rep.pairs.refused': { en: 'Refused on this kernel: see "Refused on this kernel" for the reason.', zh: '本内核拒绝运行：原因见“本内核拒绝的单元格”。' },
+  'rep.th.baseline': { en: 'baseline', zh: '基准' },
+  'rep.th.ratio': { en: 'ratio', zh: '比值' },
+  'rep.th.switches': { en: 'mode switches per chunk', zh: '每块用户态/内核态切换' },
+  'rep.th.reading': { en: 'reading', zh: '解读' },
+  'rep.pair.refused': { en: 'refused', zh: '被拒绝' },
+  'rep.pair.refusedRow': { en: 'refused on this kernel', zh: '本内核拒绝运行' },
+  'rep.pair.notMeasured': { en: 'not measured', zh: '未测量' },
+  'rep.pair.tpLevel': { en: 'throughput level (ranges overlap)', zh: '吞吐量持平（范围重叠）' },
+  'rep.pair.tpAhead': { en: 'throughput ahead', zh: '吞吐量领先' },
+  'rep.pair.tpBehind': { en: 'throughput behind', zh: '吞吐量落后' },
+  'rep.pair.cpuLevel': { en: 'CPU level (ranges overlap)', zh: 'CPU 持平（范围重叠）' },
+  'rep.pair.cpuCheaper': { en: 'CPU cheaper', zh: 'CPU 更省' },
+  'rep.pair.cpuDearer': { en: 'CPU dearer', zh: 'CPU 更费' },
+  'rep.pair.aheadTp': { en: 'ahead in throughput', zh: '吞吐量领先' },
+  'rep.pair.cheaperCpu': { en: 'cheaper in sender CPU per GiB', zh: '发送端每 GiB CPU 更省' },
+  'rep.pair.at': { en: '×{x} at {c}', zh: '{c} 时 ×{x}' },
+  'rep.pair.never': { en: '{mode} is not {what} at the largest chunk measured ({at}; chunks {span}).', zh: '{mode} 在测得的最大块上也没有{what}（{at}；块大小 {span}）。' },
+  'rep.pair.every': { en: '{mode} is {what} at every chunk size measured ({span}): {a}, {b}.', zh: '{mode} 在测得的每种块大小上都{what}（{span}）：{a}，{b}。' },
+  'rep.pair.lastOnly': { en: '{mode} is {what} at the largest chunk measured only ({a}; {b}).', zh: '{mode} 只在测得的最大块上{what}（{a}；{b}）。' },
+  'rep.pair.from': { en: '{mode} is {what} from {c} chunks on ({a}, {b}; {d}).', zh: '{mode} 从 {c} 的块起{what}（{a}，{b}；{d}）。' },
+  'rep.refused.h': { en: 'Refused on this kernel', zh: '本内核拒绝的单元格' },
+  'rep.refused.p': {
+    en: 'These cells need a kernel feature this kernel does not have, so they were not run (not a failure). Run the matrix on a kernel that has it: zcl report\'s option --kernel boots one (e.g. debian-6.12-cloud) in QEMU.',
+    zh: '这些单元格需要本内核没有的内核功能，所以没有运行（不算失败）。请在有该功能的内核上运行这个矩阵：zcl report 的 --kernel 选项会在 QEMU 里启动一个这样的内核（例如 debian-6.12-cloud）。',
+  },
+  'rep.th.kernelReason': { en: "the kernel's reason", zh: '内核给出的原因' },
+  'rep.verdict.refused': { en: 'refused on this kernel', zh: '本内核拒绝运行' },
+  'rep.completeRefused': { en: 'Complete: {runs} ({shape}), all ok{warm}. {n} cells were refused by this kernel (see "Refused on this kernel").', zh: '已完成：{runs}（{shape}），全部正常{warm}。有 {n} 个单元格被本内核拒绝（见“本内核拒绝的单元格”）。' },
+  'rep.completeRefused1': { en: 'Complete: {runs} ({shape}), all ok{warm}. 1 cell was refused by this kernel (see "Refused on this kernel").', zh: '已完成：{runs}（{shape}），全部正常{warm}。有 1 个单元格被本内核拒绝（见“本内核拒绝的单元格”）。' },
+  'rep.completeRefusedTook': { en: 'Complete: {runs} ({shape}), all ok{warm}. {n} cells were refused by this kernel (see "Refused on this kernel"). The measured runs took {t} in all.', zh: '已完成：{runs}（{shape}），全部正常{warm}。有 {n} 个单元格被本内核拒绝（见“本内核拒绝的单元格”）。测量的运行共用时 {t}。' },
+  'rep.completeRefusedTook1': { en: 'Complete: {runs} ({shape}), all ok{warm}. 1 cell was refused by this kernel (see "Refused on this kernel"). The measured runs took {t} in all.', zh: '已完成：{runs}（{shape}），全部正常{warm}。有 1 个单元格被本内核拒绝（见“本内核拒绝的单元格”）。测量的运行共用时 {t}。' },
+  'rep.cellsRefused': { en: '; {n} cells refused by this kernel (see "Refused on this kernel")', zh: '；{n} 个单元格被本内核拒绝（见“本内核拒绝的单元格”）' },
+  'rep.cellRefused': { en: '; 1 cell refused by this kernel (see "Refused on this kernel")', zh: '；1 个单元格被本内核拒绝（见“本内核拒绝的单元格”）' },
+  'rep.allMatchRefused': { en: '{n} cells were refused by this kernel: see "Refused on this kernel"', zh: '{n} 个单元格被本内核拒绝：见“本内核拒绝的单元格”' },
+  'rep.allMatchParen': { en: 'Every measured cell matches the seeds ({x}).', zh: '每个测过的单元格都与文章相符（{x}）。' },
+  'rep.allMatchRefused1': { en: '1 cell was refused by this kernel: see "Refused on this kernel"', zh: '1 个单元格被本内核拒绝：见“本内核拒绝的单元格”' },
   'rep.th.recv': { en: 'receiver copy (CPU)', zh: '接收方拷贝（CPU）' },
   'rep.failures.h': { en: 'Failures', zh: '失败' },
   'rep.failures.p': { en: "A failed run stops its cell (its remaining runs are skipped); the other cells ran.", zh: '一次运行失败会停止它所在的单元格（其余运行跳过）；其他单元格照常运行。' },
@@ -1064,7 +1115,7 @@ const UI: Record<string, Message> = {
 export const SCENARIOS: Record<string, Message> = {
   "chunk-sweep": { en: "How the chunk size (bytes per syscall) changes the cost: 4 KiB to 1 MiB, for read + write, mmap + write, sendfile and splice over loopback. Small chunks mean more syscalls per byte, each two mode switches; the copies per byte should not change.", zh: "块大小（每次系统调用的字节数）如何改变开销：从 4 KiB 到 1 MiB，对 read + write、mmap + write、sendfile 和 splice，经回环。块越小，每字节的系统调用越多，每次系统调用是两次用户态/内核态切换；每字节的拷贝次数应当不变。" },
   "cold-vs-warm": { en: "The seeds' first DMA copy, disk to page cache, happens only when the file is not cached. Each mode with the file in the page cache (warm) and dropped from it first (cold: posix_fadvise DONTNEED, checked with mincore), over loopback.", zh: "文章里的第一次 DMA 拷贝（磁盘到页缓存）只在文件没有被缓存时才发生。每个模式分别在文件已在页缓存中（热）和先被逐出（冷：posix_fadvise DONTNEED，用 mincore 检查）时运行，经回环。" },
-  "modern": { en: "Beyond the articles: io_uring's copying send (IORING_OP_SEND from a buffer filled by read) against its zero-copy send (IORING_OP_SEND_ZC from the mapped file), 8 linked requests per io_uring_enter, at chunks of 4 KiB to 256 KiB over loopback: where zero-copy starts to pay (Begunkov's RFC: only slightly ahead at 4 KiB, up to 2.44x at 64 KiB on a dummy device). The receiver is on this host, so the kernel copies SEND_ZC's pinned pages on delivery and says so in every notification: the report shows what is left of the gain.", zh: "超出文章范围：io_uring 的拷贝式发送（用 read 填充缓冲区后 IORING_OP_SEND）对比它的零拷贝发送（从映射的文件 IORING_OP_SEND_ZC），每次 io_uring_enter 提交 8 个链接的请求，块大小从 4 KiB 到 256 KiB，经由 loopback：零拷贝从哪里开始划算（Begunkov 的 RFC：在 dummy 设备上 4 KiB 时只略微领先，64 KiB 时最多快 2.44 倍）。接收方在本机上，所以内核在投递时会拷贝 SEND_ZC 锁定的页，并在每个通知里说明：报告显示收益还剩多少。" },
+  "modern": { en: "Beyond the articles. io_uring: its copying send (IORING_OP_SEND from a buffer filled by read) against its zero-copy send (IORING_OP_SEND_ZC from the mapped file), 8 linked requests per io_uring_enter, at chunks of 4 KiB to 256 KiB over loopback: where zero-copy starts to pay (Begunkov's RFC: only slightly ahead at 4 KiB, up to 2.44x at 64 KiB on a dummy device). The receiver is on this host, so the kernel copies SEND_ZC's pinned pages on delivery and says so in every notification: the report shows what is left of the gain. kTLS (the seeds' Kafka story, 'zero-copy is lost with TLS'): read-write and sendfile against the same calls on a socket the kernel encrypts (TLS 1.3, AES-GCM-128), at 64 KiB chunks: what encryption costs, and what sendfile still saves under it. A kernel without the tls module refuses the kTLS cells (the report says so); run them with --kernel debian-6.12-cloud.", zh: "超出文章范围。io_uring：它的拷贝式发送（用 read 填充缓冲区后 IORING_OP_SEND）对比它的零拷贝发送（从映射的文件 IORING_OP_SEND_ZC），每次 io_uring_enter 提交 8 个链接的请求，块大小从 4 KiB 到 256 KiB，经由 loopback：零拷贝从哪里开始划算（Begunkov 的 RFC：在 dummy 设备上 4 KiB 时只略微领先，64 KiB 时最多快 2.44 倍）。接收方在本机上，所以内核在投递时会拷贝 SEND_ZC 锁定的页，并在每个通知里说明：报告显示收益还剩多少。kTLS（文章里 Kafka 的故事：“用了 TLS 就没有零拷贝”）：read-write 和 sendfile 对比在内核加密的套接字（TLS 1.3，AES-GCM-128）上做同样的调用，块大小 64 KiB：加密要花多少，以及在加密下 sendfile 还能省下什么。没有 tls 模块的内核会拒绝 kTLS 单元格（报告会说明）；用 --kernel debian-6.12-cloud 运行它们。" },
   "node-vs-native": { en: "What Node apps do today, fs.createReadStream(file).pipe(socket), against sendfile, and against the same read + write loop in native code, at three chunk sizes (Node's stream default is 64 KiB), over loopback.", zh: "如今 Node 应用的做法 fs.createReadStream(file).pipe(socket)，对比 sendfile，以及用原生代码写的同样的 read + write 循环，三种块大小（Node 流的默认值是 64 KiB），经回环。" },
   "seed-apps": { en: "The seeds' table with the systems the articles name, run as real programs and watched: sendfile beside Java's FileChannel.transferTo, Netty's FileRegion, nginx (sendfile on) and Python's socket.sendfile; read + write beside Java streams, nginx (sendfile off) and Node's http server. Over a veth pair with scatter-gather on and off. App modes take their program's own chunk (the lab's modes: 128 KiB).", zh: "用文章里点名的系统，以真实程序运行并观察，来填文章里的表：sendfile 旁边是 Java 的 FileChannel.transferTo、Netty 的 FileRegion、nginx（sendfile on）和 Python 的 socket.sendfile；read + write 旁边是 Java 流、nginx（sendfile off）和 Node 的 http 服务器。经一对 veth，分散/聚集分别开启和关闭。应用模式使用程序自己的块大小（实验室自己的模式：128 KiB）。" },
   "seed-comparison": { en: "The seed articles' table, measured. Their three ways of sending a file: read + write, sendfile as in Linux 2.1 (one CPU copy: here over a device without scatter-gather, sendfile-nogather) and sendfile with DMA gather (Linux 2.4 and later); plus mmap + write and splice. Each over a veth pair with scatter-gather on (veth) and off (veth-nosg), where the kernel must copy every packet linear at transmit. Each run lasts 2 s (the file sent pass after pass): one pass takes 0.1-0.4 s, too short for steady CPU figures.", zh: "文章里的表，实测版。文章里发送文件的三种方式：read + write、Linux 2.1 的 sendfile（一次 CPU 拷贝：这里在不能分散/聚集的设备上运行，即 sendfile-nogather）和带 DMA gather 的 sendfile（Linux 2.4 起）；外加 mmap + write 和 splice。每种都在一对 veth 上运行，分散/聚集分别开启（veth）和关闭（veth-nosg）——关闭时内核必须在发送时把每个数据包拷贝成线性的。每次运行持续 2 秒（文件一遍接一遍地发送）：发一遍只要 0.1-0.4 秒，太短，得不出稳定的 CPU 数字。" },
