@@ -61,6 +61,7 @@ test_packages=(
   vagrant         # validates the Vagrantfile
   vagrant-libvirt # ... including its libvirt provider settings
   systemd         # systemd-analyze verifies the VM's unit
+  debootstrap     # the fresh-machine check (.ci/run, npm run test:fresh-root): a fresh Debian 12 root filesystem
   prometheus      # a real Prometheus scrapes GET /metrics in a test (its own config, data dir and port); promtool lints the exposition
 )
 
