@@ -29,7 +29,7 @@ const kindOf = (c: FlowCounter) => counterInfo(c).kind as FlowKind;
 export type BoxId = 'disk' | 'pagecache' | 'user' | 'socket' | 'device' | 'receiver';
 export type ArrowId =
   | 'disk-read' | 'file-to-user' | 'file-mapped' | 'user-to-socket' | 'zerocopy-ref' | 'zerocopy-copied'
-  | 'splice-ref' | 'linearize' | 'dev-xmit' | 'receive-copy' | 'encrypt';
+  | 'splice-ref' | 'linearize' | 'dev-xmit' | 'receive-copy' | 'receive-mapped' | 'encrypt';
 
 /** What an arrow shows: one counter of one role. */
 export interface FlowMeasure { role: Role; counter: FlowCounter }
@@ -107,12 +107,13 @@ export interface FlowContext {
 /** Whether each path's device does scatter-gather (when the run's own device is not known). */
 const PATH_GATHERS: Record<PathName, boolean> = { loopback: true, veth: true, 'veth-nosg': false };
 export const CACHE_SUBTITLES: Record<CacheName, string> = { warm: 'warm: cached', cold: 'cold: dropped first' };
+/** Short (they fit in the receiver's box, about 20 characters); the sink's summary says the rest. */
 export const SINK_SUBTITLES: Record<SinkName, string> = {
   read: 'recv() into a buffer',
   discard: 'recv(MSG_TRUNC)',
-  copy: 'recv() into a buffer, no checksum',
-  splice: 'splice(socket -> pipe -> /dev/null)',
-  'zerocopy-receive': 'TCP_ZEROCOPY_RECEIVE: whole pages mapped, the rest copied',
+  copy: 'recv(), no checksum',
+  splice: 'splice() to a pipe',
+  'zerocopy-receive': 'pages mapped (mmap)',
 };
 
 /**
@@ -210,6 +211,10 @@ export function flowLayout(ctx: FlowContext): FlowLayout {
   specs.push({ id: 'dev-xmit', from: 'socket', to: 'device', measure: measure('sender', 'dev_xmit_bytes'), label: xmit.label, detail: `${xmit.detail}; it includes what TCP retransmitted`, slot: 0 });
   if (gathers !== true)
     specs.push({ id: 'linearize', from: 'socket', to: 'device', measure: measure('sender', 'copy_linearize_bytes'), label: 'CPU copy (linearize)', detail: 'CPU copy: payload copied into linear packets for a device without scatter-gather', slot: 1 });
+  // TCP_ZEROCOPY_RECEIVE: whole pages of the socket mapped into the receiver (by reference, no copy);
+  // drawn for that sink, and where the sink is not known yet (the dashboard's per-mode diagram hides it while it carries nothing).
+  if (!watch && (ctx.sink === undefined || ctx.sink === 'zerocopy-receive'))
+    specs.push({ id: 'receive-mapped', from: 'device', to: 'receiver', measure: measure('sink', 'zerocopy_receive_bytes'), label: 'mapped, by ref.', detail: 'by reference: whole socket pages mapped into the receiver (TCP_ZEROCOPY_RECEIVE), no copy', slot: 1 });
   if (!watch)
     specs.push({ id: 'receive-copy', from: 'device', to: 'receiver', measure: measure('sink', 'copy_socket_to_user_bytes'), label: 'CPU copy', detail: "CPU copy: the receiver's socket buffer -> its user buffer (read and copy sinks; zerocopy-receive: what it could not map; discard and splice sinks: none)", slot: 0 });
 

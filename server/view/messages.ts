@@ -183,9 +183,9 @@ const CACHE_SUB_ZH: Record<keyof typeof CACHE_SUBTITLES, string> = { warm: '热�
 const SINK_SUB_ZH: Record<keyof typeof SINK_SUBTITLES, string> = {
   read: 'recv() 读进缓冲区',
   discard: 'recv(MSG_TRUNC)',
-  copy: 'recv() 读进缓冲区，不算校验和',
-  splice: 'splice(套接字 -> 管道 -> /dev/null)',
-  'zerocopy-receive': 'TCP_ZEROCOPY_RECEIVE：映射整页，其余拷贝',
+  copy: 'recv()，不算校验和',
+  splice: 'splice() 进管道',
+  'zerocopy-receive': '映射页（mmap）',
 };
 const TRANSMIT_ZH: Record<keyof typeof TRANSMIT, { label: string; detail: string }> = {
   loopback: {
@@ -491,6 +491,8 @@ const UI: Record<string, Message> = {
   'flow.arrow.encrypt': { en: 'CPU pass (encrypt)', zh: 'CPU 处理（加密）' },
   'flow.arrow.encryptDetail': { en: 'CPU pass: kTLS encrypts the plaintext into a record buffer of the socket (the ciphertext goes on by reference)', zh: 'CPU 处理：kTLS 把明文加密进套接字的记录缓冲区（密文随后按引用传递）' },
   'flow.arrow.inclRetx': { en: '{detail}; it includes what TCP retransmitted', zh: '{detail}；其中包括 TCP 重传的部分' },
+  'flow.arrow.receiveMapped': { en: 'mapped, by ref.', zh: '映射，按引用' },
+  'flow.arrow.receiveMappedDetail': { en: 'by reference: whole socket pages mapped into the receiver (TCP_ZEROCOPY_RECEIVE), no copy', zh: '按引用：套接字的整页被映射进接收方（TCP_ZEROCOPY_RECEIVE），没有拷贝' },
   'flow.arrow.linearize': { en: 'CPU copy (linearize)', zh: 'CPU 拷贝（线性化）' },
   'flow.arrow.linearizeDetail': { en: 'CPU copy: payload copied into linear packets for a device without scatter-gather', zh: 'CPU 拷贝：为没有分散/聚集的设备，把载荷拷贝进线性数据包' },
   'flow.arrow.receiveDetail': { en: "CPU copy: the receiver's socket buffer -> its user buffer (read and copy sinks; zerocopy-receive: what it could not map; discard and splice sinks: none)", zh: 'CPU 拷贝：接收方的套接字缓冲区 -> 它的用户缓冲区（read 和 copy 接收端；zerocopy-receive：它没能映射的部分；discard 和 splice 接收端没有这一步）' },

@@ -45,7 +45,7 @@ describe.each([
     send: /^fexit\/tcp_sendmsg_locked$/,
   },
 ])('$kernel', ({ kernel, release, tier, send }) => {
-  it('every mode on loopback and veth-nosg, sendfile and splice on veth: counts equal the engine and the file', async () => {
+  it('every mode on loopback and veth-nosg, sendfile and splice on veth, the receive sinks: counts equal the engine and the file', async () => {
     const { run, steps } = await runStepsInKernel({
       kernel,
       timeoutMs: 900_000,
@@ -55,6 +55,10 @@ describe.each([
         loopback: compare('loopback', 'lab'),
         nosg: compare('veth-nosg', 'lab'),
         veth: compare('veth', 'sendfile,splice'),
+        // The receive-side sinks (issue 15): zerocopy-receive fed by msg-zerocopy (the one
+        // sender whose pages it can map), and the splice sink.
+        zcrx: [...zcl, 'run', '--mode', 'msg-zerocopy', '--sink', 'zerocopy-receive', '--size', String(ODD_SIZE), '--chunk', String(CHUNK), '--json', '--no-save'],
+        spliceSink: [...zcl, 'run', '--mode', 'sendfile', '--sink', 'splice', '--size', String(ODD_SIZE), '--chunk', String(CHUNK), '--json', '--no-save'],
         // The kprobe fallback, where fentry cannot attach: forced here.
         kprobe: ['env', 'ZCL_PROBES_SEND=kprobe', ...compare('loopback', 'read-write,sendfile,msg-zerocopy')],
       },
@@ -66,6 +70,14 @@ describe.each([
     expectAll(results(steps.loopback), tier, send);
     expectAll(results(steps.nosg), tier, send);
     expectAll(results(steps.veth), tier, send);
+    const sinks = [steps.zcrx, steps.spliceSink].map((st) => {
+      expect(st.exitCode, st.stderr).toBe(0);
+      return JSON.parse(st.stdout) as RunResult;
+    });
+    expect(sinks.map((r) => r.sink)).toEqual(['zerocopy-receive', 'splice']);
+    expectAll(sinks, tier, send);
+    // Over loopback msg-zerocopy's pages are copied into fresh pages on delivery, which the sink maps.
+    expect(sinks[0].receiver.zerocopyReceive!.mappedBytes).toBeGreaterThan(0);
     expectAll(results(steps.kprobe), 'tracepoint+kprobe', /^kprobe\/tcp_sendmsg_locked \+ kretprobe\/tcp_sendmsg_locked/);
   }, 2_000_000); // twice the VM bound: a guest that locks up is booted once more (runStepsInKernel)
 });
