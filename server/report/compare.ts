@@ -111,6 +111,13 @@ export function modePairs(m: ReportModel): Pair[] {
           const tp = fromChunk(g, (r) => r.throughputRatio, (v) => v > 1, 'ahead in throughput', mode);
           const cpu = fromChunk(g, (r) => r.cpuRatio, (v) => v < 1, 'cheaper in sender CPU per GiB', mode);
           for (const t of [tp, cpu]) if (t) crossover.push(head + t);
+          // How far the medians can be trusted: the sizes where the two sides' runs did not overlap.
+          const measured = g.filter((r) => r.throughput !== null);
+          if (tp && measured.length) {
+            const tpApart = measured.filter((r) => r.throughput !== 'within spread').length;
+            const cpuApart = measured.filter((r) => r.cpu !== null && r.cpu !== 'within spread').length;
+            crossover.push(`${head}The runs' ranges are apart at ${tpApart} of ${measured.length} chunk sizes in throughput and ${cpuApart} of ${measured.length} in sender CPU; elsewhere the medians differ by less than the runs spread.`);
+          }
         }
       }
       pairs.push({ mode: mode as ModeName, against: a.mode as ModeName, shows: a.shows, fields, rows, refused: refusedCell?.refused ?? null, crossover });

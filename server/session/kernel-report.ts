@@ -52,7 +52,8 @@ const GUEST_OUT = '/tmp/zcl-kernel-report';
 
 /** The guest's script: write the matrix, run zcl report with its lines tagged, print the results gzipped. */
 function guestScript(m: Matrix, tag: string, o: { probes: boolean; timeoutSeconds: number }): string {
-  const matrix = gzipSync(matrixFileOf(m)).toString('base64');
+  // The description stays on the host (it only labels the report): the kernel command line holds 2047 bytes.
+  const matrix = gzipSync(matrixFileOf({ ...m, description: '' })).toString('base64');
   const js = (code: string) => `node -e ${shellQuote(code)}`;
   const report = ['timeout', String(o.timeoutSeconds), 'node', 'dist/server/cli/zcl.js', 'report', GUEST_MATRIX, '--out', GUEST_OUT, ...(o.probes ? [] : ['--no-probes'])];
   return [
@@ -129,7 +130,8 @@ export async function runMatrixInKernel(matrix: Matrix, o: KernelReportOptions):
   const parsed = ResultsFileSchema.safeParse(json);
   if (!parsed.success) throw new KernelVmError(`${where}: the guest's results.json does not match the schema: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   mkdirSync(o.outDir, { recursive: true });
-  const { model: _model, ...files } = writeReports(o.outDir, reportInputOf(parsed.data, matrix.source));
+  const input = reportInputOf(parsed.data, matrix.source);
+  const { model: _model, ...files } = writeReports(o.outDir, { ...input, matrix: { ...input.matrix, description: matrix.description } });
   return {
     kernel: o.kernel,
     release: run.kernelRelease,

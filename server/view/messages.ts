@@ -995,6 +995,7 @@ const UI: Record<string, Message> = {
   'rep.pair.every': { en: '{mode} is {what} at every chunk size measured ({span}): {a}, {b}.', zh: '{mode} 在测得的每种块大小上都{what}（{span}）：{a}，{b}。' },
   'rep.pair.lastOnly': { en: '{mode} is {what} at the largest chunk measured only ({a}; {b}).', zh: '{mode} 只在测得的最大块上{what}（{a}；{b}）。' },
   'rep.pair.from': { en: '{mode} is {what} from {c} chunks on ({a}, {b}; {d}).', zh: '{mode} 从 {c} 的块起{what}（{a}，{b}；{d}）。' },
+  'rep.pair.apart': { en: "The runs' ranges are apart at {a} of {n} chunk sizes in throughput and {b} of {m} in sender CPU; elsewhere the medians differ by less than the runs spread.", zh: '在 {n} 种块大小中，有 {a} 种的吞吐量、{b} 种（共 {m} 种）的发送端 CPU 两边各次运行的范围互不重叠；其余情况下中位数之差小于各次运行的波动。' },
   'rep.refused.h': { en: 'Refused on this kernel', zh: '本内核拒绝的单元格' },
   'rep.refused.p': {
     en: 'These cells need a kernel feature this kernel does not have, so they were not run (not a failure). Run the matrix on a kernel that has it: zcl report\'s option --kernel boots one (e.g. debian-6.12-cloud) in QEMU.',
