@@ -82,7 +82,12 @@ export function renderFlowSvg(l: FlowLayout, o: FlowSvgOptions): string {
     .join('');
   const connectors = l.connectors.map((c) => `<path class="connector" d="${c.path}" fill="none" stroke="${FLOW_COLORS.none}" stroke-width="1.5" marker-end="url(#${p}-none)"/>`).join('');
   const caption = o.caption === undefined ? '' : `<text x="10" y="${l.captionY}" font-size="12.5" fill="#263238" class="caption">${esc(o.caption)}</text>`;
-  const lines = (o.lines ?? []).map((id, i) => `<text x="10" y="${l.captionY + i * 18}" font-size="12.5" fill="#263238" class="flow-line" data-line="${id}">${esc(o.lineText?.[id] ?? '')}</text>`).join('');
+  // SVG text does not wrap: a line drawn in place (the report's) longer than the diagram is set smaller to fit (about 7 px a character at 12.5).
+  const size = (text: string) => Math.min(12.5, Math.floor((12.5 * (l.width - 20)) / (7 * Math.max(1, text.length)) * 10) / 10);
+  const lines = (o.lines ?? []).map((id, i) => {
+    const text = o.lineText?.[id] ?? '';
+    return `<text x="10" y="${l.captionY + i * 18}" font-size="${size(text)}" fill="#263238" class="flow-line" data-line="${id}">${esc(text)}</text>`;
+  }).join('');
   const height = o.lines?.length ? l.captionY + (o.lines.length - 1) * 18 + 8 : o.caption === undefined ? l.captionY - 16 : l.height;
   return (
     `<svg class="${o.className ?? 'flow'}" data-mode="${l.mode}" viewBox="0 0 ${l.width} ${height}" width="100%" role="img" aria-label="${esc(o.ariaLabel ?? `data flow of ${l.mode}`)}" font-family="system-ui, sans-serif">` +
