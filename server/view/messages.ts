@@ -794,6 +794,7 @@ const UI: Record<string, Message> = {
     zh: '内核 {rawKernel} 没有 tls 模块：/proc/sys/net/ipv4/tcp_available_ulp 列出的是 {rawList}，没有 tls，{rawDir} 里也没有安装 tls.ko（需要启用了 CONFIG_TLS 的内核，例如 Debian 的，再 modprobe tls）',
   },
   'ktls.refused': { en: '{rawModes} are refused: {reason}', zh: '{rawModes} 被拒绝：{reason}' },
+  'ktls.counterToo': { en: 'their counter copy_encrypt_bytes has no source either. Every other mode and counter is unaffected', zh: '它们的计数器 copy_encrypt_bytes 也没有来源。其他模式和计数器都不受影响' },
   'ktls.runs': { en: '{rawModes} run: {rawDetail}', zh: '{rawModes} 可以运行：{rawDetail}' },
   'ktls.modeRefused': { en: 'mode {mode} needs kernel TLS and this kernel cannot do it: {reason}', zh: '模式 {mode} 需要内核 TLS，而本内核做不到：{reason}' },
   'ktls.noModule': {
