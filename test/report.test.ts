@@ -214,6 +214,7 @@ describe('zcl report: a small matrix end to end', () => {
     const json = ResultsFileSchema.parse(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
     expect(md).toContain('## Each mode against its baseline');
     expect(md).toContain('### sendfile against read-write');
+    expect(md).not.toContain('encrypt (kTLS)');
     expect(md).toContain('What sendfile saves over read() + write(): the copies through user space.');
     const cell = (mode: string, chunk: number) => json.cells.find((c) => c.spec.mode === mode && c.spec.chunkBytes === chunk)!.summary;
     for (const [chunk, text] of [[16384, '16 KiB'], [131072, '128 KiB']] as const) {
@@ -430,6 +431,8 @@ describe('runMatrix: a cell the kernel refuses is not a failure (issue 15: kTLS 
     expect(md).toMatch(/^\| ktls-write \| .* \| refused on this kernel \|$/m);
     // The pair (ktls-write against read-write) is drawn, and says the kernel refused it.
     expect(md).toContain('### ktls-write against read-write');
+    // The copies table has kTLS's encryption column when the matrix has a kTLS mode (test-small's has not).
+    expect(md).toMatch(/^\| mode \| disk read \(DMA\) \|.*\| encrypt \(kTLS\) \|/m);
     expect(md).toContain('- Refused on this kernel: see "Refused on this kernel" for the reason.');
     expect(readFileSync(join(outDir, 'report.html'), 'utf8')).toContain('<h2 id="refused">Refused on this kernel</h2>');
   });

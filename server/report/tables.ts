@@ -1,5 +1,5 @@
 // The report's tables and texts, once, for both the Markdown and the HTML.
-import { MODES, PATHS, type ModeName } from '../../scenarios/catalog.js';
+import { modeInfo, MODES, PATHS, type ModeName } from '../../scenarios/catalog.js';
 import { counterInfo, COUNTERS, type CounterName, type CounterOfKind, type Role } from '../probes/schema.generated.js';
 import { formatSize } from '../schema/units.js';
 import { duration, fieldShort, fieldTitle, num, statText } from './format.js';
@@ -161,23 +161,26 @@ export function spreadFlags(m: ReportModel): { label: string; text: string }[] {
  * in bpf/counters.h), in the order of the seeds' diagram, each headed by its label;
  * the CPU copies by where the CPU copied, marked (CPU).
  */
-const COPY_COLUMNS: { counter: Exclude<CounterName, Exclude<CounterOfKind<'event'>, 'retransmit_bytes'>>; role: Role; header?: string }[] = [
+const COPY_COLUMNS: { counter: Exclude<CounterName, Exclude<CounterOfKind<'event'>, 'retransmit_bytes'>>; role: Role; header?: string; when?: (c: CellReport) => boolean }[] = [
   { counter: 'block_read_bytes', role: 'sender' },
   { counter: 'copy_file_to_user_bytes', role: 'sender', header: 'page cache → user (CPU)' },
   { counter: 'copy_user_to_socket_bytes', role: 'sender', header: 'user → socket (CPU)' },
   { counter: 'splice_ref_bytes', role: 'sender' },
   { counter: 'zerocopy_bytes', role: 'sender' },
   { counter: 'zerocopy_copied_bytes', role: 'sender', header: 'copied after all (MSG_ZEROCOPY)' },
+  { counter: 'copy_encrypt_bytes', role: 'sender', when: (c) => !!modeInfo(c.cell.spec.mode).encrypts },
   { counter: 'copy_linearize_bytes', role: 'sender', header: 'linearize (CPU)' },
   { counter: 'dev_xmit_bytes', role: 'sender', header: `${counterInfo('dev_xmit_bytes').label} (incl. retransmitted)` },
   // TCP sent these again: the device transmit above includes them (the reason it can exceed 1 per byte).
   { counter: 'retransmit_bytes', role: 'sender', header: 'of which retransmitted' },
   { counter: 'copy_socket_to_user_bytes', role: 'sink', header: 'receiver copy (CPU)' },
+  { counter: 'zerocopy_receive_bytes', role: 'sink', when: (c) => c.cell.spec.sink === 'zerocopy-receive' },
 ];
 
 export function copiesTable(m: ReportModel): Table {
   const ids = idFields(m);
-  const cols = COPY_COLUMNS.map(({ counter, role, header }) => [header ?? counterInfo(counter).label, role, counter] as const);
+  // A column only some modes or sinks can fill (kTLS's encryption, the mapped receive) only when the matrix has one.
+  const cols = COPY_COLUMNS.filter((c) => !c.when || m.cells.some(c.when)).map(({ counter, role, header }) => [header ?? counterInfo(counter).label, role, counter] as const);
   return {
     headers: [...ids.map(fieldTitle), ...cols.map(([t]) => t)],
     numeric: [...ids.map(() => false), ...cols.map(() => true)],
