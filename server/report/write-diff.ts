@@ -21,8 +21,12 @@ const valueText = (m: MeasureDiff, s: Stat | null) => {
   return v ? `${statText(v)}${v.n > 1 ? '' : ' (n=1)'}` : '–';
 };
 
-export function changeText(m: MeasureDiff): string {
-  if (m.verdict === 'unmeasured') return `unmeasured in ${m.a ? 'B' : 'A'}`;
+/** `cell`: the pair's statuses, so a side the kernel refused (kTLS without tls) says so. */
+export function changeText(m: MeasureDiff, cell?: Pick<CellDiff, 'a' | 'b'>): string {
+  if (m.verdict === 'unmeasured') {
+    const side = m.a ? 'B' : 'A';
+    return `${cell?.[m.a ? 'b' : 'a'].status === 'refused' ? 'refused by the kernel' : 'unmeasured'} in ${side}`;
+  }
   const rel = m.a && m.b ? (m.a.median === 0 ? (m.b.median === 0 ? '' : 'from 0') : `${m.b.median >= m.a.median ? '+' : ''}${num((100 * (m.b.median - m.a.median)) / m.a.median)}%`) : '';
   return m.verdict === 'changed' ? `CHANGED ${rel}` : `same${rel && rel !== '+0%' ? ` (${rel})` : ''}`;
 }
@@ -40,7 +44,7 @@ export function diffTable(d: ReportDiff, all = true): Table {
   const verdicts: (string | null)[] = [];
   for (const c of d.cells)
     for (const m of rowsOf(c, all)) {
-      rows.push([c.label, m.name, unitText(m), valueText(m, m.a), valueText(m, m.b), ratioText(m), changeText(m)]);
+      rows.push([c.label, m.name, unitText(m), valueText(m, m.a), valueText(m, m.b), ratioText(m), changeText(m, c)]);
       verdicts.push(m.verdict === 'changed' ? 'differs' : m.verdict === 'same' ? 'matches' : 'unmeasured');
     }
   return {
