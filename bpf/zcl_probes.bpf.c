@@ -647,10 +647,18 @@ static __always_inline int on_dev_start_xmit(const bool D, struct sk_buff *skb, 
   }
   unsigned char *head = RD(D, skb->head, skb, head);
   __u16 nh = RD(D, skb->network_header, skb, network_header), th = RD(D, skb->transport_header, skb, transport_header);
-  struct iphdr ip;
-  struct tcphdr tcp;
-  if (!watch && (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.protocol != IPPROTO_TCP)) return 0;
-  if (bpf_probe_read_kernel(&tcp, sizeof(tcp), head + th)) return 0;
+  /* lab mode: the IP header and the TCP header right behind it (no IP options) in one read */
+  struct {
+    struct iphdr ip;
+    struct tcphdr tcp;
+  } __attribute__((packed)) h;
+  if (!watch && th == nh + sizeof(h.ip)) {
+    if (bpf_probe_read_kernel(&h, sizeof(h), head + nh) || h.ip.protocol != IPPROTO_TCP) return 0;
+  } else {
+    if (!watch && (bpf_probe_read_kernel(&h.ip, sizeof(h.ip), head + nh) || h.ip.protocol != IPPROTO_TCP)) return 0;
+    if (bpf_probe_read_kernel(&h.tcp, sizeof(h.tcp), head + th)) return 0;
+  }
+  struct tcphdr tcp = h.tcp;
   if (!watch && bpf_ntohs(tcp.dest) != CFG(sink_port)) return 0;
   unsigned char *data = RD(D, skb->data, skb, data);
   long hdr = (long)(head + th - data) + tcp.doff * 4;
@@ -712,7 +720,7 @@ static __always_inline int on_sched_switch(const bool D, bool preempt, struct ta
   struct who w = who_of_tgid(RD(D, prev->tgid, prev, tgid));
   if (w.role < 0) return 0;
   long state;
-  if (bpf_core_field_exists(prev->__state)) state = BPF_CORE_READ(prev, __state);
+  if (bpf_core_field_exists(prev->__state)) state = RD(D, prev->__state, prev, __state);
   else state = BPF_CORE_READ((struct task_struct___pre514 *)prev, state);
   count(w, ZCL_C_ctx_switches, 1);
   /* as __schedule() counts nvcsw/nivcsw: blocked (not runnable, not preempted) = voluntary */
