@@ -392,7 +392,14 @@ static __always_inline int fd_class_of(struct sys_state *st, long fd, struct soc
     c = &st->fdc[fd & (FDC_SLOTS - 1)];
   }
   if (!c || c->file != (__u64)f || c->inode != (__u64)inode || c->ino != h.ino || c->sb != h.sb || c->mode != h.mode) {
-    struct fd_cached n = {.file = (__u64)f, .inode = (__u64)inode, .ino = h.ino, .sb = h.sb, .mode = h.mode, .cls = FD_OTHER};
+    struct fd_cached n;
+    __builtin_memset(&n, 0, sizeof(n)); /* the padding too: it is copied into the cache (older verifiers) */
+    n.file = (__u64)f;
+    n.inode = (__u64)inode;
+    n.ino = h.ino;
+    n.sb = h.sb;
+    n.mode = h.mode;
+    n.cls = FD_OTHER;
     struct super_block *sb = (struct super_block *)h.sb;
     switch (h.mode & S_IFMT) {
       case S_IFREG:
