@@ -38,10 +38,18 @@ std::string& libbpf_log() {
   return log;
 }
 
+// Kept whole, then its tail: libbpf prints a refused program's verifier log in one call, and
+// the verifier's reason is at its end (a fixed 1 KiB buffer kept only the log's start).
 int on_libbpf_print(enum libbpf_print_level level, const char* fmt, va_list ap) {
   if (level == LIBBPF_DEBUG) return 0;
-  char buf[1024];
-  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_list again;
+  va_copy(again, ap);
+  int n = vsnprintf(nullptr, 0, fmt, again);
+  va_end(again);
+  if (n <= 0) return 0;
+  std::string buf(static_cast<size_t>(n) + 1, '\0');
+  vsnprintf(buf.data(), buf.size(), fmt, ap);
+  buf.resize(static_cast<size_t>(n));
   std::string& log = libbpf_log();
   log += buf;
   if (log.size() > 16384) log.erase(0, log.size() - 16384);
