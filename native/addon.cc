@@ -8,6 +8,11 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <map>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/checksum.h"
 #include "engine/datafile.h"
@@ -172,6 +177,46 @@ Napi::Value Residency(const Napi::CallbackInfo& info) {
   o.Set("pages", static_cast<double>(r.pages));
   o.Set("resident", static_cast<double>(r.resident));
   return o;
+}
+
+// holdCache(path) -> id, or -1: maps the file and mlock()s it, so its page-cache pages stay
+// resident until releaseCache(id), whatever reclaims memory meanwhile (proactive reclaim such as
+// DAMON's pageout can evict an idle file between a warm run's check and its reads). Best effort:
+// where locking is not allowed (RLIMIT_MEMLOCK without CAP_IPC_LOCK) or the file is empty, -1.
+// Held by the process that prepares the run, not the sender: the run's own counters are untouched.
+std::map<int, std::pair<void*, size_t>>& held_caches() {
+  static std::map<int, std::pair<void*, size_t>> m;
+  return m;
+}
+
+Napi::Value HoldCache(const Napi::CallbackInfo& info) {
+  std::string path = string_arg(info, 0, "path");
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Napi::Number::New(info.Env(), -1);
+  struct stat st {};
+  void* map = MAP_FAILED;
+  if (fstat(fd, &st) == 0 && st.st_size > 0) map = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+  close(fd);
+  if (map == MAP_FAILED) return Napi::Number::New(info.Env(), -1);
+  size_t len = static_cast<size_t>(st.st_size);
+  if (mlock(map, len) != 0) {
+    munmap(map, len);
+    return Napi::Number::New(info.Env(), -1);
+  }
+  static int next = 1;
+  int id = next++;
+  held_caches()[id] = {map, len};
+  return Napi::Number::New(info.Env(), id);
+}
+
+Napi::Value ReleaseCache(const Napi::CallbackInfo& info) {
+  int id = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : -1;
+  auto it = held_caches().find(id);
+  if (it != held_caches().end()) {
+    munmap(it->second.first, it->second.second);
+    held_caches().erase(it);
+  }
+  return info.Env().Undefined();
 }
 
 // tryLockFile(path, exclusive) -> fd, or -1 when another holder has it. Never
@@ -400,6 +445,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("warmCache", Napi::Function::New(env, WarmCache));
   exports.Set("dropCache", Napi::Function::New(env, DropCache));
   exports.Set("residency", Napi::Function::New(env, Residency));
+  exports.Set("holdCache", Napi::Function::New(env, HoldCache));
+  exports.Set("releaseCache", Napi::Function::New(env, ReleaseCache));
   exports.Set("tryLockFile", Napi::Function::New(env, TryLockFile));
   exports.Set("dieWithParent", Napi::Function::New(env, DieWithParent));
   exports.Set("ignoreInterrupts", Napi::Function::New(env, IgnoreInterrupts));

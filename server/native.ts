@@ -74,6 +74,9 @@ export interface Addon {
   warmCache(path: string, cb: Callback<undefined>): LoopHandle;
   dropCache(path: string): void;
   residency(path: string): { pages: number; resident: number };
+  /** mmap()s and mlock()s the file so its cached pages stay resident; an id for releaseCache, or -1 (not allowed, or empty). */
+  holdCache(path: string): number;
+  releaseCache(id: number): void;
   /** flock()s the file without waiting: the fd that holds the lock, or -1 when another holder has it. */
   tryLockFile(path: string, exclusive: boolean): number;
   unlockFile(fd: number): void;

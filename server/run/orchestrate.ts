@@ -154,6 +154,8 @@ export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Prom
   let lock: DataFileLock | undefined;
   const children: Child[] = [];
   let app: AppProcess | undefined;
+  /** A warm run's file, held resident (mlock) from the check to the run's end: addon().holdCache's id. */
+  let held = -1;
   // What was being acquired when a cancel won the race: released as soon as it arrives.
   const late: Promise<unknown>[] = [];
   const acquire = async <T>(p: Promise<T>, release: (v: T) => unknown): Promise<T> => {
@@ -171,6 +173,7 @@ export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Prom
       await Promise.all([...children.map((c) => c.kill()), app?.close()]);
       await path?.close();
       await Promise.all(late);
+      if (held > 0) addon().releaseCache(held);
       lock?.release();
     })());
 
@@ -181,6 +184,9 @@ export async function prepareRun(spec: RunSpec, opts: PrepareOptions = {}): Prom
     // warm run only needs no cold run to drop its pages meanwhile (other processes too).
     lock = await g.stoppable(lockDataFile(file.path, spec.cache === 'cold' ? 'exclusive' : 'shared', { signal: opts.signal, timeoutSeconds: g.stallMs / 1000 }));
     let cacheState = await g.stoppable(prepareCache(file.path, spec.cache, opts.signal));
+    // Warm means warm for the whole run: proactive reclaim (DAMON's pageout on this kind of VM) can
+    // evict an idle file's pages between the check and the reads, which then hit the disk.
+    if (spec.cache === 'warm') held = addon().holdCache(file.path);
     opts.onPhase?.('starting');
     path = await acquire(openPath(spec.path), (p) => p.close());
     const appInfo = modeInfo(spec.mode).app;
