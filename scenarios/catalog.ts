@@ -310,7 +310,7 @@ export const SINKS = {
 export const sinkChecksums = (s: SinkName): boolean => SINKS[s].checksum;
 
 export const CACHES = {
-  warm: { summary: 'the file is in the page cache before the run (checked with mincore)' },
+  warm: { summary: 'the file is in the page cache before the run (checked with mincore), and held there (mlock) until it ends' },
   cold: { summary: 'the file is dropped from the page cache first (posix_fadvise DONTNEED, checked with mincore): the disk is read' },
 } as const;
 

@@ -172,7 +172,7 @@ const SINK_ZH: Record<SinkName, string> = {
     '而对刚映射的页算校验和要花 1035 us/MiB 的用户态时间，read 接收端对缓存里热的缓冲区只要 96（tcp_mmap 是单线程的，只有加 -i 才算校验和）',
 };
 const CACHE_ZH: Record<CacheName, string> = {
-  warm: '运行前文件已在页缓存中（用 mincore 检查）',
+  warm: '运行前文件已在页缓存中（用 mincore 检查），并一直锁定在那里（mlock）直到运行结束',
   cold: '先把文件逐出页缓存（posix_fadvise DONTNEED，用 mincore 检查）：会读磁盘',
 };
 const ENGINE_ZH: Record<EngineName, string> = {
