@@ -8,7 +8,7 @@ import { modeInfo, type ModeName } from '../../scenarios/catalog.js';
 import { RUN_SPEC_FIELDS } from '../schema/matrix.js';
 import { formatSize } from '../schema/units.js';
 import { fieldShort, fieldTitle, statText } from './format.js';
-import type { CellReport, ReportModel } from './model.js';
+import { varyingFields, type CellReport, type ReportModel } from './model.js';
 import type { Stat } from './stats.js';
 import type { Table } from './tables.js';
 
@@ -82,7 +82,7 @@ export function modePairs(m: ReportModel): Pair[] {
         .map((c) => ({ c, b: bases.get(keyWithout(c, ['mode'])) }))
         .filter((x): x is { c: CellReport; b: CellReport } => !!x.b);
       if (!matched.length) continue;
-      const fields = RUN_SPEC_FIELDS.filter((f) => f !== 'mode' && new Set(matched.map((x) => JSON.stringify(specOf(x.c)[f]))).size > 1);
+      const fields = varyingFields(matched.map((x) => x.c.cell)).filter((f) => f !== 'mode');
       const rows: PairRow[] = matched.map(({ c, b }) => {
         const tp = apart(c.summary.throughputMiBps, b.summary.throughputMiBps, true);
         const cpu = apart(c.summary.cpuSecondsPerGiB, b.summary.cpuSecondsPerGiB, false);
