@@ -474,7 +474,10 @@ static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long
   if (!is_data(cls) && idx != ZCL_S_sendfile && idx != ZCL_S_splice && idx != ZCL_S_io_uring_enter) return 0;
   remember_sock(sk, w);
 
-  if (s && idx >= 0 && idx < ZCL_NR_SYSCALLS) __sync_fetch_and_add(&s->sys[idx & ZCL_SLOT_MASK], 1);
+  /* The slot taken again here, not kept from the top: spilled across the fd lookup, Debian 6.1's
+   * verifier loses its NULL check ("R2 invalid mem access 'scalar'"). */
+  struct zcl_role_counters *sc = slot(w.role);
+  if (sc && idx >= 0 && idx < ZCL_NR_SYSCALLS) __sync_fetch_and_add(&sc->sys[idx & ZCL_SLOT_MASK], 1);
   if (w.p) __sync_fetch_and_add(&w.p->sys[idx & ZCL_SLOT_MASK], 1);
 
   if (!st) return 0;
