@@ -156,24 +156,28 @@ async function events(bystanderNs: Map<string, number>): Promise<string> {
     const r = await runTransfer(parseRunSpec({ mode, path: o.path, sizeBytes: o.size, chunkBytes: o.eventsChunk }), { probes: { engine } });
     // The run's own syscalls (both roles): the sys_enter/sys_exit events that were not a bystander's.
     const own = r.probes?.status === 'ok' ? (r.probes.sender?.counters.syscalls ?? 0) + (r.probes.sink?.counters.syscalls ?? 0) : 0;
-    const t = new Table({ head: [`${mode}, ${o.eventsChunk}: program`, 'events', 'ns per event (all)', "the run's processes' events", 'ns per event, theirs (est.)'], style: { head: [], border: [] } });
+    const t = new Table({ head: [`${mode}, ${o.eventsChunk}: program`, 'events', 'ns per event (all)', "the run's processes' events", 'ns per event, theirs (est.)', 'theirs above an empty program'], style: { head: [], border: [] } });
     for (const s of addon().probes.stats()) {
       const b = before.get(s.name);
       const n = s.runCount - (b?.runCount ?? 0);
       if (n <= 0) continue;
       const total = s.runTimeNs - (b?.runTimeNs ?? 0);
       const by = bystanderNs.get(s.name.replace(/^\w+\//, ''));
-      const theirs = /sys_(enter|exit)$/.test(s.name) && own > 0 && own <= n && by !== undefined ? ((total - (n - own) * by) / own).toFixed(0) : '';
-      t.push([s.name, n, (total / n).toFixed(0), /sys_(enter|exit)$/.test(s.name) ? own : '', theirs]);
+      const theirs = /sys_(enter|exit)$/.test(s.name) && own > 0 && own <= n && by !== undefined ? (total - (n - own) * by) / own : null;
+      const empty = bystanderNs.get(`floor/${s.name.replace(/^\w+\//, '')}`);
+      const above = theirs !== null && empty !== undefined ? `${(theirs - empty).toFixed(0)}${/sys_enter$/.test(s.name) ? (theirs - empty <= 70 ? ' (met)' : ` (gap +${(theirs - empty - 70).toFixed(0)})`) : ''}` : '';
+      t.push([s.name, n, (total / n).toFixed(0), /sys_(enter|exit)$/.test(s.name) ? own : '', theirs === null ? '' : theirs.toFixed(0), above]);
     }
     out += `${t.toString()}\n`;
   }
   return (
     'each program\'s own cost per event during one run (kernel.bpf_stats: run time / run count; every process\'s events, ' +
     'the ones filtered out included; the stats\' own clock reads are in it). For sys_enter/sys_exit, the run\'s processes\' share is estimated: ' +
-    '(run time - other events x the bystander\'s ns per event from the bystander pass) / their events\n' +
+    '(run time - other events x the bystander\'s ns per event from the bystander pass) / their events; above an empty program: ' +
+    'minus what an empty program on the same tracepoint shows in bpf_stats (the floor\'s bpf_stats pass: the stats\' clock reads and the dispatch)\n' +
     out +
-    'targets (2x the ebpf_exporter anchors for a tracepoint): sys_enter <= 70 ns for a process of the run, <= 20 ns for one that is not\n'
+    'targets (2x the ebpf_exporter anchors for a tracepoint): sys_enter <= 70 ns for a process of the run, <= 20 ns for one that is not ' +
+    '(both read above an empty program; a bystander\'s is in the bystander pass: lab run row against the floor row)\n'
   );
 }
 
@@ -191,9 +195,15 @@ function bystander(byNs: Map<string, number>): string {
     const target = c.hold === 'run' || c.hold === 'watch' || c.hold === 'idle' ? (c.plusNs <= 20 ? 'met' : `gap +${(c.plusNs - 20).toFixed(0)} ns${floor ? ` (floor +${floor.plusNs.toFixed(0)})` : ''}`) : '';
     t.push([c.name, `${c.median.toFixed(0)} (${c.min.toFixed(0)}-${c.max.toFixed(0)})`, c.plusNs.toFixed(0), target]);
   }
-  const s = new Table({ head: ['condition (bpf_stats pass)', 'program', 'events', 'ns per event'], style: { head: [], border: [] } });
-  for (const x of b.stats) s.push([x.condition, x.program, x.events, x.ns.toFixed(1)]);
+  const s = new Table({ head: ['condition (bpf_stats pass)', 'program', 'events', 'ns per event', 'above an empty program'], style: { head: [], border: [] } });
+  const suffix = (name: string) => name.replace(/^[\w]+\//, '');
+  for (const x of b.stats) {
+    const empty = b.stats.find((y) => y.program.startsWith('floor/') && suffix(y.program) === suffix(x.program));
+    const above = x.program.startsWith('floor/') || !empty || !x.events ? '' : (x.ns - empty.ns).toFixed(1);
+    s.push([x.condition, x.program, x.events, x.ns.toFixed(1), above]);
+  }
   for (const x of b.stats.filter((y) => y.condition.startsWith('lab run'))) byNs.set(x.program.replace(/^\w+\//, ''), x.ns);
+  for (const x of b.stats.filter((y) => y.program.startsWith('floor/'))) byNs.set(x.program, x.ns);
   return (
     `a bystander: getppid() in a loop (sys_enter + sys_exit fire, nothing else), ${b.calls} calls x ${b.reps} reps per condition, rotating order\n` +
     `${t.toString()}\n` +

@@ -168,7 +168,7 @@ async function holder(condition: string, watch: number[], stats = false): Promis
   const args = [process.argv[1], '--hold', condition, '--watch', watch.join(',') || '0', ...(stats ? ['--stats'] : [])];
   const p =
     condition === 'floor'
-      ? spawn(join(dir!, 'floor'), [join(dir!, 'floor.bpf.o')], { stdio: ['pipe', 'pipe', 'inherit'] })
+      ? spawn(join(dir!, 'floor'), [join(dir!, 'floor.bpf.o'), ...(stats ? ['stats'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] })
       : spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise((r) => p.on('exit', r));
   let out = '';
@@ -283,7 +283,7 @@ async function main(): Promise<void> {
     const other4 = spawn('sleep', ['3600'], { stdio: 'ignore' });
     const alive = (t: number) => (t === other.pid ? other3.pid! : t === other2.pid ? other4.pid! : t);
     try {
-      for (const c of conditions.filter((x) => x.hold && x.hold !== 'floor')) {
+      for (const c of conditions.filter((x) => x.hold)) {
         let release: (() => Promise<string>) | undefined;
         await measure(async (pid) => {
           release = await holder(c.hold!, c.watch ? c.watch(pid).map(alive) : [], true);
