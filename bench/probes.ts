@@ -1,10 +1,12 @@
 // npm run bench:probes -- [--size 256MiB] [--chunks 4KiB,16KiB,64KiB,128KiB] [--pairs 3]
 //   [--modes read-write,sendfile] [--engines libbpf,bpftrace] [--path loopback]
-//   [--bystander-calls 500000] [--bystander-reps 5] [--skip transfers,events,bystander,memcpy]
+//   [--bystander-calls 500000] [--bystander-reps 5] [--skip transfers,events,bystander,memcpy] [--no-floor]
 // What the probes cost, from one run:
 // 1. the transfer with and without them: per mode, chunk size and engine, runs
 //    in fresh processes (off, then each engine, in rotating order), the ratios
 //    on/off taken per repetition (adjacent in time) and reported as median (min-max);
+//    beside the engines, the floor (bench/lib/floor.ts: two empty programs on
+//    raw_syscalls, the lab's probes off), the best ratio any probe there can reach;
 // 2. each program's own cost per event (kernel.bpf_stats: run time / run count),
 //    one libbpf run per mode;
 // 3. what a bystander pays: a getppid() loop that is neither a role nor watched,
@@ -14,6 +16,8 @@
 // 4. one thread's memcpy bandwidth and the ceiling it implies per mode.
 // The machine may be shared: only same-run ratios are comparable.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { Command } from 'commander';
@@ -26,6 +30,7 @@ import type { RunResult } from '../server/run/result.js';
 import { parseRunSpec } from '../server/schema/run-spec.js';
 import { parseSize } from '../server/schema/units.js';
 import { MEMCPY_NOTE, copyCeiling, memcpyMiBps } from './lib/memcpy.js';
+import { buildFloor, holdFloor } from './lib/floor.js';
 
 const o = new Command('bench:probes')
   .option('--size <size>', 'bytes per transfer', '256MiB')
@@ -38,6 +43,7 @@ const o = new Command('bench:probes')
   .option('--bystander-calls <n>', 'getppid calls per bystander measurement', '500000')
   .option('--bystander-reps <n>', 'bystander measurements per condition', '5')
   .option('--skip <list>', 'parts to skip: transfers, events, bystander, memcpy', '')
+  .option('--no-floor', 'no transfers under the floor (two empty programs on raw_syscalls) in the rotation')
   .parse()
   .opts();
 
@@ -64,17 +70,29 @@ const totalCpuPerGiB = (r: RunResult) =>
 
 type Cell = { mode: string; chunk: string; off: RunResult[]; on: Map<string, RunResult[]> };
 
+// The floor as a pseudo-engine: the transfer without the lab's probes, while two
+// empty programs sit on raw_syscalls (bench/lib/floor.ts). Its ratio is the best
+// any probe on those tracepoints can reach on this machine.
+const FLOOR = 'floor';
+
 /** Throughput, sender CPU and total CPU: on/off ratios per repetition. */
-function transfers(): Cell[] {
+async function transfers(floorDir: string | null): Promise<Cell[]> {
   const cells: Cell[] = [];
+  const all = floorDir ? [FLOOR, ...engines] : engines;
   for (const mode of modes)
     for (const chunk of chunks) {
-      const cell: Cell = { mode, chunk, off: [], on: new Map(engines.map((e) => [e, []])) };
-      const order: (string | null)[] = [null, ...engines];
+      const cell: Cell = { mode, chunk, off: [], on: new Map(all.map((e) => [e, []])) };
+      const order: (string | null)[] = [null, ...all];
       for (let i = 0; i < Number(o.pairs); i++) {
         for (let k = 0; k < order.length; k++) {
           const e = order[(i + k) % order.length]; // rotate who goes first: drift spreads over all
-          const r = zclRun(mode, chunk, e);
+          const release = e === FLOOR ? await holdFloor(floorDir!) : null;
+          let r: RunResult;
+          try {
+            r = zclRun(mode, chunk, e === FLOOR ? null : e);
+          } finally {
+            await release?.();
+          }
           if (e) cell.on.get(e)!.push(r);
           else cell.off.push(r);
         }
@@ -85,28 +103,37 @@ function transfers(): Cell[] {
   return cells;
 }
 
+const hasFloor = (cells: Cell[]) => cells.some((c) => c.on.has(FLOOR));
+
 function transferTable(cells: Cell[]): string {
   const t = new Table({
     head: ['mode', 'chunk', 'engine', 'MiB/s off', 'MiB/s on', 'throughput on/off', 'sender CPU on/off', 'total CPU on/off', 'target'],
     style: { head: [], border: [] },
   });
   const gaps: string[] = [];
+  const ratios = (c: Cell, on: RunResult[]) => ({
+    tr: on.map((r, i) => r.throughputMiBps / c.off[i].throughputMiBps),
+    cr: on.map((r, i) => cpuPerGiB(r) / cpuPerGiB(c.off[i])),
+    tc: on.map((r, i) => totalCpuPerGiB(r) / totalCpuPerGiB(c.off[i])),
+  });
   for (const c of cells)
     for (const [engine, on] of c.on) {
-      const tr = on.map((r, i) => r.throughputMiBps / c.off[i].throughputMiBps);
-      const cr = on.map((r, i) => cpuPerGiB(r) / cpuPerGiB(c.off[i]));
-      const tc = on.map((r, i) => totalCpuPerGiB(r) / totalCpuPerGiB(c.off[i]));
+      const { tr, cr, tc } = ratios(c, on);
       const bytes = parseSize(c.chunk)!;
       // >= 0.97 throughput and <= 1.05 CPU at 16 KiB; >= 0.99 at 64 KiB and above; none below 16 KiB.
       const want = bytes >= 64 * 1024 ? { t: 0.99, c: 1.01 } : bytes >= 16 * 1024 ? { t: 0.97, c: 1.05 } : null;
+      const floor = c.on.get(FLOOR);
+      const f = floor && engine !== FLOOR ? ratios(c, floor) : null;
+      const atFloor = f ? ` (the floor alone: ${median(f.tr).toFixed(3)}, CPU ${median(f.cr).toFixed(3)})` : '';
       let verdict = 'no target';
-      if (want) {
+      if (engine === FLOOR) verdict = 'empty programs on raw_syscalls: the best reachable here';
+      else if (want) {
         const miss = [
           ...(median(tr) < want.t ? [`throughput ${median(tr).toFixed(3)} < ${want.t}`] : []),
           ...(median(cr) > want.c ? [`CPU ${median(cr).toFixed(3)} > ${want.c}`] : []),
         ];
         const ok = miss.length === 0;
-        verdict = ok ? 'met' : `gap: ${miss.join(', ')}`;
+        verdict = ok ? 'met' : `gap: ${miss.join(', ')}${atFloor}`;
         if (!ok) gaps.push(`${c.mode} ${c.chunk} ${engine}`);
       }
       t.push([c.mode, c.chunk, engine, median(c.off.map((r) => r.throughputMiBps)).toFixed(0), median(on.map((r) => r.throughputMiBps)).toFixed(0), spread(tr), spread(cr), spread(tc), verdict]);
@@ -114,6 +141,7 @@ function transferTable(cells: Cell[]): string {
   return (
     `${t.toString()}\n` +
     'targets: throughput on/off >= 0.97 and sender CPU on/off <= 1.05 at 16 KiB; >= 0.99 (CPU <= 1.01) at 64 KiB and above\n' +
+    (hasFloor(cells) ? `engine ${FLOOR}: no lab probes, two empty programs on raw_syscalls sys_enter/sys_exit (what attaching anything there costs every syscall on this machine); the engines' distance from it is their own cost\n` : '') +
     (gaps.length ? `not met (median of the per-repetition ratios): ${gaps.join(', ')}\n` : 'all targets met (medians)\n')
   );
 }
@@ -128,24 +156,28 @@ async function events(bystanderNs: Map<string, number>): Promise<string> {
     const r = await runTransfer(parseRunSpec({ mode, path: o.path, sizeBytes: o.size, chunkBytes: o.eventsChunk }), { probes: { engine } });
     // The run's own syscalls (both roles): the sys_enter/sys_exit events that were not a bystander's.
     const own = r.probes?.status === 'ok' ? (r.probes.sender?.counters.syscalls ?? 0) + (r.probes.sink?.counters.syscalls ?? 0) : 0;
-    const t = new Table({ head: [`${mode}, ${o.eventsChunk}: program`, 'events', 'ns per event (all)', "the run's processes' events", 'ns per event, theirs (est.)'], style: { head: [], border: [] } });
+    const t = new Table({ head: [`${mode}, ${o.eventsChunk}: program`, 'events', 'ns per event (all)', "the run's processes' events", 'ns per event, theirs (est.)', 'theirs above an empty program'], style: { head: [], border: [] } });
     for (const s of addon().probes.stats()) {
       const b = before.get(s.name);
       const n = s.runCount - (b?.runCount ?? 0);
       if (n <= 0) continue;
       const total = s.runTimeNs - (b?.runTimeNs ?? 0);
       const by = bystanderNs.get(s.name.replace(/^\w+\//, ''));
-      const theirs = /sys_(enter|exit)$/.test(s.name) && own > 0 && own <= n && by !== undefined ? ((total - (n - own) * by) / own).toFixed(0) : '';
-      t.push([s.name, n, (total / n).toFixed(0), /sys_(enter|exit)$/.test(s.name) ? own : '', theirs]);
+      const theirs = /sys_(enter|exit)$/.test(s.name) && own > 0 && own <= n && by !== undefined ? (total - (n - own) * by) / own : null;
+      const empty = bystanderNs.get(`floor/${s.name.replace(/^\w+\//, '')}`);
+      const above = theirs !== null && empty !== undefined ? `${(theirs - empty).toFixed(0)}${/sys_enter$/.test(s.name) ? (theirs - empty <= 70 ? ' (met)' : ` (gap +${(theirs - empty - 70).toFixed(0)})`) : ''}` : '';
+      t.push([s.name, n, (total / n).toFixed(0), /sys_(enter|exit)$/.test(s.name) ? own : '', theirs === null ? '' : theirs.toFixed(0), above]);
     }
     out += `${t.toString()}\n`;
   }
   return (
     'each program\'s own cost per event during one run (kernel.bpf_stats: run time / run count; every process\'s events, ' +
     'the ones filtered out included; the stats\' own clock reads are in it). For sys_enter/sys_exit, the run\'s processes\' share is estimated: ' +
-    '(run time - other events x the bystander\'s ns per event from the bystander pass) / their events\n' +
+    '(run time - other events x the bystander\'s ns per event from the bystander pass) / their events; above an empty program: ' +
+    'minus what an empty program on the same tracepoint shows in bpf_stats (the floor\'s bpf_stats pass: the stats\' clock reads and the dispatch)\n' +
     out +
-    'targets (2x the ebpf_exporter anchors for a tracepoint): sys_enter <= 70 ns for a process of the run, <= 20 ns for one that is not\n'
+    'targets (2x the ebpf_exporter anchors for a tracepoint): sys_enter <= 70 ns for a process of the run, <= 20 ns for one that is not ' +
+    '(both read above an empty program; a bystander\'s is in the bystander pass: lab run row against the floor row)\n'
   );
 }
 
@@ -163,9 +195,15 @@ function bystander(byNs: Map<string, number>): string {
     const target = c.hold === 'run' || c.hold === 'watch' || c.hold === 'idle' ? (c.plusNs <= 20 ? 'met' : `gap +${(c.plusNs - 20).toFixed(0)} ns${floor ? ` (floor +${floor.plusNs.toFixed(0)})` : ''}`) : '';
     t.push([c.name, `${c.median.toFixed(0)} (${c.min.toFixed(0)}-${c.max.toFixed(0)})`, c.plusNs.toFixed(0), target]);
   }
-  const s = new Table({ head: ['condition (bpf_stats pass)', 'program', 'events', 'ns per event'], style: { head: [], border: [] } });
-  for (const x of b.stats) s.push([x.condition, x.program, x.events, x.ns.toFixed(1)]);
+  const s = new Table({ head: ['condition (bpf_stats pass)', 'program', 'events', 'ns per event', 'above an empty program'], style: { head: [], border: [] } });
+  const suffix = (name: string) => name.replace(/^[\w]+\//, '');
+  for (const x of b.stats) {
+    const empty = b.stats.find((y) => y.program.startsWith('floor/') && suffix(y.program) === suffix(x.program));
+    const above = x.program.startsWith('floor/') || !empty || !x.events ? '' : (x.ns - empty.ns).toFixed(1);
+    s.push([x.condition, x.program, x.events, x.ns.toFixed(1), above]);
+  }
   for (const x of b.stats.filter((y) => y.condition.startsWith('lab run'))) byNs.set(x.program.replace(/^\w+\//, ''), x.ns);
+  for (const x of b.stats.filter((y) => y.program.startsWith('floor/'))) byNs.set(x.program, x.ns);
   return (
     `a bystander: getppid() in a loop (sys_enter + sys_exit fire, nothing else), ${b.calls} calls x ${b.reps} reps per condition, rotating order\n` +
     `${t.toString()}\n` +
@@ -180,7 +218,13 @@ async function main(): Promise<void> {
   const parts: string[] = [`bench:probes: ${o.size} per transfer over ${o.path}, ${o.pairs} repetitions, ratios on/off per repetition: median (min-max); the machine may be shared (noisy)\n`];
   let cells: Cell[] = [];
   if (!skip.has('transfers')) {
-    cells = transfers();
+    const floorDir = o.floor ? mkdtempSync(join(tmpdir(), 'zcl-bench-floor-')) : null;
+    try {
+      if (floorDir) buildFloor(floorDir);
+      cells = await transfers(floorDir);
+    } finally {
+      if (floorDir) rmSync(floorDir, { recursive: true, force: true });
+    }
     parts.push(transferTable(cells));
   }
   const byNs = new Map<string, number>();

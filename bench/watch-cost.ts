@@ -24,6 +24,7 @@ import { Command } from 'commander';
 import { max, median, min } from 'simple-statistics';
 import { addon } from '../server/native.js';
 import { libbpfEngine } from '../server/probes/select.js';
+import { buildFloor } from './lib/floor.js';
 
 const o = new Command('bench:watch-cost')
   .option('--calls <n>', 'getppid calls per measurement', '2000000')
@@ -108,32 +109,6 @@ int main(int argc, char **argv) {
   return 0;
 }`;
 
-// The floor: two empty programs on the syscall tracepoints, loaded by a small
-// libbpf loader that says `attached` and holds them until stdin ends.
-const FLOOR_BPF_C = `
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-char LICENSE[] SEC("license") = "GPL";
-SEC("tp_btf/sys_enter") int floor_enter(void *ctx) { return 0; }
-SEC("tp_btf/sys_exit") int floor_exit(void *ctx) { return 0; }
-`;
-const FLOOR_C = `
-#include <stdio.h>
-#include <unistd.h>
-#include <bpf/libbpf.h>
-int main(int argc, char **argv) {
-  struct bpf_object *o = bpf_object__open_file(argv[1], 0);
-  if (!o || bpf_object__load(o)) return 1;
-  struct bpf_program *p;
-  bpf_object__for_each_program(p, o) if (!bpf_program__attach(p)) return 1;
-  printf("attached\\n");
-  fflush(stdout);
-  char b[64];
-  while (read(0, b, sizeof b) > 0) {}
-  bpf_object__close(o);
-  return 0;
-}`;
-
 // The loop's binary, compiled here (not in a holder process).
 const dir = o.hold ? undefined : mkdtempSync(join(tmpdir(), 'zcl-watch-cost-'));
 const loopBin = join(dir ?? '', 'getppid-loop');
@@ -141,11 +116,7 @@ if (dir) {
   try {
     writeFileSync(`${loopBin}.c`, LOOP_C);
     execFileSync('cc', ['-O2', '-o', loopBin, `${loopBin}.c`]);
-    writeFileSync(join(dir, 'floor.bpf.c'), FLOOR_BPF_C);
-    writeFileSync(join(dir, 'floor.c'), FLOOR_C);
-    const multiarch = execFileSync('cc', ['-dumpmachine'], { encoding: 'utf8' }).trim();
-    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${multiarch}`, '-c', join(dir, 'floor.bpf.c'), '-o', join(dir, 'floor.bpf.o')]);
-    execFileSync('cc', ['-O2', '-o', join(dir, 'floor'), join(dir, 'floor.c'), '-lbpf']);
+    buildFloor(dir);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true }); // a failed compile leaves nothing behind
     throw e;
@@ -197,7 +168,7 @@ async function holder(condition: string, watch: number[], stats = false): Promis
   const args = [process.argv[1], '--hold', condition, '--watch', watch.join(',') || '0', ...(stats ? ['--stats'] : [])];
   const p =
     condition === 'floor'
-      ? spawn(join(dir!, 'floor'), [join(dir!, 'floor.bpf.o')], { stdio: ['pipe', 'pipe', 'inherit'] })
+      ? spawn(join(dir!, 'floor'), [join(dir!, 'floor.bpf.o'), ...(stats ? ['stats'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] })
       : spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise((r) => p.on('exit', r));
   let out = '';
@@ -312,7 +283,7 @@ async function main(): Promise<void> {
     const other4 = spawn('sleep', ['3600'], { stdio: 'ignore' });
     const alive = (t: number) => (t === other.pid ? other3.pid! : t === other2.pid ? other4.pid! : t);
     try {
-      for (const c of conditions.filter((x) => x.hold && x.hold !== 'floor')) {
+      for (const c of conditions.filter((x) => x.hold)) {
         let release: (() => Promise<string>) | undefined;
         await measure(async (pid) => {
           release = await holder(c.hold!, c.watch ? c.watch(pid).map(alive) : [], true);

@@ -62,6 +62,26 @@ enum send_decision { SEND_NONE = 0, SEND_COPY, SEND_SPLICE, SEND_ZEROCOPY, SEND_
 #define IORING_CQE_F_NOTIF (1U << 3)
 #define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
 
+/* What an fd was found to be, cached per thread (in the storage below) in a
+ * slot chosen by the fd's number, so a syscall on the same open file skips the
+ * reads that classify it. A hit needs the same struct file in the fd's slot of
+ * the fdtable, the same inode in it, and that inode's number, mode and super
+ * block as recorded: a struct file and its inode freed and reused at the same
+ * addresses (a socket closed and another opened: the slab hands both back) get
+ * a fresh inode number (sockets, pipes: get_next_ino()) or are another file
+ * (regular files: another i_ino, or another super block). */
+#define FDC_SLOTS 16
+struct fd_cached {
+  __u64 file;   /* struct file *, 0: empty */
+  __u64 inode;  /* its f_inode */
+  __u64 ino;    /* the inode's i_ino */
+  __u64 sb;     /* the inode's i_sb */
+  __u64 sk;     /* FD_TCP: its struct sock */
+  __u32 dev;    /* FD_FILE: the super block's s_dev */
+  __u16 mode;   /* the inode's i_mode */
+  __u8 cls;     /* enum fd_class */
+};
+
 struct sys_state {
   int idx;         /* enum zcl_syscall */
   __u8 cls;        /* class of the first fd argument */
@@ -74,6 +94,7 @@ struct sys_state {
    * readv, preadv; sendfile's in-fd; splice's in end), dev 0 = none */
   __u32 file_dev;  /* kernel dev_t (MKDEV) */
   __u64 file_ino;
+  struct fd_cached fdc[FDC_SLOTS];
 };
 
 /* Task-local storage: found from the task itself, no hashing (much cheaper than a
@@ -304,10 +325,11 @@ static __always_inline int syscall_index(long id) {
   return -1;
 }
 
-static __always_inline bool sock_is_tcp(struct sock *sk) {
+/* D: sk is a BTF pointer (tp_btf, fentry), read with direct loads. */
+static __always_inline bool sock_is_tcp(const bool D, struct sock *sk) {
   if (!sk) return false;
-  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-  __u16 proto = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+  __u16 family = RD(D, sk->__sk_common.skc_family, sk, __sk_common.skc_family);
+  __u16 proto = D ? BPF_CORE_READ_BITFIELD(sk, sk_protocol) : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
   return (family == AF_INET || family == AF_INET6) && proto == IPPROTO_TCP;
 }
 
@@ -318,10 +340,42 @@ static __always_inline bool pseudo_fs(unsigned long magic) {
          magic == 0x74726163 || magic == 0x73636673 || magic == 0xcafe4a11 || magic == 0x62656570;
 }
 
+/* The head of struct inode up to i_ino (i_mode, ..., i_sb, ..., i_ino) in one
+ * read: its mode, super block and number. The offsets are CO-RE relocated, so
+ * the verifier sees constants; a layout that does not fit the buffer falls back
+ * to a read per field. */
+struct inode_head {
+  __u16 mode;
+  __u64 sb;
+  __u64 ino;
+};
+
+static __always_inline int inode_head(struct inode *inode, struct inode_head *h) {
+  __u64 buf[12] = {};
+  __u32 mode_off = bpf_core_field_offset(struct inode, i_mode);
+  __u32 sb_off = bpf_core_field_offset(struct inode, i_sb);
+  __u32 ino_off = bpf_core_field_offset(struct inode, i_ino);
+  if (mode_off <= sizeof(buf) - 2 && sb_off <= sizeof(buf) - 8 && ino_off <= sizeof(buf) - 8 && (mode_off & 1) == 0 &&
+      (sb_off & 7) == 0 && (ino_off & 7) == 0) {
+    __u32 len = (ino_off > sb_off ? ino_off : sb_off) + 8;
+    if (len > sizeof(buf)) return -1;
+    if (bpf_probe_read_kernel(buf, len, inode)) return -1;
+    h->mode = *(__u16 *)((char *)buf + mode_off);
+    h->sb = *(__u64 *)((char *)buf + sb_off);
+    h->ino = *(__u64 *)((char *)buf + ino_off);
+    return 0;
+  }
+  h->mode = BPF_CORE_READ(inode, i_mode);
+  h->sb = (__u64)BPF_CORE_READ(inode, i_sb);
+  h->ino = BPF_CORE_READ(inode, i_ino);
+  return 0;
+}
+
 /* What an fd of the current task is: looked up in task->files, as the kernel does.
  * A TCP socket's struct sock goes to *skp when skp is not null, a regular
- * file's struct file to *fp when fp is not null. */
-static __always_inline int fd_class_of(long fd, struct sock **skp, struct file **fp) {
+ * file's device and inode number to *devp and *inop when devp is not null.
+ * The class is cached in st (null: no cache) by the fd's struct file. */
+static __always_inline int fd_class_of(struct sys_state *st, long fd, struct sock **skp, __u32 *devp, __u64 *inop) {
   if (fd < 0) return FD_OTHER;
   struct task_struct *task = bpf_get_current_task_btf(); /* trusted: direct loads */
   struct fdtable *fdt = task->files->fdt;
@@ -329,28 +383,54 @@ static __always_inline int fd_class_of(long fd, struct sock **skp, struct file *
   struct file *f = 0;
   bpf_probe_read_kernel(&f, sizeof(f), (void *)((unsigned long)fdt->fd + fd * sizeof(f)));
   if (!f) return FD_OTHER;
-  umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
-  switch (mode & S_IFMT) {
-    case S_IFREG:
-      /* a file of a pseudo filesystem (the runtime reading /proc/sys/vm/overcommit_memory, a cgroup limit):
-       * generated text, no page cache, not the data the run moves */
-      if (pseudo_fs(BPF_CORE_READ(f, f_inode, i_sb, s_magic))) return FD_OTHER;
-      if (fp) *fp = f;
-      return FD_FILE;
-    case S_IFIFO: return FD_PIPE;
-    case S_IFSOCK: {
-      struct socket *sock = (struct socket *)BPF_CORE_READ(f, private_data);
-      struct sock *sk = BPF_CORE_READ(sock, sk);
-      if (!sock_is_tcp(sk)) return FD_OTHER;
-      if (skp) *skp = sk;
-      return FD_TCP;
-    }
+  struct inode *inode = 0;
+  struct inode_head h;
+  if (bpf_core_read(&inode, sizeof(inode), &f->f_inode) || !inode || inode_head(inode, &h)) return FD_OTHER;
+  struct fd_cached *c = 0;
+  if (st) {
+    barrier_var(st); /* the slot's address only after the null check (the verifier wants it so) */
+    c = &st->fdc[fd & (FDC_SLOTS - 1)];
   }
-  return FD_OTHER;
+  if (!c || c->file != (__u64)f || c->inode != (__u64)inode || c->ino != h.ino || c->sb != h.sb || c->mode != h.mode) {
+    struct fd_cached n;
+    __builtin_memset(&n, 0, sizeof(n)); /* the padding too: it is copied into the cache (older verifiers) */
+    n.file = (__u64)f;
+    n.inode = (__u64)inode;
+    n.ino = h.ino;
+    n.sb = h.sb;
+    n.mode = h.mode;
+    n.cls = FD_OTHER;
+    struct super_block *sb = (struct super_block *)h.sb;
+    switch (h.mode & S_IFMT) {
+      case S_IFREG:
+        /* a file of a pseudo filesystem (the runtime reading /proc/sys/vm/overcommit_memory, a cgroup limit):
+         * generated text, no page cache, not the data the run moves */
+        if (!pseudo_fs(BPF_CORE_READ(sb, s_magic))) {
+          n.cls = FD_FILE;
+          n.dev = BPF_CORE_READ(sb, s_dev);
+        }
+        break;
+      case S_IFIFO: n.cls = FD_PIPE; break;
+      case S_IFSOCK: {
+        struct socket *sock = (struct socket *)BPF_CORE_READ(f, private_data);
+        struct sock *sk = BPF_CORE_READ(sock, sk);
+        if (sock_is_tcp(false, sk)) {
+          n.cls = FD_TCP;
+          n.sk = (__u64)sk;
+        }
+        break;
+      }
+    }
+    if (!c) c = &n;
+    else *c = n;
+  }
+  if (c->cls == FD_TCP && skp) *skp = (struct sock *)c->sk;
+  if (c->cls == FD_FILE && devp) {
+    *devp = c->dev;
+    *inop = c->ino;
+  }
+  return c->cls;
 }
-
-static __always_inline int fd_class_sk(long fd, struct sock **skp) { return fd_class_of(fd, skp, 0); }
-static __always_inline int fd_class(long fd) { return fd_class_of(fd, 0, 0); }
 
 static __always_inline bool is_data(int cls) { return cls == FD_FILE || cls == FD_TCP; }
 
@@ -365,40 +445,45 @@ static __always_inline bool is_data(int cls) { return cls == FD_FILE || cls == F
 static __always_inline int on_sys_enter(const bool D, struct pt_regs *regs, long id) {
   struct who w = current_who();
   if (w.role < 0) return 0;
-  count(w, ZCL_C_syscalls, 1);
+  struct zcl_role_counters *s = slot(w.role);
+  if (s) __sync_fetch_and_add(&s->c[ZCL_C_syscalls], 1);
+  if (w.p) __sync_fetch_and_add(&w.p->c[ZCL_C_syscalls], 1);
   if (w.p && !w.p->start_ns) /* a process user space added: its start time, once */
     w.p->start_ns = BPF_CORE_READ(bpf_get_current_task_btf(), group_leader, start_time);
   int idx = syscall_index(id);
   if (idx < 0) return 0;
 
+  /* the thread's state: the fd classes it cached, and the syscall in flight (null: no
+   * memory; the fds are classified uncached and nothing waits for the exit) */
+  struct sys_state *st = state_get(true);
   int cls;
   struct sock *sk = 0;  /* a TCP socket among the fds (watch mode records it) */
-  struct file *f = 0;   /* the regular file read or sent from (watch mode) */
-  struct file **fp = w.p ? &f : 0;
-  if (idx == ZCL_S_mmap) cls = (arg_3(regs) & MAP_ANONYMOUS) ? FD_OTHER : fd_class(arg_4(regs));
-  else cls = fd_class_of(arg_0(regs), &sk, idx == ZCL_S_sendfile ? 0 : fp);
+  __u32 dev = 0;        /* the regular file read or sent from (watch mode) */
+  __u64 ino = 0;
+  __u32 *devp = w.p ? &dev : 0;
+  if (idx == ZCL_S_mmap) cls = (arg_3(regs) & MAP_ANONYMOUS) ? FD_OTHER : fd_class_of(st, arg_4(regs), 0, 0, 0);
+  else cls = fd_class_of(st, arg_0(regs), &sk, idx == ZCL_S_sendfile ? 0 : devp, &ino);
   /* sendfile(out, in, ...) and splice(in, off, out, ...) count if either end is data;
    * the second lookup only when the first end was not, or in watch mode for
    * sendfile's file (the bytes it sends are attributed to it). */
-  if (idx == ZCL_S_sendfile && (!is_data(cls) || fp)) {
-    if (!is_data(fd_class_of(arg_1(regs), 0, fp)) && !is_data(cls)) return 0;
+  if (idx == ZCL_S_sendfile && (!is_data(cls) || devp)) {
+    if (!is_data(fd_class_of(st, arg_1(regs), 0, devp, &ino)) && !is_data(cls)) return 0;
   }
-  if (!is_data(cls) && idx == ZCL_S_splice && !is_data(fd_class_sk(arg_2(regs), &sk))) return 0;
+  if (!is_data(cls) && idx == ZCL_S_splice && !is_data(fd_class_of(st, arg_2(regs), &sk, 0, 0))) return 0;
   /* io_uring_enter: counted whatever its ring; the requests it submits act on their own fds */
   if (!is_data(cls) && idx != ZCL_S_sendfile && idx != ZCL_S_splice && idx != ZCL_S_io_uring_enter) return 0;
   remember_sock(sk, w);
 
-  struct zcl_role_counters *s = slot(w.role);
-  if (s && idx >= 0 && idx < ZCL_NR_SYSCALLS) __sync_fetch_and_add(&s->sys[idx & ZCL_SLOT_MASK], 1);
+  /* The slot taken again here, not kept from the top: spilled across the fd lookup, Debian 6.1's
+   * verifier loses its NULL check ("R2 invalid mem access 'scalar'"). */
+  struct zcl_role_counters *sc = slot(w.role);
+  if (sc && idx >= 0 && idx < ZCL_NR_SYSCALLS) __sync_fetch_and_add(&sc->sys[idx & ZCL_SLOT_MASK], 1);
   if (w.p) __sync_fetch_and_add(&w.p->sys[idx & ZCL_SLOT_MASK], 1);
 
-  struct sys_state *st = state_get(true);
   if (!st) return 0;
   state_begin(st, idx, cls);
-  if (f) {
-    st->file_dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
-    st->file_ino = BPF_CORE_READ(f, f_inode, i_ino);
-  }
+  st->file_dev = dev;
+  st->file_ino = ino;
   if (idx == ZCL_S_recvmsg) {
     st->umsg = arg_1(regs);
     st->flags = arg_2(regs);
@@ -441,11 +526,14 @@ static __always_inline void on_zerocopy_notification(struct sys_state *st, struc
 }
 
 static __always_inline int on_sys_exit(const bool D, struct pt_regs *regs, long ret) {
+  /* only a syscall counted by name has state to close: the others (futex,
+   * epoll_wait, ...) leave before the task-storage lookup; with a direct load of
+   * orig_ax (tp_btf) before the process is even looked at, in raw_tp (a
+   * bpf_probe_read per event) after */
+  if (D && syscall_index(regs->orig_ax) < 0) return 0;
   struct who w = current_who();
   if (w.role < 0) return 0;
-  /* only a syscall counted by name has state to close: the others (futex,
-   * epoll_wait, ...) leave before the task-storage lookup */
-  if (syscall_index(RD(D, regs->orig_ax, regs, orig_ax)) < 0) return 0;
+  if (!D && syscall_index(BPF_CORE_READ(regs, orig_ax)) < 0) return 0;
   struct sys_state *st = state_get(false);
   if (!st || !st->active) return 0;
   if (ret > 0 && st->cls == FD_FILE &&
@@ -513,7 +601,7 @@ static __always_inline int on_sock_send_length(const bool D, struct sock *sk, in
   struct who w = current_who();
   if (w.role < 0) return 0;
   struct sys_state *st = state_get(false);
-  if (!st || !st->active || st->decision == SEND_NONE || !sock_is_tcp(sk)) return 0;
+  if (!st || !st->active || st->decision == SEND_NONE || !sock_is_tcp(D, sk)) return 0;
   /* a send that failed (EAGAIN: io_uring retries it later in the same io_uring_enter) decides afresh */
   if (ret <= 0) {
     st->decision = SEND_NONE;
@@ -569,10 +657,18 @@ static __always_inline int on_dev_start_xmit(const bool D, struct sk_buff *skb, 
   }
   unsigned char *head = RD(D, skb->head, skb, head);
   __u16 nh = RD(D, skb->network_header, skb, network_header), th = RD(D, skb->transport_header, skb, transport_header);
-  struct iphdr ip;
-  struct tcphdr tcp;
-  if (!watch && (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.protocol != IPPROTO_TCP)) return 0;
-  if (bpf_probe_read_kernel(&tcp, sizeof(tcp), head + th)) return 0;
+  /* lab mode: the IP header and the TCP header right behind it (no IP options) in one read */
+  struct {
+    struct iphdr ip;
+    struct tcphdr tcp;
+  } __attribute__((packed)) h;
+  if (!watch && th == nh + sizeof(h.ip)) {
+    if (bpf_probe_read_kernel(&h, sizeof(h), head + nh) || h.ip.protocol != IPPROTO_TCP) return 0;
+  } else {
+    if (!watch && (bpf_probe_read_kernel(&h.ip, sizeof(h.ip), head + nh) || h.ip.protocol != IPPROTO_TCP)) return 0;
+    if (bpf_probe_read_kernel(&h.tcp, sizeof(h.tcp), head + th)) return 0;
+  }
+  struct tcphdr tcp = h.tcp;
   if (!watch && bpf_ntohs(tcp.dest) != CFG(sink_port)) return 0;
   unsigned char *data = RD(D, skb->data, skb, data);
   long hdr = (long)(head + th - data) + tcp.doff * 4;
@@ -622,7 +718,7 @@ static __always_inline int on_skb_copy_datagram(const bool D, struct sk_buff *sk
   struct who w = current_who();
   if (w.role < 0 || len <= 0) return 0;
   struct sock *sk = RD(D, skb->sk, skb, sk);
-  if (sk && !sock_is_tcp(sk)) return 0;
+  if (sk && !sock_is_tcp(D, sk)) return 0;
   count(w, ZCL_C_copy_socket_to_user_bytes, len);
   return 0;
 }
@@ -634,7 +730,7 @@ static __always_inline int on_sched_switch(const bool D, bool preempt, struct ta
   struct who w = who_of_tgid(RD(D, prev->tgid, prev, tgid));
   if (w.role < 0) return 0;
   long state;
-  if (bpf_core_field_exists(prev->__state)) state = BPF_CORE_READ(prev, __state);
+  if (bpf_core_field_exists(prev->__state)) state = RD(D, prev->__state, prev, __state);
   else state = BPF_CORE_READ((struct task_struct___pre514 *)prev, state);
   count(w, ZCL_C_ctx_switches, 1);
   /* as __schedule() counts nvcsw/nivcsw: blocked (not runnable, not preempted) = voluntary */

@@ -44,10 +44,22 @@ export class Child {
     this.exited = new Promise((resolve) => {
       this.proc.on('exit', (code, signal) => {
         running.delete(this.proc);
-        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        const tail = this.stderr.trim().split('\n').slice(-5).join('\n');
-        this.fail(new ChildFailed(this.role, `the ${this.role} process (pid ${this.proc.pid}) ${how}${tail ? `: ${tail}` : ''}`));
-        resolve({ code, signal });
+        const settle = (): void => {
+          const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+          const tail = this.stderr.trim().split('\n').slice(-5).join('\n');
+          this.fail(new ChildFailed(this.role, `the ${this.role} process (pid ${this.proc.pid}) ${how}${tail ? `: ${tail}` : ''}`));
+          resolve({ code, signal });
+        };
+        // A child that exits right after its last message ('done', then exit 0) can be
+        // seen exiting before that message is read from the channel (a slow QEMU guest
+        // showed "the sink process exited with code 0"). The channel's 'disconnect'
+        // comes after every message it carried: wait for it, briefly.
+        if (code !== 0 || !this.proc.connected) return settle();
+        const t = setTimeout(settle, 2000);
+        this.proc.once('disconnect', () => {
+          clearTimeout(t);
+          settle();
+        });
       });
       this.proc.on('error', (e) => {
         running.delete(this.proc);
