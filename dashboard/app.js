@@ -141,6 +141,11 @@ async function main() {
       syscalls: probes?.sender?.syscalls, chunks: r.result?.chunks, copyCounters: copyCountersOf(r.spec.mode),
     });
     showFlowTitle(r, probes?.status === 'ok' ? how : `probes ${probes?.status ?? 'absent'}${probes?.reason ? `: ${probes.reason}` : ''}`);
+    // Events the kernel did not run a probe for (one fired while another ran on the same CPU): say so beside the counts they feed.
+    const missed = probes?.status === 'ok' ? probes.missedEvents ?? 0 : 0;
+    const m = $('flow-missed');
+    m.hidden = missed === 0;
+    m.textContent = missed ? `The kernel skipped ${missed.toLocaleString('en-US')} probe events in this run (a probe fired while another was running on the same CPU): the counts those events feed can be short by what they carried, the bytes to the device most often.` : '';
   };
 
   const refreshTables = () => {

@@ -19,7 +19,7 @@ type Rect = { x0: number; y0: number; x1: number; y1: number; what: string };
 /** A label's two lines, generously sized (system-ui at 11.5 and 13 px). */
 function labelRects(l: FlowLayout): Rect[] {
   return l.arrows.map((a) => {
-    // the transmit's amount may say its retransmits too ("256.4 MiB incl. 0.4 MiB retx.", digits and spaces narrow)
+    // the report's transmit amount may say its retransmits too ("0.99 incl. 0.003 retx."; the dashboard's says bytes only)
     const chars = Math.max(a.label.length, 10, a.id === 'dev-xmit' ? 26 : 0);
     const w = chars * 7.2;
     return { x0: a.labelAt.x - w / 2, x1: a.labelAt.x + w / 2, y0: a.labelAt.y - LINE - 11, y1: a.labelAt.y + 3, what: `label of ${a.id}` };

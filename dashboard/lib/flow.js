@@ -126,11 +126,10 @@ export class FlowDiagram {
     for (const a of this.arrows.values()) {
       const v = counters?.[a.role]?.[a.counter];
       const has = typeof v === 'number';
-      let text = has ? fmtBytes(v) : counters ? 'no source' : '–';
-      // The transmit includes what TCP sent again: say how much.
+      // The transmit includes what TCP sent again: the table's row and the summary line say how much
+      // (on the arrow, "252.6 MiB incl. 191.8 KiB retx." ran into the receiver's label).
       const resent = a.counter === 'dev_xmit_bytes' && has && typeof retx === 'number' && retx > 0 ? retx : 0;
-      if (resent) text += ` incl. ${fmtBytes(resent)} retx.`;
-      if (a.amount) a.amount.textContent = text;
+      if (a.amount) a.amount.textContent = has ? fmtBytes(v) : counters ? 'no source' : '–';
       a.g.setAttribute('data-bytes', has ? String(v) : '');
       a.g.classList.toggle('idle', has && v === 0);
       a.g.classList.toggle('unmeasured', !!counters && !has);

@@ -441,6 +441,10 @@ const UI: Record<string, Message> = {
   'flow.textbookN': { en: 'textbook: {note} ({n} CPU copies per byte, {m} mode switches per chunk)', zh: '教科书：{note}（每字节 {n} 次 CPU 拷贝，每块 {m} 次用户态/内核态切换）' },
   'how.measured': { en: 'measured', zh: '实测' },
   'how.live': { en: 'live', zh: '实时' },
+  'flow.missed': {
+    en: 'The kernel skipped {n} probe events in this run (a probe fired while another was running on the same CPU): the counts those events feed can be short by what they carried, the bytes to the device most often.',
+    zh: '本次运行中内核跳过了 {n} 个探针事件（同一 CPU 上另一个探针正在运行时又触发了探针）：这些事件所计入的计数可能因此偏少，最常见的是发往设备的字节数。',
+  },
   'how.finished': { en: 'finished, final counts', zh: '已完成，最终计数' },
   'how.latest': { en: 'latest run, final counts', zh: '最近一次运行，最终计数' },
   'how.selected': { en: 'selected run, final counts', zh: '选中的运行，最终计数' },
