@@ -189,6 +189,16 @@ const isWarmup = (r: RunEntry) => !r.ok && r.warmup;
 
 /** A run the kernel refused (ZCL_KERNEL_UNSUPPORTED: the mode needs a feature this kernel lacks): the cell is refused, not failed. */
 export const isRefusal = (e: { name: string }): boolean => e.name === 'KernelUnsupportedError';
+/** A cell's refusal: its runs (none ok, at least one) were all refused by the kernel; the first one's error, else null. */
+export function refusalOf<E extends { name: string; message: string }>(runs: readonly ({ ok: true } | { ok: false; error: E })[]): E | null {
+  if (!runs.length) return null;
+  let first: E | null = null;
+  for (const r of runs) {
+    if (r.ok || !isRefusal(r.error)) return null;
+    first ??= r.error;
+  }
+  return first;
+}
 /** The kernel's reason, without the mode's name the message starts with. */
 const refusalReason = (e: { message: string }): string => e.message.replace(/^mode \S+ needs [^:]+: /, '');
 const NUMERIC_FIELDS = new Set(['sizeBytes', 'chunkBytes', 'duration', 'rate']);
@@ -211,7 +221,7 @@ export function buildModel(input: ReportInput): ReportModel {
     const ok = okRuns.map((r) => r.result);
     // A warmup failure that a later run of the same cell got past does not fail the cell.
     const failures = runs.filter((r) => !r.ok && !(r.warmup && ok.length >= matrix.repetitions));
-    const refusal = !ok.length && failures.length && failures.every((r) => !r.ok && isRefusal(r.error)) ? (failures[0] as Extract<RunEntry, { ok: false }>).error : null;
+    const refusal = ok.length ? null : refusalOf(failures);
     const status: CellReport['status'] = refusal ? 'refused' : failures.length ? 'failed' : ok.length >= matrix.repetitions ? 'done' : ok.length ? 'partial' : 'pending';
     return {
       cell, label: labels.get(cell.id)!, status, ...(refusal ? { refused: refusalReason(refusal) } : {}),

@@ -11,7 +11,7 @@ import { CancelledError } from '../core/errors.js';
 import type { RunResult } from '../run/result.js';
 import { probeSetup, type ProbeSetup } from '../probes/select.js';
 import { captureEnvironment, type Environment } from '../report/environment.js';
-import { cellLabels, isRefusal } from '../report/model.js';
+import { cellLabels, isRefusal, refusalOf } from '../report/model.js';
 import type { ReportProgress } from '../report/record.js';
 import { latestRecords, RunStore, type RunRecord } from '../report/store.js';
 import { writeReports, type ReportFiles } from '../report/write.js';
@@ -167,10 +167,7 @@ export async function runMatrix(matrix: Matrix, opts: RunMatrixOptions): Promise
 
     const records = latestRecords([...earlier, ...store.sessionRecords]).filter((r) => ids.has(r.cellId));
     const okNow = new Set(records.filter((r) => r.ok && !r.warmup).map((r) => `${r.cellId}/${r.rep}`));
-    const refusedNow = new Set(matrix.cells.filter((c) => {
-      const mine = records.filter((r) => r.cellId === c.id);
-      return mine.length && !mine.some((r) => r.ok) && mine.every((r) => !r.ok && isRefusal(r.error));
-    }).map((c) => c.id));
+    const refusedNow = new Set(matrix.cells.filter((c) => refusalOf(records.filter((r) => r.cellId === c.id)) !== null).map((c) => c.id));
     const complete = matrix.cells.every((c) => {
       if (refusedNow.has(c.id)) return true;
       for (let rep = 1; rep <= matrix.repetitions; rep++) if (!okNow.has(`${c.id}/${rep}`)) return false;
