@@ -24,7 +24,7 @@ import { Command } from 'commander';
 import { max, median, min } from 'simple-statistics';
 import { addon } from '../server/native.js';
 import { libbpfEngine } from '../server/probes/select.js';
-import { buildFloor } from './lib/floor.js';
+import { buildFloor, heldUntilStdinEnds, holdFloor } from './lib/floor.js';
 
 const o = new Command('bench:watch-cost')
   .option('--calls <n>', 'getppid calls per measurement', '2000000')
@@ -163,24 +163,11 @@ async function hold(): Promise<void> {
   addon().probes.close();
 }
 
-/** A holder process for one measurement (see hold()). */
+/** A holder process for one measurement (see hold()); the floor's is its own loader. */
 async function holder(condition: string, watch: number[], stats = false): Promise<() => Promise<string>> {
+  if (condition === 'floor') return holdFloor(dir!, stats);
   const args = [process.argv[1], '--hold', condition, '--watch', watch.join(',') || '0', ...(stats ? ['--stats'] : [])];
-  const p =
-    condition === 'floor'
-      ? spawn(join(dir!, 'floor'), [join(dir!, 'floor.bpf.o'), ...(stats ? ['stats'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] })
-      : spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise((r) => p.on('exit', r));
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    p.stdout!.on('data', (d) => { out += d; if (out.includes('attached\n')) resolve(); });
-    p.on('exit', (code) => reject(new Error(`the probe holder exited (${code}) before attaching`)));
-  });
-  return async () => {
-    p.stdin!.end();
-    await exited;
-    return out;
-  };
+  return heldUntilStdinEnds(spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] }), 'the probe holder');
 }
 
 /** The watched transfer: a receiver, then a sender (watched by `before`), timed; MiB/s. */

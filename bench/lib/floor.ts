@@ -5,7 +5,7 @@
 // slow syscall path (every task gets SYSCALL_WORK_SYSCALL_TRACEPOINT) and the
 // BPF dispatch. bench:watch-cost measures a bystander under it, bench:probes a
 // transfer, so the probes' own cost reads as the distance from it.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -74,10 +74,10 @@ export function buildFloor(dir: string): void {
   execFileSync('cc', ['-O2', '-o', join(dir, 'floor'), join(dir, 'floor.c'), '-lbpf']);
 }
 
-/** Starts the floor's loader (built by buildFloor in dir); resolves once attached,
- * with a function that detaches it (ends its stdin) and waits for it to exit. */
-export async function holdFloor(dir: string): Promise<() => Promise<void>> {
-  const p = spawn(join(dir, 'floor'), [join(dir, 'floor.bpf.o')], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** Waits for a holder process (the floor's loader, or bench:watch-cost's probe holder) to say
+ * `attached`; resolves with a function that ends its stdin (it detaches and exits) and gives
+ * what it printed. */
+export async function heldUntilStdinEnds(p: ChildProcess, what: string): Promise<() => Promise<string>> {
   const exited = new Promise((r) => p.on('exit', r));
   let out = '';
   await new Promise<void>((resolve, reject) => {
@@ -85,10 +85,18 @@ export async function holdFloor(dir: string): Promise<() => Promise<void>> {
       out += d;
       if (out.includes('attached\n')) resolve();
     });
-    p.on('exit', (code) => reject(new Error(`the floor's loader exited (${code}) before attaching`)));
+    p.on('exit', (code) => reject(new Error(`${what} exited (${code}) before attaching`)));
   });
   return async () => {
     p.stdin!.end();
     await exited;
+    return out;
   };
+}
+
+/** Starts the floor's loader (built by buildFloor in dir), with its bpf_stats report when
+ * stats; resolves once attached, with a function that detaches it and gives its output. */
+export function holdFloor(dir: string, stats = false): Promise<() => Promise<string>> {
+  const p = spawn(join(dir, 'floor'), [join(dir, 'floor.bpf.o'), ...(stats ? ['stats'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return heldUntilStdinEnds(p, "the floor's loader");
 }
